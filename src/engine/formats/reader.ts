@@ -1,0 +1,24 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { InputFile } from '../files';
+import type { LoadProgress, PreprocessOptions } from '../../shared/types';
+import type { StudioNotice } from '../../shared/errors';
+
+/** What a format reader produces: tfjs ModelArtifacts plus what sidecar files said. */
+export interface OpenedModel {
+  /** Display name (file or folder name). */
+  name: string;
+  /** e.g. 'tfjs-layers', 'tfjs-layers (legacy)', 'keras-h5', 'keras-v3'. */
+  format: string;
+  artifacts: tf.io.ModelArtifacts;
+  labels?: string[];
+  /** Preprocessing the files imply (Teachable Machine metadata → symmetric + centre crop), with the source. */
+  preprocess?: Partial<PreprocessOptions> & { source: string };
+  warnings: StudioNotice[];
+}
+
+/** Netron-style: one reader per format. `match` is cheap (names, a few bytes); `open` does the work. */
+export interface ModelReader {
+  readonly name: string;
+  match(files: InputFile[]): Promise<boolean> | boolean;
+  open(files: InputFile[], onProgress?: (p: LoadProgress) => void): Promise<OpenedModel>;
+}

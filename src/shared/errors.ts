@@ -1,0 +1,87 @@
+/**
+ * Every failure the user can see has a code and a human message, defined here and nowhere else.
+ * Engine, worker and UI all throw/show `StudioError`s; messages are templates filled from `detail`.
+ */
+export const ERROR_MESSAGES = {
+  // Loading: files
+  NO_MODEL_FILE: () => 'No model found among the dropped files. Drop a model.json with its weight files, a .zip, a Keras .h5/.keras file, or a folder.',
+  MODEL_JSON_INVALID: (d: { file: string; reason: string }) => `${d.file} is not valid JSON (${d.reason}).`,
+  NOT_A_TFJS_MODEL: (d: { file: string }) => `${d.file} is JSON but not a TF.js layers model (no modelTopology with a Keras model config).`,
+  GRAPH_MODEL_UNSUPPORTED: (d: { file: string }) => `${d.file} is a TF.js graph model; Grad-CAM needs a layers model (convert with --output_format=tfjs_layers_model).`,
+  MISSING_SHARD: (d: { name: string }) => `Weight file "${d.name}" is missing: drop it together with model.json.`,
+  SHARD_SIZE_MISMATCH: (d: { name: string; expected: number; actual: number }) => `Weight file "${d.name}" has ${d.actual} bytes but the manifest says ${d.expected}.`,
+  WEIGHTS_NONFINITE: (d: { names: string }) => `Weights contain NaN or Infinity (${d.names}); results may be meaningless.`,
+  UNSUPPORTED_LAYER: (d: { layer: string; className: string }) => `Layer "${d.layer}" uses class ${d.className}, which cannot be loaded in the browser (custom or Lambda layers carry Python code).`,
+  WEIGHT_SHAPE_MISMATCH: (d: { weight: string; expected: string; actual: string }) => `Weight "${d.weight}" has shape [${d.actual}] but the layer expects [${d.expected}].`,
+  MODEL_BUILD_FAILED: (d: { reason: string }) => `The model could not be built: ${d.reason}`,
+  MULTI_INPUT: (d: { count: number }) => `This model has ${d.count} inputs; only single-image-input models can be explained.`,
+  MULTI_OUTPUT: (d: { count: number }) => `This model has ${d.count} outputs; explaining the first one.`,
+  INPUT_NOT_IMAGE: (d: { shape: string }) => `The model's input shape [${d.shape}] is not an image (expected [batch, height, width, 1 or 3]).`,
+  NO_SPATIAL_LAYER: () => 'No layer has a spatial (height × width × channels) output, so Grad-CAM cannot run; guided backprop still works.',
+  MODEL_TOO_LARGE: (d: { mb: number; budgetMb: number }) => `This model needs about ${d.mb} MB, above the ${d.budgetMb} MB memory budget; loading may fail or be slow.`,
+  KERAS_UNSUPPORTED: (d: { reason: string }) => `This Keras file cannot be read: ${d.reason}`,
+  ZIP_INVALID: (d: { file: string; reason: string }) => `${d.file} is not a readable zip (${d.reason}).`,
+  // Images
+  NO_IMAGE: () => 'No image to explain yet: drop, paste or pick an image.',
+  IMAGE_DECODE_FAILED: (d: { file: string }) => `${d.file} could not be decoded as an image (PNG, JPEG, WebP, BMP or GIF).`,
+  IMAGE_EMPTY: (d: { file: string }) => `${d.file} has no pixels (0×0).`,
+  IMAGE_DOWNSCALED: (d: { file: string; width: number; height: number; toWidth: number; toHeight: number }) => `${d.file} is ${d.width}×${d.height}; it was downscaled to ${d.toWidth}×${d.toHeight}.`,
+  IMAGE_ANIMATED: (d: { file: string }) => `${d.file} is animated; its first frame is used.`,
+  UNKNOWN_FILE: (d: { file: string }) => `${d.file} is neither a model file nor an image; ignored.`,
+  // Explaining
+  LAYER_NOT_FOUND: (d: { path: string }) => `No layer "${d.path}" in this model.`,
+  LAYER_NOT_SPATIAL: (d: { path: string }) => `Layer "${d.path}" has no spatial output; Grad-CAM needs a layer with height × width × channels.`,
+  CLASS_NOT_FOUND: (d: { query: string; count: number }) => `No class "${d.query}": give an index 0–${d.count - 1} or one of the labels.`,
+  MAP_ALL_ZERO: (d: { reason: string }) => `The map is all zero: ${d.reason}`,
+  GRADIENT_UNSUPPORTED: (d: { op: string; backend: string }) => `The ${d.backend} backend cannot differentiate ${d.op}.`,
+  CANCELLED: () => 'Cancelled by a newer request.',
+  // Runtime
+  BACKEND_FAILED: (d: { backend: string; reason: string }) => `The ${d.backend} backend could not start: ${d.reason}`,
+  WORKER_CRASHED: (d: { reason: string }) => `The computation worker stopped (${d.reason}); it was restarted and the model reloaded.`,
+  DEVICE_LOST: (d: { reason: string }) => `The GPU device was lost (${d.reason}); switched to the next backend.`,
+  INTERNAL: (d: { reason: string }) => `Unexpected error: ${d.reason}`,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_MESSAGES;
+export type ErrorDetail<C extends ErrorCode> = Parameters<(typeof ERROR_MESSAGES)[C]>[0];
+
+/** Warnings use the same codes and messages but do not stop the operation. */
+export interface StudioNotice {
+  code: ErrorCode;
+  message: string;
+}
+
+export class StudioError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: unknown;
+  constructor(code: ErrorCode, message: string, detail?: unknown) {
+    super(message);
+    this.name = 'StudioError';
+    this.code = code;
+    this.detail = detail;
+  }
+  toNotice(): StudioNotice {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** Build the coded error: `studioError('MISSING_SHARD', { name })`. */
+export function studioError<C extends ErrorCode>(code: C, ...detail: ErrorDetail<C> extends undefined ? [] : [ErrorDetail<C>]): StudioError {
+  const make = ERROR_MESSAGES[code] as (d?: unknown) => string;
+  return new StudioError(code, make(detail[0]), detail[0]);
+}
+
+export function notice<C extends ErrorCode>(code: C, ...detail: ErrorDetail<C> extends undefined ? [] : [ErrorDetail<C>]): StudioNotice {
+  return studioError(code, ...detail).toNotice();
+}
+
+/** Anything caught becomes a StudioError so that the status region always has a code to show. */
+export function toStudioError(e: unknown): StudioError {
+  if (e instanceof StudioError) return e;
+  if (e && typeof e === 'object' && 'code' in e && 'message' in e && typeof (e as { code: unknown }).code === 'string' && (e as { code: string }).code in ERROR_MESSAGES) {
+    const err = e as { code: ErrorCode; message: string; detail?: unknown };
+    return new StudioError(err.code, err.message, err.detail);
+  }
+  const reason = e instanceof Error ? e.message : String(e);
+  return studioError('INTERNAL', { reason });
+}

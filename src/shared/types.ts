@@ -1,0 +1,135 @@
+/**
+ * Plain data shared by the engine, the worker and the UI. Nothing here holds a tensor:
+ * these values cross the worker boundary by structured clone.
+ */
+import type { StudioNotice } from './errors';
+
+/** One row of the layer tree: the outer model, a nested model, or a leaf layer call. */
+export interface LayerNode {
+  /** Stable path from the outer model, e.g. `sequential_4/sequential_1/model1/out_relu`;
+   *  a layer/model that runs more than once has `[k]` on the call, e.g. `block[1]`. */
+  path: string;
+  name: string;
+  className: string;
+  /** Output shape with null for the batch dimension, e.g. [null, 7, 7, 1280]. */
+  outputShape: (number | null)[];
+  params: number;
+  /** Spatial output (rank 4) — Grad-CAM can run here. */
+  explainable: boolean;
+  /** Nested models have children; leaf layers do not. */
+  children?: LayerNode[];
+}
+
+export type NormalizationPreset = 'unit' | 'symmetric' | 'imagenet' | 'caffe' | 'raw';
+export type ResizeMode = 'stretch' | 'center-crop';
+
+export interface PreprocessOptions {
+  normalization: NormalizationPreset;
+  resize: ResizeMode;
+}
+
+/** Where each default came from, so the UI can say "from metadata.json". */
+export interface PreprocessDefaults extends PreprocessOptions {
+  source: string;
+}
+
+export interface ModelSummary {
+  name: string;
+  format: string;
+  inputShape: (number | null)[];
+  /** [height, width, channels] of one image. */
+  imageSize: [number, number, number];
+  labels: string[];
+  /** True when the labels came from a file, false when they are "class 0..n-1". */
+  labelsFromFile: boolean;
+  tree: LayerNode;
+  defaultLayerPath: string | null;
+  preprocess: PreprocessDefaults;
+  /** The score is the logit: a final softmax/sigmoid was found and is stripped for the gradient. */
+  outputActivation: 'softmax' | 'sigmoid' | 'linear';
+  params: number;
+  weightBytes: number;
+  warnings: StudioNotice[];
+}
+
+export type ExplainMethod = 'gradcam' | 'guided-backprop' | 'guided-gradcam';
+
+export interface ExplainOptions {
+  /** Layer path from the tree; null or absent = the model's default layer. */
+  layerPath?: string | null;
+  /** Class index, a label, or absent for top-1. */
+  target?: number | string | null;
+  counterfactual?: boolean;
+  /** Which methods to compute; all by default. */
+  methods?: ExplainMethod[];
+  preprocess?: Partial<PreprocessOptions>;
+}
+
+export interface Prediction {
+  index: number;
+  label: string;
+  probability: number;
+  logit: number;
+}
+
+/** A single-channel map, row-major, values in [0, 1] after normalisation. */
+export interface Heatmap {
+  width: number;
+  height: number;
+  data: Float32Array;
+}
+
+/** An RGB image of gradients, row-major, 3 floats per pixel, visualised to [0, 1]. */
+export interface RgbMap {
+  width: number;
+  height: number;
+  data: Float32Array;
+}
+
+export interface ExplainResult {
+  layerPath: string | null;
+  classIndex: number;
+  classLabel: string;
+  /** The score explained: the logit of the class (negated for a counterfactual). */
+  score: number;
+  probability: number;
+  counterfactual: boolean;
+  predictions: Prediction[];
+  /** Grad-CAM at the layer's own resolution, normalised to [0, 1]. */
+  cam?: Heatmap;
+  /** Grad-CAM upsampled (bilinear) to the model's input size, normalised to [0, 1]. */
+  camUpsampled?: Heatmap;
+  /** Largest value of ReLU(sum_k w_k A_k) before normalisation. */
+  camRawMax?: number;
+  guidedBackprop?: RgbMap;
+  guidedGradcam?: RgbMap;
+  /** Present when a map came out all zero, with the likely reason. */
+  warnings: StudioNotice[];
+  timings: Record<string, number>;
+}
+
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+
+export interface BackendInfo {
+  name: BackendName;
+  reason: string;
+  available: BackendName[];
+  adapter?: string;
+}
+
+export type ColormapName = 'turbo' | 'viridis' | 'inferno' | 'jet';
+
+export interface ViewOptions {
+  colormap: ColormapName;
+  /** 0..1 */
+  opacity: number;
+  /** Map values below this (0..1) are transparent. */
+  threshold: number;
+}
+
+export interface LoadProgress {
+  phase: 'reading' | 'weights' | 'building' | 'warmup' | 'done';
+  bytesRead?: number;
+  bytesTotal?: number;
+  message: string;
+}
