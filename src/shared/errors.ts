@@ -20,15 +20,20 @@ export const ERROR_MESSAGES = {
   NO_SPATIAL_LAYER: () => 'No layer has a spatial (height × width × channels) output, so Grad-CAM cannot run; guided backprop still works.',
   MODEL_TOO_LARGE: (d: { mb: number; budgetMb: number }) => `This model needs about ${d.mb} MB, above the ${d.budgetMb} MB memory budget; loading may fail or be slow.`,
   KERAS_UNSUPPORTED: (d: { reason: string }) => `This Keras file cannot be read: ${d.reason}`,
+  TRAINING_ONLY_LAYER: (d: { layer: string; className: string }) => `Layer "${d.layer}" (${d.className}) only acts during training; here it passes its input through unchanged.`,
   ZIP_INVALID: (d: { file: string; reason: string }) => `${d.file} is not a readable zip (${d.reason}).`,
+  WEIGHTS_MANIFEST_INVALID: (d: { file: string; reason: string }) => `${d.file} has an invalid weights manifest (${d.reason}).`,
+  FILE_NOT_FOUND: (d: { path: string; reason: string }) => `${d.path} cannot be read (${d.reason}).`,
   // Images
   NO_IMAGE: () => 'No image to explain yet: drop, paste or pick an image.',
   IMAGE_DECODE_FAILED: (d: { file: string }) => `${d.file} could not be decoded as an image (PNG, JPEG, WebP, BMP or GIF).`,
   IMAGE_EMPTY: (d: { file: string }) => `${d.file} has no pixels (0×0).`,
   IMAGE_DOWNSCALED: (d: { file: string; width: number; height: number; toWidth: number; toHeight: number }) => `${d.file} is ${d.width}×${d.height}; it was downscaled to ${d.toWidth}×${d.toHeight}.`,
   IMAGE_ANIMATED: (d: { file: string }) => `${d.file} is animated; its first frame is used.`,
+  IMAGE_SVG_UNSUPPORTED: (d: { file: string }) => `${d.file} is an SVG drawing that could not be rasterised here; export it as PNG and drop that.`,
   UNKNOWN_FILE: (d: { file: string }) => `${d.file} is neither a model file nor an image; ignored.`,
   // Explaining
+  NO_MODEL: () => 'No model loaded yet: drop a model or open the demo.',
   LAYER_NOT_FOUND: (d: { path: string }) => `No layer "${d.path}" in this model.`,
   LAYER_NOT_SPATIAL: (d: { path: string }) => `Layer "${d.path}" has no spatial output; Grad-CAM needs a layer with height × width × channels.`,
   CLASS_NOT_FOUND: (d: { query: string; count: number }) => `No class "${d.query}": give an index 0–${d.count - 1} or one of the labels.`,
@@ -36,10 +41,17 @@ export const ERROR_MESSAGES = {
   GRADIENT_UNSUPPORTED: (d: { op: string; backend: string }) => `The ${d.backend} backend cannot differentiate ${d.op}.`,
   CANCELLED: () => 'Cancelled by a newer request.',
   // Runtime
+  DEMO_UNAVAILABLE: (d: { file: string; reason: string }) => `The built-in demo could not be loaded (${d.file}: ${d.reason}); drop a model instead.`,
   BACKEND_FAILED: (d: { backend: string; reason: string }) => `The ${d.backend} backend could not start: ${d.reason}`,
   WORKER_CRASHED: (d: { reason: string }) => `The computation worker stopped (${d.reason}); it was restarted and the model reloaded.`,
   DEVICE_LOST: (d: { reason: string }) => `The GPU device was lost (${d.reason}); switched to the next backend.`,
   INTERNAL: (d: { reason: string }) => `Unexpected error: ${d.reason}`,
+  // Command line
+  BAD_ARGUMENT: (d: { reason: string }) => `Bad argument: ${d.reason}`,
+  // Sharing (page side)
+  CLIPBOARD_FAILED: (d: { reason: string }) => `The image could not be copied to the clipboard: ${d.reason}`,
+  SHARE_FAILED: (d: { reason: string }) => `The image could not be shared: ${d.reason}`,
+  EXPORT_FAILED: (d: { reason: string }) => `The PNG could not be made: ${d.reason}`,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

@@ -1,0 +1,139 @@
+/**
+ * The CLI as a user runs it: a child process on a tiny model written to a temp dir (always runs), and on
+ * the Teachable Machine fixture (skipped without ../shared/fixtures).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { buildTestModel, testImage } from '../src/engine/node/test-models';
+import { encodePng } from '../src/engine/node/image';
+import { StudioError } from '../src/shared/errors';
+import { parseCliArgs, runCli as runInProcess } from './explain';
+
+const ROOT = process.cwd();
+const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
+const FIXTURES = resolve(ROOT, '../shared/fixtures');
+const hasFixtures = existsSync(resolve(FIXTURES, 'models/tm-gestures/model.json'));
+
+function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(TSX, ['cli/explain.ts', ...args], { cwd: ROOT, timeout: 110_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+let dir: string;
+let modelName: string;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  dir = mkdtempSync(join(tmpdir(), 'gradcam-cli-'));
+  const { model } = buildTestModel('e');
+  modelName = model.name;
+  let artifacts: tf.io.ModelArtifacts | null = null;
+  await model.save(tf.io.withSaveHandler(async (a) => {
+    artifacts = a;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  const a = artifacts!;
+  const weights = Array.isArray(a.weightData) ? tf.io.concatenateArrayBuffers(a.weightData) : a.weightData!;
+  writeFileSync(join(dir, 'model.json'), JSON.stringify({
+    format: 'layers-model',
+    generatedBy: 'test',
+    convertedBy: null,
+    modelTopology: a.modelTopology,
+    weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
+  }));
+  writeFileSync(join(dir, 'weights.bin'), new Uint8Array(weights));
+  writeFileSync(join(dir, 'photo.png'), encodePng(testImage(40, 30)));
+  model.dispose();
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('npm run explain', () => {
+  it('explains a tiny model: prints the nested default layer and the top classes, writes JSON and PNG', async () => {
+    const json = join(dir, 'result.json');
+    const out = join(dir, 'overlay.png');
+    const r = await runCli(['--model', join(dir, 'model.json'), '--image', join(dir, 'photo.png'), '--class', '2', '--json', json, '--out', out, '--backend', 'cpu']);
+    expect(r.stderr).not.toMatch(/^error/m);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`layer: ${modelName}/${modelName}_seq1/${modelName}_model1/${modelName}_model1_out_relu (default)`);
+    expect(r.stdout).toMatch(/explained: 2 class 2/);
+    const result = JSON.parse(readFileSync(json, 'utf8'));
+    expect(result.layerPath).toBe(`${modelName}/${modelName}_seq1/${modelName}_model1/${modelName}_model1_out_relu`);
+    expect(result.class.index).toBe(2);
+    expect(result.top5).toHaveLength(4);
+    expect(result.top5[0].probability).toBeGreaterThanOrEqual(result.top5[1].probability);
+    expect(result.cam).toHaveLength(8);
+    expect(result.cam[0]).toHaveLength(8);
+    const flat = (result.cam as number[][]).flat();
+    expect(flat.every((v) => v >= 0 && v <= 1)).toBe(true);
+    expect(typeof result.camRawMax).toBe('number');
+    if (result.camRawMax > 0) expect(Math.max(...flat)).toBeCloseTo(1, 5);
+    const png = readFileSync(out);
+    expect([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join('')).toBe('PNG');
+    expect(png.readUInt32BE(16)).toBe(40); // IHDR width: the overlay is at the photo's size
+    expect(png.readUInt32BE(20)).toBe(30);
+  });
+
+  it('writes guided backprop as an RGB PNG at the model input size', async () => {
+    const out = join(dir, 'guided.png');
+    const r = await runCli(['--model', join(dir, 'model.json'), '--image', join(dir, 'photo.png'), '--method', 'guided-backprop', '--counterfactual', '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('(counterfactual)');
+    expect(readFileSync(out).readUInt32BE(16)).toBe(16);
+  });
+
+  it('ends bad arguments and bad files with one coded line and a non-zero exit, no stack trace', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--image', 'x.png'], /^error \[BAD_ARGUMENT\]: .*--model is required/],
+      [['--model', join(dir, 'missing.json'), '--image', join(dir, 'photo.png')], /^error \[FILE_NOT_FOUND\]/],
+      [['--model', join(dir, 'model.json'), '--image', join(dir, 'photo.png'), '--layer', 'no/such/layer', '--backend', 'cpu'], /^error \[LAYER_NOT_FOUND\]/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = await runCli(args);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      const errorLines = r.stderr.split('\n').filter((l) => l.startsWith('error ['));
+      expect(errorLines, r.stderr).toHaveLength(1);
+      expect(errorLines[0]).toMatch(pattern);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+    }
+  });
+
+  it('rejects other bad input with coded errors (in process)', async () => {
+    const codeOf = async (args: string[]) => {
+      try {
+        await runInProcess(args, () => undefined);
+        return null;
+      } catch (e) {
+        return e instanceof StudioError ? e.code : String(e);
+      }
+    };
+    const model = join(dir, 'model.json');
+    const photo = join(dir, 'photo.png');
+    expect(() => parseCliArgs(['--model', model, '--image', photo, '--method', 'nope'])).toThrow(/method must be one of/);
+    expect(() => parseCliArgs(['--model', model, '--image', photo, '--bogus'])).toThrow(StudioError);
+    expect(() => parseCliArgs(['--model', model, '--image', photo, '--preprocess', 'weird'])).toThrow(/preprocess/);
+    expect(parseCliArgs(['--model', model, '--image', photo, '--class', '7', '--resize', 'center-crop'])).toMatchObject({ target: 7, preprocess: { resize: 'center-crop' }, method: 'gradcam', backend: 'wasm' });
+    expect(parseCliArgs(['--model', model, '--image', photo, '--class', 'Thumbs Up'])).toMatchObject({ target: 'Thumbs Up' });
+    expect(await codeOf(['--model', model, '--image', photo, '--class', 'zebra', '--backend', 'cpu'])).toBe('CLASS_NOT_FOUND');
+    expect(await codeOf(['--model', model, '--image', model, '--backend', 'cpu'])).toBe('IMAGE_DECODE_FAILED');
+  });
+
+  it.skipIf(!hasFixtures)(`explains the Teachable Machine export with no --layer (skipped without ${FIXTURES})`, async () => {
+    const out = join(dir, 'tm.png');
+    const r = await runCli(['--model', resolve(FIXTURES, 'models/tm-gestures/model.json'), '--image', resolve(FIXTURES, 'images/skimage_astronaut.png'), '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^layer: \S+\/sequential_1\/model1\/out_relu \(default\)$/m);
+    expect(r.stdout).toMatch(/top-5:\n(.*(Peace|Stop|Thumbs Up).*\n){3}/);
+    expect(readFileSync(out).readUInt32BE(16)).toBe(512);
+  });
+});

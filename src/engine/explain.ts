@@ -1,0 +1,150 @@
+/**
+ * Explanation methods over a compiled program: Grad-CAM at any slot, guided backprop (gradient at the
+ * input with ReLU/ReLU6/LeakyReLU passing only positive gradients), guided Grad-CAM, and their
+ * standard visualisations. All functions take the per-image activation cache (`cached`, from
+ * `runForward`) so that only the steps downstream of the target run under the tape.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { gradientAt, type GradientPath, type Program } from './executor';
+import { studioError } from '../shared/errors';
+
+// ---------------------------------------------------------------------------------------------
+// Guided backprop: a gradient override active while the taped forward pass records
+
+/** Kernels whose gradient is "guided": pass only positive gradients, only where the input was positive. */
+export const GUIDED_KERNELS = ['Relu', 'Relu6', 'LeakyRelu'] as const;
+
+function guidedConfigs(): tf.GradConfig[] {
+  return [
+    {
+      kernelName: 'Relu',
+      inputsToSave: ['x'],
+      gradFunc: (dy, saved) => {
+        const [x] = saved;
+        return { x: () => tf.mul(tf.relu(dy as tf.Tensor), tf.step(x)) };
+      },
+    },
+    {
+      kernelName: 'Relu6',
+      inputsToSave: ['x'],
+      gradFunc: (dy, saved) => {
+        const [x] = saved;
+        const mask = tf.mul(tf.lessEqual(x, 6).toFloat(), tf.step(x));
+        return { x: () => tf.mul(tf.relu(dy as tf.Tensor), mask) };
+      },
+    },
+    {
+      kernelName: 'LeakyRelu',
+      inputsToSave: ['x'],
+      gradFunc: (dy, saved, attrs) => {
+        const [x] = saved;
+        const alpha = (attrs as { alpha?: number } | undefined)?.alpha ?? 0.2;
+        // step(x, alpha) = 1 where x > 0, alpha elsewhere: LeakyReLU's derivative in one kernel.
+        return { x: () => tf.mul(tf.relu(dy as tf.Tensor), tf.step(x, alpha)) };
+      },
+    },
+  ];
+}
+
+/**
+ * Run `fn` with the guided gradients registered. tfjs captures a kernel's gradient function when the
+ * forward op is recorded, so the taped forward AND its backward must both run inside `fn`.
+ * The originals are restored in `finally`, even when `fn` throws. Unregister-then-register avoids
+ * tfjs's "overriding gradient" console warning.
+ */
+export function withGuidedGradients<T>(fn: () => T): T {
+  const originals = GUIDED_KERNELS.map((name) => [name, tf.getGradient(name)] as const);
+  const swap = (config: tf.GradConfig | undefined, name: string) => {
+    if (tf.getGradient(name)) tf.unregisterGradient(name);
+    if (config) tf.registerGradient(config);
+  };
+  for (const config of guidedConfigs()) swap(config, config.kernelName);
+  try {
+    return fn();
+  } finally {
+    for (const [name, original] of originals) swap(original, name);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Grad-CAM
+
+export interface GradCamTensors {
+  /** ReLU(sum_k w_k A_k), [h, w], before normalisation. */
+  raw: tf.Tensor2D;
+  rawMax: number;
+}
+
+/** ReLU(sum_k w_k A_k) at `slot` for `classIndex`, [h, w], not normalised (no read-back: fine on GPU backends). */
+export function gradCamMap(
+  program: Program,
+  cached: ReadonlyArray<tf.Tensor | undefined>,
+  slot: number,
+  classIndex: number,
+  options: { path?: GradientPath; sign?: number } = {},
+): tf.Tensor2D {
+  const activation = cached[slot];
+  if (!activation || activation.rank !== 4) throw studioError('LAYER_NOT_SPATIAL', { path: String(slot) });
+  return tf.tidy(() => {
+    const grads = gradientAt(program, cached, slot, classIndex, options) as tf.Tensor4D;
+    const weights = grads.mean([1, 2], true); // [1, 1, 1, C]
+    const cam = tf.relu(activation.mul(weights).sum(3)); // [1, h, w]
+    return cam.squeeze([0]) as tf.Tensor2D;
+  });
+}
+
+/** Grad-CAM at `slot` for `classIndex` with its raw maximum (read synchronously). `sign` = -1 gives the counterfactual map. */
+export function gradCam(
+  program: Program,
+  cached: ReadonlyArray<tf.Tensor | undefined>,
+  slot: number,
+  classIndex: number,
+  options: { path?: GradientPath; sign?: number } = {},
+): GradCamTensors {
+  const raw = gradCamMap(program, cached, slot, classIndex, options);
+  const rawMax = tf.tidy(() => raw.max().dataSync()[0]) || 0;
+  return { raw, rawMax };
+}
+
+/** The map divided by its maximum (all zeros stay zeros). */
+export function normaliseMap(raw: tf.Tensor2D, rawMax: number): tf.Tensor2D {
+  return tf.tidy(() => (rawMax > 0 ? raw.div(rawMax) : tf.zerosLike(raw)) as tf.Tensor2D);
+}
+
+/** Bilinear upsampling of a [h, w] map to [H, W], clipped back to [0, 1]. */
+export function upsampleMap(map: tf.Tensor2D, size: [number, number]): tf.Tensor2D {
+  return tf.tidy(() => {
+    const up = tf.image.resizeBilinear(map.expandDims(2) as tf.Tensor3D, size, false, true);
+    return up.squeeze([2]).clipByValue(0, 1) as tf.Tensor2D;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Guided backprop and guided Grad-CAM
+
+/** dScore/dInput with guided ReLUs; [h, w, c] for the single image. */
+export function guidedBackprop(
+  program: Program,
+  cached: ReadonlyArray<tf.Tensor | undefined>,
+  classIndex: number,
+  options: { path?: GradientPath; sign?: number } = {},
+): tf.Tensor3D {
+  return withGuidedGradients(() =>
+    tf.tidy(() => gradientAt(program, cached, program.inputSlot, classIndex, options).squeeze([0]) as tf.Tensor3D),
+  );
+}
+
+/** Standard gradient visualisation: zero-centre, scale by 0.1/std, shift to 0.5, clip to [0, 1]; grey → RGB. */
+export function visualiseGradient(gradient: tf.Tensor3D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const centred = gradient.sub(gradient.mean());
+    const std = tf.sqrt(centred.square().mean());
+    const vis = centred.div(std.add(1e-5)).mul(0.1).add(0.5).clipByValue(0, 1) as tf.Tensor3D;
+    return (vis.shape[2] === 1 ? tf.tile(vis, [1, 1, 3]) : vis) as tf.Tensor3D;
+  });
+}
+
+/** Guided backprop × upsampled Grad-CAM (per pixel, all channels). */
+export function guidedGradCam(guided: tf.Tensor3D, camUpsampled: tf.Tensor2D): tf.Tensor3D {
+  return tf.tidy(() => guided.mul(camUpsampled.expandDims(2)) as tf.Tensor3D);
+}

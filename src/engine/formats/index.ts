@@ -1,0 +1,170 @@
+/**
+ * Entry point for loading: expand zips, sort dropped files into model files and images,
+ * and open a model with the first reader that recognises the files.
+ */
+import { unzipSync } from 'fflate';
+import type { InputFile } from '../files';
+import { extension, fromBytes } from '../files';
+import type { LoadProgress } from '../../shared/types';
+import { studioError, toStudioError } from '../../shared/errors';
+import type { ModelReader, OpenedModel } from './reader';
+import { modelJsonCandidates, tfjsLayersReader } from './tfjs-layers';
+
+export type { ModelReader, OpenedModel } from './reader';
+export { findUnsupportedLayers, tfjsLayersReader } from './tfjs-layers';
+export { parseLabelsText, readSidecars } from './labels';
+export { buildLayersModel, buildError, disposeLayersModel } from './build';
+
+export const modelReaders: ModelReader[] = [tfjsLayersReader];
+
+export function registerReader(reader: ModelReader): void {
+  if (!modelReaders.some((r) => r.name === reader.name)) modelReaders.push(reader);
+}
+
+const IMAGE_EXTENSIONS = new Set(['png', 'jpg', 'jpeg', 'jfif', 'gif', 'webp', 'bmp', 'svg']);
+const KERAS_EXTENSIONS = new Set(['h5', 'hdf5', 'keras']);
+const SHARD_NAME = /^group\d+-shard\d+of\d+(\.bin)?$/i;
+const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
+/** Zips inside zips are expanded this deep, no deeper (a zip bomb of nested archives stops here). */
+const MAX_ZIP_DEPTH = 3;
+
+function startsWith(bytes: Uint8Array, magic: number[], at = 0): boolean {
+  return bytes.length >= at + magic.length && magic.every((b, i) => bytes[at + i] === b);
+}
+
+function ascii(text: string): number[] {
+  return [...text].map((c) => c.charCodeAt(0));
+}
+
+/** Image formats by their first bytes; SVG by an `<svg` tag near the start of the text. */
+export function sniffImage(bytes: Uint8Array): 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp' | 'svg' | null {
+  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
+  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return 'jpeg';
+  if (startsWith(bytes, ascii('GIF87a')) || startsWith(bytes, ascii('GIF89a'))) return 'gif';
+  if (startsWith(bytes, ascii('RIFF')) && startsWith(bytes, ascii('WEBP'), 8)) return 'webp';
+  if (startsWith(bytes, ascii('BM')) && bytes.length >= 26) return 'bmp';
+  const head = new TextDecoder().decode(bytes.subarray(0, 1024)).replace(/^\uFEFF/, '').trimStart();
+  if (head.startsWith('<') && /<svg[\s>]/i.test(head)) return 'svg';
+  return null;
+}
+
+function isHiddenPath(path: string): boolean {
+  return path.split(/[\\/]/).some((part) => part.startsWith('.') || part === '__MACOSX');
+}
+
+function isZipName(name: string): boolean {
+  return extension(name) === 'zip';
+}
+
+function isModelFileName(name: string): boolean {
+  const lower = name.toLowerCase();
+  const ext = extension(lower);
+  return (
+    ext === 'json' ||
+    ext === 'bin' ||
+    KERAS_EXTENSIONS.has(ext) ||
+    SHARD_NAME.test(name) ||
+    (ext === 'txt' && (lower.includes('label') || lower.includes('class')))
+  );
+}
+
+function unzipFile(file: InputFile, bytes: Uint8Array): Record<string, Uint8Array> {
+  try {
+    return unzipSync(bytes);
+  } catch (e) {
+    throw studioError('ZIP_INVALID', { file: file.path, reason: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+/** A zip holding config.json + model.weights.h5 at its root is a Keras 3 model saved under another name. */
+function looksLikeKerasV3(entries: Record<string, Uint8Array>): boolean {
+  return 'config.json' in entries && 'model.weights.h5' in entries;
+}
+
+/** The zip's entries as InputFiles under a folder named after the zip; hidden and macOS files dropped. */
+function zipEntries(file: InputFile, entries: Record<string, Uint8Array>): InputFile[] {
+  const folder = file.path.replace(/\.zip$/i, '');
+  return Object.entries(entries)
+    .filter(([path]) => !path.endsWith('/') && !isHiddenPath(path))
+    .map(([path, data]) => fromBytes(path, data, `${folder}/${path}`));
+}
+
+/**
+ * Replace every `.zip` by its entries (recursively, to a bounded depth). `sniff` also expands
+ * files that are zips by content but not by name (never a `.keras`, which is itself a model file).
+ */
+async function expandArchives(files: InputFile[], sniff: boolean, depth = 0): Promise<InputFile[]> {
+  const out: InputFile[] = [];
+  for (const file of files) {
+    const ext = extension(file.name);
+    const knownNotZip = KERAS_EXTENSIONS.has(ext) || IMAGE_EXTENSIONS.has(ext) || ext === 'json' || ext === 'bin' || SHARD_NAME.test(file.name);
+    const candidate = isZipName(file.name) || (sniff && !knownNotZip);
+    if (!candidate || depth >= MAX_ZIP_DEPTH) {
+      out.push(file);
+      continue;
+    }
+    const bytes = await file.bytes();
+    if (!isZipName(file.name) && !startsWith(bytes, ZIP_MAGIC)) {
+      out.push(file);
+      continue;
+    }
+    const entries = unzipFile(file, bytes);
+    if (looksLikeKerasV3(entries)) {
+      out.push(file);
+      continue;
+    }
+    out.push(...(await expandArchives(zipEntries(file, entries), sniff, depth + 1)));
+  }
+  return out;
+}
+
+/** Expand zips (fflate) and folders into plain InputFiles, then split by content and name. */
+export async function classifyFiles(files: InputFile[]): Promise<{ modelFiles: InputFile[]; images: InputFile[]; ignored: InputFile[] }> {
+  const modelFiles: InputFile[] = [];
+  const images: InputFile[] = [];
+  const ignored: InputFile[] = [];
+  const visible = files.filter((f) => {
+    if (isHiddenPath(f.path) || f.name.startsWith('.')) {
+      ignored.push(f);
+      return false;
+    }
+    return true;
+  });
+  // Shards and .bin files are raw numbers with no magic: their names are authoritative and they
+  // are not read here (they can be large). Everything else is sniffed.
+  const expanded = await expandArchives(visible, true);
+  for (const file of expanded) {
+    const ext = extension(file.name);
+    if (ext === 'bin' || SHARD_NAME.test(file.name)) {
+      modelFiles.push(file);
+      continue;
+    }
+    const head = (await file.bytes()).subarray(0, 1024);
+    if (sniffImage(head)) images.push(file);
+    else if (startsWith(head, HDF5_MAGIC) || (ext === 'keras' && startsWith(head, ZIP_MAGIC))) modelFiles.push(file);
+    else if (isModelFileName(file.name)) modelFiles.push(file);
+    // A file named like an image that does not decode is still the user's image: the decoder says why.
+    else if (IMAGE_EXTENSIONS.has(ext)) images.push(file);
+    else ignored.push(file);
+  }
+  return { modelFiles, images, ignored };
+}
+
+/** Open a model with the first reader whose `match` is true; throws StudioError (NO_MODEL_FILE, MISSING_SHARD, ...). */
+export async function openModel(files: InputFile[], onProgress?: (p: LoadProgress) => void): Promise<OpenedModel> {
+  try {
+    const expanded = await expandArchives(
+      files.filter((f) => !isHiddenPath(f.path)),
+      false,
+    );
+    for (const reader of modelReaders) {
+      if (await reader.match(expanded)) return await reader.open(expanded, onProgress);
+    }
+    // No reader claims the files, but a JSON is there: let the layers reader say what is wrong with it.
+    if (modelJsonCandidates(expanded).length > 0) return await tfjsLayersReader.open(expanded, onProgress);
+    throw studioError('NO_MODEL_FILE');
+  } catch (e) {
+    throw toStudioError(e);
+  }
+}

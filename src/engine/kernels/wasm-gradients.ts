@@ -1,0 +1,381 @@
+/**
+ * Fast gradient kernels for the WASM backend.
+ *
+ * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter nor depthwise backprop kernels, and its
+ * Conv2DBackpropInput is ~12× slower than a forward conv of the same size. Every gradient path in
+ * tfjs (plain ops, the inline customGrad of fused ops used by tfjs-layers, conv2dTranspose) ends in
+ * these four kernels, so we replace them for 'wasm' with compositions of the backend's fast
+ * forward kernels (XNNPACK convolutions):
+ *  - input gradient  = zero-insertion upsampling of dy by the stride, then a forward conv with the
+ *    kernel flipped spatially (and in/out channels swapped), padded so the output has the input's size;
+ *  - filter gradient = a forward conv of the input (batch moved to channels) with dy as the kernel,
+ *    where the original stride becomes the kernel's dilation, cropped to the kernel size.
+ *
+ * Intermediates are made by calling the backend's own kernel functions and freed with
+ * `backend.disposeData`; no tensors are created, so nothing reaches the engine's tensor tracking.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type {
+  Conv2DBackpropFilterAttrs,
+  Conv2DBackpropInputAttrs,
+  DepthwiseConv2dNativeBackpropFilterAttrs,
+  DepthwiseConv2dNativeBackpropInputAttrs,
+  KernelBackend,
+  KernelConfig,
+  KernelFunc,
+  NamedAttrMap,
+  NamedTensorInfoMap,
+  TensorInfo,
+} from '@tensorflow/tfjs';
+
+const BACKEND = 'wasm';
+
+type Shape4 = [number, number, number, number];
+type ExplicitPad = [[number, number], [number, number], [number, number], [number, number]];
+type Pad = 'valid' | 'same' | number | ExplicitPad;
+type Pair = [number, number];
+
+/** Runs the backend's own kernels and remembers every intermediate so it can be freed at once. */
+class KernelScope {
+  private readonly intermediates: TensorInfo[] = [];
+  constructor(private readonly backend: KernelBackend) {}
+
+  run(kernelName: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap = {}): TensorInfo {
+    const kernel = tf.getKernel(kernelName, BACKEND);
+    if (kernel == null) throw new Error(`Kernel '${kernelName}' is not registered for backend '${BACKEND}'.`);
+    const out = kernel.kernelFunc({ inputs, backend: this.backend, attrs });
+    if (Array.isArray(out)) throw new Error(`Kernel '${kernelName}' returned several outputs.`);
+    this.intermediates.push(out);
+    return out;
+  }
+
+  reshape(x: TensorInfo, shape: number[]): TensorInfo {
+    return this.run('Reshape', { x }, { shape });
+  }
+  transpose(x: TensorInfo, perm: number[]): TensorInfo {
+    return this.run('Transpose', { x }, { perm });
+  }
+  reverse(x: TensorInfo, dims: number[]): TensorInfo {
+    return this.run('Reverse', { x }, { dims });
+  }
+  slice(x: TensorInfo, begin: number[], size: number[]): TensorInfo {
+    const unchanged = begin.every((b) => b === 0) && size.every((s, i) => s === x.shape[i]);
+    return unchanged ? x : this.run('Slice', { x }, { begin, size });
+  }
+  sum(x: TensorInfo, axis: number[]): TensorInfo {
+    return this.run('Sum', { x }, { axis, keepDims: false });
+  }
+
+  /**
+   * Zero-insertion upsampling along H and W: [N,h,w,C] → [N,(h-1)·sh+1,(w-1)·sw+1,C] with sh-1 /
+   * sw-1 zeros between neighbours. Done as reshape to 6-D, pad, reshape, crop the trailing zeros.
+   */
+  upsample(x: TensorInfo, [sh, sw]: Pair): TensorInfo {
+    if (sh === 1 && sw === 1) return x;
+    const [n, h, w, c] = x.shape as Shape4;
+    const six = this.reshape(x, [n, h, 1, w, 1, c]);
+    const padded = this.run('PadV2', { x: six }, {
+      paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]],
+      constantValue: 0,
+    });
+    const flat = this.reshape(padded, [n, h * sh, w * sw, c]);
+    return this.slice(flat, [0, 0, 0, 0], [n, (h - 1) * sh + 1, (w - 1) * sw + 1, c]);
+  }
+
+  /** Crop where a requested spatial padding is negative; return the non-negative rest for the conv. */
+  cropNegativePads(x: TensorInfo, [top, bottom]: Pair, [left, right]: Pair): { x: TensorInfo; pad: ExplicitPad } {
+    const [n, h, w, c] = x.shape as Shape4;
+    const cropTop = Math.max(0, -top);
+    const cropLeft = Math.max(0, -left);
+    const cropped = this.slice(
+      x,
+      [0, cropTop, cropLeft, 0],
+      [n, h - cropTop - Math.max(0, -bottom), w - cropLeft - Math.max(0, -right), c],
+    );
+    const pad: ExplicitPad = [[0, 0], [Math.max(0, top), Math.max(0, bottom)], [Math.max(0, left), Math.max(0, right)], [0, 0]];
+    return { x: cropped, pad };
+  }
+
+  /** Free every intermediate except `keep` (the kernel's output, which the engine takes over). */
+  disposeAllBut(keep: TensorInfo): void {
+    for (const t of this.intermediates) {
+      if (t !== keep) this.backend.disposeData(t.dataId);
+    }
+  }
+}
+
+function pair(value: number | number[] | undefined, fallback = 1): Pair {
+  if (value == null) return [fallback, fallback];
+  if (typeof value === 'number') return [value, value];
+  return [value[0] ?? fallback, value[1] ?? value[0] ?? fallback];
+}
+
+function requireNhwc(dataFormat: string | undefined, kernel: string): void {
+  if (dataFormat != null && dataFormat !== 'NHWC') {
+    throw new Error(`${kernel} on the WASM backend supports only NHWC, got ${dataFormat}.`);
+  }
+}
+
+/**
+ * Everything needed to express an input gradient as a stride-1 forward conv: the upsampled dy is
+ * padded by (effective kernel − 1 − padTop) before and (inputSize − upsampledSize + padTop) after.
+ */
+function inputGradientPads(
+  inputShape: Shape4,
+  filterShape: Shape4,
+  strides: Pair,
+  dilations: Pair,
+  pad: Pad,
+  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
+  depthwise: boolean,
+): { rows: Pair; cols: Pair; outShape: Shape4 } {
+  const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, strides, dilations, pad, dimRoundingMode, depthwise);
+  const upH = (info.outHeight - 1) * info.strideHeight + 1;
+  const upW = (info.outWidth - 1) * info.strideWidth + 1;
+  const before = (k: number) => k - 1;
+  return {
+    rows: [before(info.effectiveFilterHeight) - info.padInfo.top, info.inHeight - upH + info.padInfo.top],
+    cols: [before(info.effectiveFilterWidth) - info.padInfo.left, info.inWidth - upW + info.padInfo.left],
+    outShape: info.outShape as Shape4,
+  };
+}
+
+function conv2DBackpropInput({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): TensorInfo {
+  const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+  const a = attrs as unknown as Conv2DBackpropInputAttrs & { dilations?: number | Pair };
+  requireNhwc(a.dataFormat, 'Conv2DBackpropInput');
+  const strides = pair(a.strides);
+  const dilations = pair(a.dilations);
+  const filterShape = filter.shape as Shape4;
+  const scope = new KernelScope(backend as KernelBackend);
+  const { rows, cols } = inputGradientPads(a.inputShape, filterShape, strides, dilations, a.pad, a.dimRoundingMode, false);
+
+  const up = scope.upsample(dy, strides);
+  const { x, pad } = scope.cropNegativePads(up, rows, cols);
+  // Flip spatially and swap in/out channels: [kh,kw,Ci,Co] → [kh,kw,Co,Ci].
+  const flipped = scope.transpose(scope.reverse(filter, [0, 1]), [0, 1, 3, 2]);
+  const dx = scope.run('Conv2D', { x, filter: flipped }, {
+    strides: [1, 1], pad, dilations, dataFormat: 'NHWC', dimRoundingMode: undefined,
+  } as unknown as NamedAttrMap);
+  scope.disposeAllBut(dx);
+  return dx;
+}
+
+function conv2DBackpropFilter({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): TensorInfo {
+  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+  const a = attrs as unknown as Conv2DBackpropFilterAttrs & { dilations?: number | Pair };
+  requireNhwc(a.dataFormat, 'Conv2DBackpropFilter');
+  const strides = pair(a.strides);
+  const dilations = pair(a.dilations);
+  const [kh, kw, ci, co] = a.filterShape;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, a.filterShape, strides, dilations, a.pad, a.dimRoundingMode, false);
+  const scope = new KernelScope(backend as KernelBackend);
+
+  // dW[p,q,ci,co] = Σ_{n,i,j} x[n, i·sh + p·dh − top, j·sw + q·dw − left, ci] · dy[n,i,j,co]:
+  // a conv of x as [Ci,H,W,N] with dy as an [oh,ow,N,Co] kernel dilated by the stride.
+  const xT = scope.transpose(x, [3, 1, 2, 0]);
+  const dyKernel = scope.transpose(dy, [1, 2, 0, 3]);
+  const { xPadded, pad } = filterGradientInput(scope, xT, info, kh, kw);
+  const raw = scope.run('Conv2D', { x: xPadded, filter: dyKernel }, {
+    strides: dilations, pad, dilations: strides, dataFormat: 'NHWC', dimRoundingMode: undefined,
+  } as unknown as NamedAttrMap);
+  const cropped = scope.slice(raw, [0, 0, 0, 0], [ci, kh, kw, co]);
+  const dw = scope.transpose(cropped, [1, 2, 0, 3]);
+  scope.disposeAllBut(dw);
+  return dw;
+}
+
+/**
+ * Padding for the filter-gradient conv: `top/left` as in the forward pass, and just enough at the
+ * bottom/right for the output to cover the kernel (the extra forward padding only adds rows that
+ * would be cropped anyway). Negative amounts crop the input.
+ */
+function filterGradientInput(
+  scope: KernelScope,
+  xT: TensorInfo,
+  info: ReturnType<typeof tf.backend_util.computeConv2DInfo>,
+  kh: number,
+  kw: number,
+): { xPadded: TensorInfo; pad: ExplicitPad } {
+  const upH = (info.outHeight - 1) * info.strideHeight + 1;
+  const upW = (info.outWidth - 1) * info.strideWidth + 1;
+  const bottom = (kh - 1) * info.dilationHeight + upH - info.inHeight - info.padInfo.top;
+  const right = (kw - 1) * info.dilationWidth + upW - info.inWidth - info.padInfo.left;
+  const { x, pad } = scope.cropNegativePads(xT, [info.padInfo.top, bottom], [info.padInfo.left, right]);
+  return { xPadded: x, pad };
+}
+
+function depthwiseBackpropInput({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): TensorInfo {
+  const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+  const a = attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs;
+  const strides = pair(a.strides);
+  const dilations = pair(a.dilations);
+  const [kh, kw, channels, multiplier] = filter.shape as Shape4;
+  const scope = new KernelScope(backend as KernelBackend);
+  const { rows, cols } = inputGradientPads(a.inputShape, filter.shape as Shape4, strides, dilations, a.pad, a.dimRoundingMode, true);
+
+  const up = scope.upsample(dy, strides);
+  const { x, pad } = scope.cropNegativePads(up, rows, cols);
+  // Each of the C·M output channels maps back to one input channel: a depthwise conv (multiplier 1)
+  // over C·M channels with the flipped kernel, then a sum over the multiplier.
+  const flipped = scope.reshape(scope.reverse(filter, [0, 1]), [kh, kw, channels * multiplier, 1]);
+  const perChannel = scope.run('DepthwiseConv2dNative', { x, filter: flipped }, {
+    strides: [1, 1], pad, dilations, dimRoundingMode: undefined,
+  } as unknown as NamedAttrMap);
+  let dx = perChannel;
+  if (multiplier > 1) {
+    const [n, h, w] = perChannel.shape;
+    dx = scope.sum(scope.reshape(perChannel, [n!, h!, w!, channels, multiplier]), [4]);
+  }
+  scope.disposeAllBut(dx);
+  return dx;
+}
+
+function depthwiseBackpropFilter({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): TensorInfo {
+  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+  const a = attrs as unknown as DepthwiseConv2dNativeBackpropFilterAttrs;
+  const strides = pair(a.strides);
+  const dilations = pair(a.dilations);
+  const [kh, kw, channels, multiplier] = a.filterShape;
+  const [n, h, w] = x.shape as Shape4;
+  const [, oh, ow] = dy.shape as Shape4;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, a.filterShape, strides, dilations, a.pad, a.dimRoundingMode, true);
+  const scope = new KernelScope(backend as KernelBackend);
+
+  // dW[p,q,c,m] = Σ_{n,i,j} x[n, i·sh + p·dh − top, …, c] · dy[n,i,j,c·M+m]: batch and channels are
+  // merged into N·C depthwise channels (x as [1,H,W,N·C], dy as an [oh,ow,N·C,M] kernel dilated by the
+  // stride); the batch is summed afterwards.
+  const xMerged = n === 1 ? scope.reshape(x, [1, h, w, channels]) : scope.reshape(scope.transpose(x, [1, 2, 0, 3]), [1, h, w, n * channels]);
+  const dy5 = scope.reshape(dy, [n, oh, ow, channels, multiplier]);
+  const dyKernel = n === 1
+    ? scope.reshape(dy5, [oh, ow, channels, multiplier])
+    : scope.reshape(scope.transpose(dy5, [1, 2, 0, 3, 4]), [oh, ow, n * channels, multiplier]);
+  const { xPadded, pad } = filterGradientInput(scope, xMerged, info, kh, kw);
+  const raw = scope.run('DepthwiseConv2dNative', { x: xPadded, filter: dyKernel }, {
+    strides: dilations, pad, dilations: strides, dimRoundingMode: undefined,
+  } as unknown as NamedAttrMap);
+  const cropped = scope.slice(raw, [0, 0, 0, 0], [1, kh, kw, n * channels * multiplier]);
+  const perImage = scope.reshape(cropped, [kh, kw, n, channels, multiplier]);
+  const summed = n === 1 ? perImage : scope.sum(perImage, [2]);
+  const dw = scope.reshape(summed, [kh, kw, channels, multiplier]);
+  scope.disposeAllBut(dw);
+  return dw;
+}
+
+/**
+ * UnsortedSegmentSum is missing on WASM, and `tf.gather` (e.g. picking one class score) differentiates
+ * through it. out[s, …] = Σ_i [ids[i] = s] · x[i, …] is a matmul with a one-hot matrix
+ * (out-of-range ids give an all-zero row, which drops them as TensorFlow does).
+ */
+function unsortedSegmentSum({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): TensorInfo {
+  const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo };
+  const numSegments = (attrs as { numSegments: number }).numSegments;
+  const scope = new KernelScope(backend as KernelBackend);
+  const idCount = segmentIds.shape.reduce((a, b) => a * b, 1);
+  const rest = x.shape.slice(segmentIds.shape.length);
+  const restSize = rest.reduce((a, b) => a * b, 1);
+  const ids = segmentIds.dtype === 'int32' ? segmentIds : scope.run('Cast', { x: segmentIds }, { dtype: 'int32' });
+  // The WASM OneHot kernel writes int32 whatever dtype is asked for, so cast afterwards.
+  const oneHotInt = scope.run('OneHot', { indices: scope.reshape(ids, [idCount]) }, { depth: numSegments, onValue: 1, offValue: 0, dtype: 'int32' });
+  const oneHot = scope.run('Cast', { x: oneHotInt }, { dtype: 'float32' });
+  const values = x.dtype === 'float32' ? x : scope.run('Cast', { x }, { dtype: 'float32' });
+  const product = scope.run('BatchMatMul', {
+    a: scope.reshape(oneHot, [1, idCount, numSegments]),
+    b: scope.reshape(values, [1, idCount, restSize]),
+  }, { transposeA: true, transposeB: false });
+  let out = scope.reshape(product, [numSegments, ...rest]);
+  if (x.dtype !== 'float32') out = scope.run('Cast', { x: out }, { dtype: x.dtype });
+  scope.disposeAllBut(out);
+  return out;
+}
+
+/** What the WASM backend offers beyond KernelBackend: typed views into its heap. */
+interface WasmHeapBackend extends KernelBackend {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+}
+
+/**
+ * MaxPoolGrad on WASM 4.22 starts its running maximum at FLT_MIN (the smallest POSITIVE float), so a
+ * window whose values are all ≤ 0 gets no gradient at all (measured: 1–20 % of positions wrong on
+ * signed inputs). This is the CPU backend's algorithm on the WASM heap: the first maximum of each
+ * window (clipped to the input) receives that window's dy.
+ */
+function maxPoolGrad({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): TensorInfo {
+  const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
+  const a = attrs as { filterSize: number | Pair; strides: number | Pair; pad: Pad; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+  const wasm = backend as WasmHeapBackend;
+  const info = tf.backend_util.computePool2DInfo(input.shape as Shape4, a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth } = info;
+  const { effectiveFilterHeight: fh, effectiveFilterWidth: fw, dilationHeight: dh, dilationWidth: dw } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const dx = wasm.makeOutput(input.shape, 'float32');
+  // Views are taken after makeOutput: allocating may grow (and detach) the heap.
+  const x = wasm.typedArrayFromHeap(input);
+  const g = wasm.typedArrayFromHeap(dy);
+  const out = wasm.typedArrayFromHeap(dx);
+  out.fill(0);
+  const rowStride = inWidth * channels;
+  const imageStride = inHeight * rowStride;
+  for (let b = 0; b < batchSize; b++) {
+    const base = b * imageStride;
+    for (let oy = 0; oy < outHeight; oy++) {
+      const yStart = oy * strideHeight - top;
+      const yFrom = Math.max(0, yStart);
+      const yTo = Math.min(inHeight, yStart + fh);
+      for (let ox = 0; ox < outWidth; ox++) {
+        const xStart = ox * strideWidth - left;
+        const xFrom = Math.max(0, xStart);
+        const xTo = Math.min(inWidth, xStart + fw);
+        const dyBase = ((b * outHeight + oy) * outWidth + ox) * channels;
+        for (let c = 0; c < channels; c++) {
+          let best = Number.NEGATIVE_INFINITY;
+          let bestIndex = -1;
+          for (let y = yFrom; y < yTo; y += dh) {
+            for (let xx = xFrom; xx < xTo; xx += dw) {
+              const index = base + y * rowStride + xx * channels + c;
+              const value = x[index]!;
+              if (value > best || bestIndex < 0) {
+                best = value;
+                bestIndex = index;
+              }
+            }
+          }
+          if (bestIndex >= 0) out[bestIndex] = out[bestIndex]! + g[dyBase + c]!;
+        }
+      }
+    }
+  }
+  return dx;
+}
+
+const FAST_KERNELS: ReadonlyArray<Pick<KernelConfig, 'kernelName' | 'kernelFunc'>> = [
+  { kernelName: 'Conv2DBackpropInput', kernelFunc: conv2DBackpropInput as KernelFunc },
+  { kernelName: 'Conv2DBackpropFilter', kernelFunc: conv2DBackpropFilter as KernelFunc },
+  { kernelName: 'DepthwiseConv2dNativeBackpropInput', kernelFunc: depthwiseBackpropInput as KernelFunc },
+  { kernelName: 'DepthwiseConv2dNativeBackpropFilter', kernelFunc: depthwiseBackpropFilter as KernelFunc },
+  { kernelName: 'UnsortedSegmentSum', kernelFunc: unsortedSegmentSum as KernelFunc },
+  { kernelName: 'MaxPoolGrad', kernelFunc: maxPoolGrad as KernelFunc },
+];
+
+/** Names of the kernels this module provides for 'wasm' (for diagnostics and tests). */
+export const FAST_WASM_GRADIENT_KERNELS: readonly string[] = FAST_KERNELS.map((k) => k.kernelName);
+
+/**
+ * Replace slow/missing WASM gradient kernels (conv and depthwise backprop, UnsortedSegmentSum for
+ * gather's gradient, a correct MaxPoolGrad) with compositions of fast forward kernels. Idempotent.
+ */
+export function registerFastWasmGradients(): void {
+  for (const { kernelName, kernelFunc } of FAST_KERNELS) {
+    const current = tf.getKernel(kernelName, BACKEND);
+    if (current?.kernelFunc === kernelFunc) continue;
+    if (current != null) tf.unregisterKernel(kernelName, BACKEND);
+    tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc });
+  }
+}
+
+/** True when the fast kernels are the ones registered for 'wasm' right now. */
+export function fastWasmGradientsRegistered(): boolean {
+  return FAST_KERNELS.every(({ kernelName, kernelFunc }) => tf.getKernel(kernelName, BACKEND)?.kernelFunc === kernelFunc);
+}

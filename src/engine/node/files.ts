@@ -1,0 +1,53 @@
+/** Node only: InputFiles from paths on disk, read lazily. */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
+import type { InputFile } from '../files';
+import { studioError } from '../../shared/errors';
+
+function fileAt(absolutePath: string, path: string, size: number): InputFile {
+  return {
+    name: basename(absolutePath),
+    path,
+    size,
+    bytes: async () => new Uint8Array(await readFile(absolutePath)),
+  };
+}
+
+async function walk(dir: string, root: string, recursive: boolean): Promise<InputFile[]> {
+  const out: InputFile[] = [];
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  for (const entry of entries) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (recursive) out.push(...(await walk(full, root, true)));
+    } else if (entry.isFile()) {
+      // Paths are relative to the folder's parent so that the folder name names the model.
+      out.push(fileAt(full, relative(dirname(root), full).split('\\').join('/'), (await stat(full)).size));
+    }
+  }
+  return out;
+}
+
+/** A directory expands to its files (recursively); a `.json` path brings its siblings, itself first; other paths are single files. */
+export async function filesFromPaths(paths: string[]): Promise<InputFile[]> {
+  const out: InputFile[] = [];
+  for (const path of paths) {
+    let info;
+    try {
+      info = await stat(path);
+    } catch (e) {
+      throw studioError('FILE_NOT_FOUND', { path, reason: e instanceof Error && 'code' in e ? String(e.code) : String(e) });
+    }
+    if (info.isDirectory()) {
+      out.push(...(await walk(path, path, true)));
+    } else if (path.toLowerCase().endsWith('.json')) {
+      const siblings = await walk(dirname(path), dirname(path), false);
+      const self = siblings.filter((f) => f.name === basename(path));
+      out.push(...self, ...siblings.filter((f) => f.name !== basename(path)));
+    } else {
+      out.push(fileAt(path, basename(path), info.size));
+    }
+  }
+  return out;
+}
