@@ -1,8 +1,9 @@
 /**
  * Seeded fuzzer over the real fixture models (issue 4, item 2): every mutated drop must end, within a
  * time bound, in a loaded model or a StudioError with a known code, never an untyped throw or a hang.
- * Runs the app's loading path: openModel, then buildLayersModel (what loadModel builds with).
- * Reproduce one case: FUZZ_SEED=<seed> FUZZ_CASES=1 npx vitest run src/engine/formats/fuzz.test.ts
+ * Runs the app's loading path, `loadModel` (openModel → buildLayersModel → summary → warm-up), on WASM.
+ * Reproduce one case: FUZZ_SEED=<seed> FUZZ_CASES=1 FUZZ_TRACE=1 npx vitest run src/engine/formats/fuzz.test.ts
+ * (FUZZ_TRACE prints each case's mutation and outcome; FUZZ_BACKEND=cpu switches the backend).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

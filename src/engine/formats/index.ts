@@ -9,13 +9,15 @@ import type { LoadProgress } from '../../shared/types';
 import { studioError, toStudioError } from '../../shared/errors';
 import type { ModelReader, OpenedModel } from './reader';
 import { modelJsonCandidates, tfjsLayersReader } from './tfjs-layers';
+import { keras3Reader, kerasH5Reader } from './keras';
 
 export type { ModelReader, OpenedModel } from './reader';
 export { findUnsupportedLayers, tfjsLayersReader } from './tfjs-layers';
 export { parseLabelsText, readSidecars } from './labels';
 export { buildLayersModel, buildError, disposeLayersModel } from './build';
 
-export const modelReaders: ModelReader[] = [tfjsLayersReader];
+// Keras readers are cheap to hold: their HDF5 library loads only when a Keras file is opened.
+export const modelReaders: ModelReader[] = [tfjsLayersReader, kerasH5Reader, keras3Reader];
 
 export function registerReader(reader: ModelReader): void {
   if (!modelReaders.some((r) => r.name === reader.name)) modelReaders.push(reader);

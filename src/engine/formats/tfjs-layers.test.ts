@@ -413,3 +413,33 @@ describe('findTopologyProblem (connections tfjs-layers would loop forever on)', 
     expect(e.message).toContain('conv_a');
   });
 });
+
+describe('converter-made model.json with a nested functional base', () => {
+  it('loads despite Keras numbering the nested call as node 0 (tfjs would say "Graph disconnected")', async () => {
+    const baseIn = tf.input({ shape: [6, 6, 3] });
+    const conv = tf.layers.conv2d({ filters: 3, kernelSize: 3, activation: 'relu', name: 'inner_conv' }).apply(baseIn) as tf.SymbolicTensor;
+    const base = tf.model({ inputs: baseIn, outputs: conv, name: 'inner_base' });
+    const input = tf.input({ shape: [6, 6, 3], name: 'image' });
+    const pooled = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(base.apply(input) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 2, name: 'logits' }).apply(pooled) as tf.SymbolicTensor });
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await model.save(tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+    const x = tf.randomUniform([1, 6, 6, 3], 0, 1, 'float32', 3);
+    const expected = (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
+    // Rewrite tfjs's numbering (the nested call is node 1) into Keras's (node 0), as the converter writes it.
+    const topology = JSON.parse(JSON.stringify(artifacts!.modelTopology)) as { config: { layers: { inbound_nodes: unknown[][][] }[]; output_layers: unknown[][] } };
+    const toKeras = (ref: unknown) => (Array.isArray(ref) && ref[0] === 'inner_base' ? [ref[0], (ref[1] as number) - 1, ...ref.slice(2)] : ref);
+    for (const layer of topology.config.layers) layer.inbound_nodes = layer.inbound_nodes.map((node) => node.map(toKeras));
+    const modelJson = { format: 'layers-model', generatedBy: 'keras v2.15.0', convertedBy: 'TensorFlow.js Converter v4.22.0', modelTopology: topology, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: artifacts!.weightSpecs }] };
+    const opened = await openModel([file('model.json', modelJson as unknown as Json), file('group1-shard1of1.bin', new Uint8Array(artifacts!.weightData as ArrayBuffer))]);
+    const rebuilt = await buildLayersModel(opened);
+    const out = (rebuilt.predict(x) as tf.Tensor).dataSync() as Float32Array;
+    expect(maxAbsDiff(out, expected)).toBeLessThanOrEqual(1e-6);
+    rebuilt.dispose();
+    model.dispose();
+    x.dispose();
+  });
+});

@@ -10,6 +10,7 @@ import type { LoadProgress } from '../../shared/types';
 import { notice, studioError, type StudioNotice } from '../../shared/errors';
 import type { ModelReader, OpenedModel } from './reader';
 import { readSidecars } from './labels';
+import { shiftNestedNodeIndices } from './keras/config';
 
 type Json = Record<string, unknown>;
 
@@ -129,6 +130,13 @@ function functionalProblem(config: Json, modelName: string): string | null {
 }
 
 /** The first structural problem in a (possibly nested) Keras model config that would hang or break the build. */
+/** Made by the TF.js converter from a Keras model (not by tfjs-layers' own `save`). */
+function isKerasNumbered(json: Record<string, unknown>): boolean {
+  const convertedBy = typeof json.convertedBy === 'string' ? json.convertedBy : '';
+  const generatedBy = typeof json.generatedBy === 'string' ? json.generatedBy : '';
+  return /converter/i.test(convertedBy) || /^keras/i.test(generatedBy);
+}
+
 export function findTopologyProblem(modelTopology: unknown): string | null {
   const visit = (node: unknown, fallbackName: string): string | null => {
     if (!isRecord(node) || typeof node.class_name !== 'string' || !CONTAINER_CLASSES.has(node.class_name)) return null;
@@ -323,6 +331,12 @@ export const tfjsLayersReader: ModelReader = {
     const modelDir = dirName(modelFile.path);
     const topology = json.modelTopology as Json;
 
+    // Files from the Python converter keep Keras's node numbering for nested models, which
+    // tfjs-layers 4.22 reads one node off ("Graph disconnected"); files tfjs saved itself do not.
+    if (isKerasNumbered(json)) {
+      const root = isRecord(topology) && isRecord(topology.model_config) ? topology.model_config : topology;
+      if (isRecord(root)) shiftNestedNodeIndices(root as Parameters<typeof shiftNestedNodeIndices>[0]);
+    }
     const unsupported = findUnsupportedLayers(topology);
     if (unsupported.length > 0) throw studioError('UNSUPPORTED_LAYER', unsupported[0]);
     const problem = findTopologyProblem(topology);

@@ -49,6 +49,11 @@ describe('Node image helpers', () => {
     expect(codeOf(() => decodeImageBytes(new TextEncoder().encode('hello'), 'x.png'))).toBe('IMAGE_DECODE_FAILED');
     const truncated = encodePng({ width: 4, height: 4, data: gradient(4, 4) }).slice(0, 40);
     expect(codeOf(() => decodeImageBytes(truncated, 't.png'))).toBe('IMAGE_DECODE_FAILED');
+    // A 20000×20000 PNG header is refused before any pixel is allocated.
+    const huge = encodePng({ width: 1, height: 1, data: new Uint8Array(4) });
+    new DataView(huge.buffer).setUint32(16, 20000);
+    new DataView(huge.buffer).setUint32(20, 20000);
+    expect(codeOf(() => decodeImageBytes(huge, 'huge.png'))).toBe('IMAGE_DECODE_FAILED');
     await expect(decodeImageFile(join(dir, 'missing.png'))).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
   });
 

@@ -6,8 +6,8 @@ import jpeg from 'jpeg-js';
 import type { RawImage } from '../files';
 import { studioError } from '../../shared/errors';
 
-/** jpeg-js refuses images above this many megapixels instead of exhausting memory. */
-const MAX_JPEG_MEGAPIXELS = 450;
+/** Node decodes at full size (no downscaling decoder): refuse above this rather than exhaust memory (400 MB RGBA). */
+const MAX_MEGAPIXELS = 100;
 
 /** Decode PNG or JPEG bytes (by magic bytes, not by name) to RGBA. */
 export function decodeImageBytes(bytes: Uint8Array, fileName: string): RawImage {
@@ -15,10 +15,13 @@ export function decodeImageBytes(bytes: Uint8Array, fileName: string): RawImage 
   let image: RawImage;
   try {
     if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) {
+      // IHDR holds width and height right after the signature: check them before allocating pixels.
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      if (bytes.length >= 24 && view.getUint32(16) * view.getUint32(20) > MAX_MEGAPIXELS * 1e6) throw new Error('too large');
       const png = PNG.sync.read(buffer);
       image = { width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
     } else if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
-      const jpg = jpeg.decode(buffer, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_JPEG_MEGAPIXELS, maxMemoryUsageInMB: 2048 });
+      const jpg = jpeg.decode(buffer, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: 1024 });
       image = { width: jpg.width, height: jpg.height, data: jpg.data };
     } else {
       throw new Error('not PNG or JPEG');

@@ -1,0 +1,277 @@
+/**
+ * The store's rules, driven through its public actions with a stand-in for the worker client
+ * (the client boundary, not the engine: these tests are about what the page keeps and shows).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { BackendInfo, BackendName, ExplainOptions, ModelSummary, ViewOptions } from '../shared/types';
+import type { DroppedResult, ExplainSummary, PanelName, TransferredFile } from '../worker/api';
+import {
+  attachPanels,
+  boot,
+  dropFiles,
+  exportCaption,
+  exportFileName,
+  resetForTest,
+  selectLayer,
+  setPreprocess,
+  setTarget,
+  setView,
+  switchBackend,
+} from './actions';
+import { setClientFactory, type ClientEvent, type StudioClientPort } from './client-port';
+import { appState, latestNotice, useStore } from './store';
+import { nestedSummary } from './test-fixtures';
+
+const wasm: BackendInfo = { name: 'wasm', reason: 'no GPU', available: ['wasm', 'cpu'] };
+
+class StandInClient implements StudioClientPort {
+  explains: ExplainOptions[] = [];
+  views: ViewOptions[] = [];
+  inits: (BackendName | null | undefined)[] = [];
+  mounted: Partial<Record<PanelName, HTMLElement>>[] = [];
+  listeners = new Set<(e: ClientEvent) => void>();
+  summary: ModelSummary = nestedSummary();
+  /** Replace to make the next explain fail or hang. */
+  explainImpl: (o: ExplainOptions) => Promise<ExplainSummary> = async (o) => this.answer(o);
+  openFilesImpl: (files: TransferredFile[]) => Promise<DroppedResult> = async () => ({ notices: [] });
+
+  answer(o: ExplainOptions): ExplainSummary {
+    const classIndex = typeof o.target === 'number' ? o.target : 0;
+    return {
+      requestId: this.explains.length,
+      layerPath: o.layerPath ?? this.summary.defaultLayerPath,
+      classIndex,
+      classLabel: this.summary.labels[classIndex],
+      score: 2.5,
+      probability: 0.8,
+      counterfactual: Boolean(o.counterfactual),
+      predictions: this.summary.labels.map((label, index) => ({ index, label, probability: index === 0 ? 0.8 : 0.1, logit: 1 })),
+      methods: o.methods ?? [],
+      warnings: [],
+      timings: {},
+    };
+  }
+  mountPanels(c: Partial<Record<PanelName, HTMLElement>>) {
+    this.mounted.push(c);
+  }
+  async init(preferred?: BackendName | null) {
+    this.inits.push(preferred);
+    if (preferred === 'webgpu') throw { code: 'BACKEND_FAILED', message: 'The webgpu backend could not start: no adapter' };
+    return preferred ? { ...wasm, name: preferred, reason: 'chosen by you' } : wasm;
+  }
+  openFiles(files: TransferredFile[]) {
+    return this.openFilesImpl(files);
+  }
+  async openDemo(): Promise<DroppedResult> {
+    return { model: { summary: this.summary, ignored: [] }, image: { name: 'sample.png', width: 28, height: 28, notices: [] }, notices: [] };
+  }
+  explain(o: ExplainOptions) {
+    this.explains.push(o);
+    return this.explainImpl(o);
+  }
+  async setView(v: ViewOptions) {
+    this.views.push(v);
+  }
+  async exportPng(): Promise<Blob> {
+    return new Blob([new Uint8Array([137, 80, 78, 71])], { type: 'image/png' });
+  }
+  async memory() {
+    return { numTensors: 0, numBytes: 0 };
+  }
+  on(listener: (e: ClientEvent) => void) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  emit(e: ClientEvent) {
+    for (const l of this.listeners) l(e);
+  }
+  killWorkerForTest() {}
+}
+
+let client: StandInClient;
+
+beforeEach(async () => {
+  resetForTest();
+  client = new StandInClient();
+  setClientFactory(() => client);
+  attachPanels({ original: {} as HTMLElement });
+  await boot();
+});
+
+afterEach(() => setClientFactory(null));
+
+const notices = () => useStore.getState().status.notices;
+
+describe('boot', () => {
+  it('starts the backend, mounts the panels, opens the demo and explains its default layer', () => {
+    const s = useStore.getState();
+    expect(client.inits).toEqual([null]);
+    expect(client.mounted).toHaveLength(1);
+    expect(s.model.summary?.name).toBe('outer');
+    expect(s.backend.info?.name).toBe('wasm');
+    expect(client.explains).toHaveLength(1);
+    expect(client.explains[0]).toMatchObject({ layerPath: 'outer/inner/base/out_relu', target: null, counterfactual: false });
+    expect(s.explanation.last?.layerPath).toBe('outer/inner/base/out_relu');
+    expect(appState(s)).toBe('ready');
+    expect(notices()).toEqual([]);
+  });
+});
+
+describe('a failed start', () => {
+  it('shows the error, still mounts the panels, and a later drop works', async () => {
+    resetForTest();
+    const broken = new StandInClient();
+    broken.init = async () => {
+      throw { code: 'WORKER_CRASHED', message: 'The computation worker stopped (no wasm binary); it was restarted and the model reloaded.' };
+    };
+    setClientFactory(() => broken);
+    attachPanels({ original: {} as HTMLElement });
+    expect(appState(useStore.getState())).toBe('busy');
+    await boot();
+    expect(appState(useStore.getState())).toBe('error');
+    expect(latestNotice(useStore.getState())?.code).toBe('WORKER_CRASHED');
+    expect(broken.mounted).toHaveLength(1);
+    expect(useStore.getState().model.summary).toBeNull();
+
+    broken.openFilesImpl = async () => broken.openDemo();
+    await dropFiles([{ file: new File(['{}'], 'model.json') }]);
+    expect(useStore.getState().model.summary?.name).toBe('outer');
+    expect(broken.explains).toHaveLength(1);
+    expect(appState(useStore.getState())).toBe('ready');
+  });
+});
+
+describe('a failed drop', () => {
+  it('shows the coded message and keeps model, image and explanation; the next good drop works', async () => {
+    const before = useStore.getState();
+    client.openFilesImpl = async () => {
+      // Errors cross the worker boundary as plain objects.
+      throw { code: 'MISSING_SHARD', message: 'Weight file "group1-shard2of2.bin" is missing: drop it together with model.json.' };
+    };
+    await dropFiles([{ file: new File(['{}'], 'model.json') }]);
+    const after = useStore.getState();
+    expect(latestNotice(after)).toMatchObject({ code: 'MISSING_SHARD', level: 'error' });
+    expect(latestNotice(after)?.message).toContain('group1-shard2of2.bin');
+    expect(after.model.summary).toBe(before.model.summary);
+    expect(after.image).toBe(before.image);
+    expect(after.explanation.last).toBe(before.explanation.last);
+    expect(appState(after)).toBe('error');
+
+    const other = nestedSummary({ name: 'second', labels: ['a', 'b', 'c'], defaultLayerPath: 'outer/inner/base/conv_b' });
+    client.summary = other;
+    client.openFilesImpl = async () => ({ model: { summary: other, ignored: ['notes.md'] }, notices: [] });
+    await dropFiles([{ file: new File(['{}'], 'model.json') }]);
+    const good = useStore.getState();
+    expect(good.model.summary).toBe(other);
+    expect(good.model.ignored).toEqual(['notes.md']);
+    expect(good.image).toBe(before.image);
+    expect(client.explains.at(-1)?.layerPath).toBe('outer/inner/base/conv_b');
+    expect(good.explanation.last?.classLabel).toBe('a');
+    expect(appState(good)).toBe('ready');
+    // The old error is still listed but no longer current.
+    const missing = good.status.notices.find((n) => n.code === 'MISSING_SHARD')!;
+    expect(missing.id).toBeLessThanOrEqual(good.status.resolvedUpTo);
+  });
+
+  it('a drop with nothing usable is an error with the worker’s notice', async () => {
+    client.openFilesImpl = async () => ({ notices: [{ code: 'UNKNOWN_FILE', message: 'notes.md is neither a model file nor an image; ignored.' }] });
+    await dropFiles([{ file: new File(['x'], 'notes.md') }]);
+    expect(latestNotice(useStore.getState())?.code).toBe('UNKNOWN_FILE');
+    expect(appState(useStore.getState())).toBe('error');
+    expect(client.explains).toHaveLength(1);
+  });
+});
+
+describe('explaining', () => {
+  it('ignores CANCELLED: no notice, the previous explanation stays', async () => {
+    const last = useStore.getState().explanation.last;
+    client.explainImpl = async () => {
+      throw { code: 'CANCELLED', message: 'Cancelled by a newer request.' };
+    };
+    await selectLayer('outer/inner/base/conv_a');
+    expect(notices()).toEqual([]);
+    expect(useStore.getState().explanation.last).toBe(last);
+    expect(appState(useStore.getState())).toBe('ready');
+  });
+
+  it('a failed layer puts the previous choice back and says why', async () => {
+    client.explainImpl = async () => {
+      throw { code: 'GRADIENT_UNSUPPORTED', message: 'The wasm backend cannot differentiate Foo.' };
+    };
+    await selectLayer('outer/inner/base/conv_a');
+    const s = useStore.getState();
+    expect(s.explanation.selectedLayerPath).toBe('outer/inner/base/out_relu');
+    expect(latestNotice(s)?.code).toBe('GRADIENT_UNSUPPORTED');
+    expect(s.explanation.last?.layerPath).toBe('outer/inner/base/out_relu');
+  });
+
+  it('refuses layers without a spatial output or not in the model, without asking the worker', async () => {
+    await selectLayer('outer/inner/gap');
+    expect(latestNotice(useStore.getState())?.code).toBe('LAYER_NOT_SPATIAL');
+    await selectLayer('outer/missing');
+    expect(latestNotice(useStore.getState())?.code).toBe('LAYER_NOT_FOUND');
+    expect(client.explains).toHaveLength(1);
+  });
+
+  it('explains a nested layer chosen in the tree', async () => {
+    await selectLayer('outer/inner/base/conv_a');
+    expect(client.explains.at(-1)?.layerPath).toBe('outer/inner/base/conv_a');
+    expect(useStore.getState().explanation.last?.layerPath).toBe('outer/inner/base/conv_a');
+  });
+
+  it('takes a typed label or index and rejects unknown classes with CLASS_NOT_FOUND', async () => {
+    await setTarget('Rock');
+    const n = latestNotice(useStore.getState());
+    expect(n?.code).toBe('CLASS_NOT_FOUND');
+    expect(n?.message).toContain('0–2');
+    expect(client.explains).toHaveLength(1);
+    await setTarget('thumbs up');
+    expect(client.explains.at(-1)?.target).toBe(2);
+    expect(useStore.getState().explanation.last?.classLabel).toBe('Thumbs Up');
+    await setTarget(null);
+    expect(client.explains.at(-1)?.target).toBeNull();
+  });
+
+  it('a preprocessing override re-explains with it', async () => {
+    await setPreprocess({ normalization: 'unit' });
+    expect(client.explains.at(-1)?.preprocess).toEqual({ normalization: 'unit' });
+  });
+
+  it('view changes recolour through setView and never re-explain', async () => {
+    await setView({ colormap: 'viridis' });
+    await setView({ opacity: 0.8 });
+    expect(client.views.at(-1)).toEqual({ colormap: 'viridis', opacity: 0.8, threshold: 0 });
+    expect(client.explains).toHaveLength(1);
+  });
+
+  it('after the worker restarted, says so and explains again', async () => {
+    client.emit({ type: 'restarted', reason: 'terminated', backend: wasm });
+    expect(latestNotice(useStore.getState())).toMatchObject({ code: 'WORKER_CRASHED', level: 'warning' });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(client.explains).toHaveLength(2);
+  });
+
+  it('a failing backend switch keeps the current backend and shows the error', async () => {
+    await switchBackend('webgpu');
+    const s = useStore.getState();
+    expect(s.backend.info?.name).toBe('wasm');
+    expect(s.backend.switching).toBe(false);
+    expect(latestNotice(s)?.code).toBe('BACKEND_FAILED');
+    await switchBackend('cpu');
+    expect(useStore.getState().backend.info?.name).toBe('cpu');
+    expect(client.explains).toHaveLength(2);
+  });
+});
+
+describe('export naming', () => {
+  it('captions name model, layer, class, score and methods; file names are safe', () => {
+    const s = useStore.getState();
+    const caption = exportCaption(s).join('\n');
+    expect(caption).toContain('Model: outer');
+    expect(caption).toContain('Layer: outer/inner/base/out_relu');
+    expect(caption).toContain('Class: Peace (#0)');
+    expect(caption).toContain('score 2.500');
+    expect(caption).toContain('Grad-CAM, Guided backprop, Guided Grad-CAM');
+    expect(exportFileName(s)).toBe('gradcam-outer-outer_inner_base_out_relu.png');
+  });
+});

@@ -1,0 +1,508 @@
+/**
+ * Everything the page can do, as plain functions over the store and the worker client.
+ * Rule for every action: on failure push a coded notice and keep what is on screen (model, image,
+ * explanation); never clear state before its replacement has succeeded. CANCELLED (a newer request
+ * won) is not an error and is never shown.
+ */
+import { studioError, toStudioError, type StudioNotice } from '../shared/errors';
+import type {
+  BackendInfo,
+  BackendName,
+  ExplainOptions,
+  PreprocessOptions,
+  ViewOptions,
+} from '../shared/types';
+import type { DroppedResult, PanelName, TransferredFile } from '../worker/api';
+import { createClient, type ClientEvent, type StudioClientPort } from './client-port';
+import { findNode, resolveClass } from './layer-tree';
+import { NOTICE_HISTORY, initialState, useStore, type NoticeLevel, type StudioState, type UiNotice } from './store';
+
+const BACKEND_STORAGE_KEY = 'gradcam-studio.backend';
+const BACKEND_NAMES: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+let client: StudioClientPort | null = null;
+let clientReady: Promise<StudioClientPort> | null = null;
+let resolveClientReady: ((c: StudioClientPort) => void) | null = null;
+let booted = false;
+let unsubscribeClient: (() => void) | null = null;
+let panelContainers: Partial<Record<PanelName, HTMLElement>> | null = null;
+let panelsMounted = false;
+let noticeSeq = 0;
+let explainSeq = 0;
+let explainsInFlight = 0;
+let dropController: AbortController | null = null;
+
+export type ExplainOutcome = 'ok' | 'failed' | 'cancelled' | 'skipped';
+
+/** The client, once `boot()` made it (for tests and the `window.__studio` hook). */
+export function getClient(): StudioClientPort | null {
+  return client;
+}
+
+function whenClient(): Promise<StudioClientPort> {
+  if (client) return Promise.resolve(client);
+  if (!clientReady) clientReady = new Promise((resolve) => (resolveClientReady = resolve));
+  return clientReady;
+}
+
+// ---------------------------------------------------------------- notices and busy state
+
+export function pushNotice(n: StudioNotice | { code: null; message: string }, level: NoticeLevel): void {
+  const entry: UiNotice = { id: ++noticeSeq, code: n.code, message: n.message, level, time: Date.now() };
+  useStore.setState((s) => ({
+    status: {
+      ...s.status,
+      notices: [...s.status.notices, entry].slice(-NOTICE_HISTORY),
+      // An error with nothing else running is the page's outcome; while busy, the op's end decides.
+      outcome: level === 'error' && s.status.pending === 0 ? 'error' : s.status.outcome,
+    },
+  }));
+}
+
+export function dismissNotices(): void {
+  useStore.setState((s) => ({ status: { ...s.status, notices: [] } }));
+}
+
+export function isCancelled(e: unknown): boolean {
+  if (e && typeof e === 'object' && 'name' in e && (e as { name: unknown }).name === 'AbortError') return true;
+  return toStudioError(e).code === 'CANCELLED';
+}
+
+function begin(phase: string): void {
+  useStore.setState((s) => ({ status: { ...s.status, pending: s.status.pending + 1, phase } }));
+}
+
+/** `since`: the last notice id when the operation began; only errors before it count as resolved. */
+function end(outcome: 'ready' | 'error' | null, since: number): void {
+  useStore.setState((s) => {
+    const pending = Math.max(0, s.status.pending - 1);
+    return {
+      status: {
+        ...s.status,
+        pending,
+        outcome: outcome ?? s.status.outcome,
+        resolvedUpTo: outcome === 'ready' ? Math.max(s.status.resolvedUpTo, since) : s.status.resolvedUpTo,
+        phase: pending === 0 ? null : s.status.phase,
+        progress: pending === 0 ? null : s.status.progress,
+      },
+    };
+  });
+}
+
+type Tracked<T> = { ok: true; value: T } | { ok: false; cancelled: boolean };
+
+/** Run one operation with the busy indicator; a failure becomes a coded error notice. */
+async function track<T>(phase: string, op: () => Promise<T>): Promise<Tracked<T>> {
+  begin(phase);
+  const since = noticeSeq;
+  try {
+    const value = await op();
+    end('ready', since);
+    return { ok: true, value };
+  } catch (e) {
+    if (isCancelled(e)) {
+      end(null, since);
+      return { ok: false, cancelled: true };
+    }
+    pushNotice(toStudioError(e).toNotice(), 'error');
+    end('error', since);
+    return { ok: false, cancelled: false };
+  }
+}
+
+// ---------------------------------------------------------------- boot and client events
+
+function preferredBackend(): BackendName | null {
+  const fromUrl = typeof location !== 'undefined' ? new URLSearchParams(location.search).get('backend') : null;
+  if (fromUrl && (BACKEND_NAMES as string[]).includes(fromUrl)) return fromUrl as BackendName;
+  try {
+    const saved = typeof localStorage !== 'undefined' ? localStorage.getItem(BACKEND_STORAGE_KEY) : null;
+    if (saved && (BACKEND_NAMES as string[]).includes(saved)) return saved as BackendName;
+  } catch {
+    // Storage can be blocked (privacy settings); the automatic choice is fine then.
+  }
+  return null;
+}
+
+function detectShare(): boolean {
+  if (typeof navigator === 'undefined' || typeof navigator.canShare !== 'function' || typeof File === 'undefined') return false;
+  try {
+    return navigator.canShare({ files: [new File([new Uint8Array([0])], 'gradcam.png', { type: 'image/png' })] });
+  } catch {
+    return false;
+  }
+}
+
+function onClientEvent(e: ClientEvent): void {
+  switch (e.type) {
+    case 'progress':
+      useStore.setState((s) => ({ status: { ...s.status, progress: e.progress, phase: e.progress.message } }));
+      break;
+    case 'backend':
+      useStore.setState((s) => ({ backend: { ...s.backend, info: e.info } }));
+      break;
+    case 'restarted': {
+      useStore.setState((s) => ({ backend: { ...s.backend, info: e.backend } }));
+      const code = e.code ?? (/device/i.test(e.reason) ? 'DEVICE_LOST' : 'WORKER_CRASHED');
+      pushNotice(studioError(code, { reason: e.reason }).toNotice(), 'warning');
+      // The new worker drew nothing yet: explain again unless a retried explanation is on its way.
+      if (explainsInFlight === 0) void runExplain();
+      break;
+    }
+  }
+}
+
+function mountPanelsIfReady(): void {
+  if (!client || !panelContainers || panelsMounted) return;
+  panelsMounted = true;
+  client.mountPanels(panelContainers);
+}
+
+/** The Panels view hands its containers here once; they are given to the client when it exists. */
+export function attachPanels(containers: Partial<Record<PanelName, HTMLElement>>): void {
+  if (panelsMounted) return;
+  panelContainers = containers;
+  mountPanelsIfReady();
+}
+
+/** Start the app: make the client, pick the backend, mount the panels, open the demo, explain. */
+export async function boot(): Promise<void> {
+  if (booted) return;
+  booted = true;
+  const started = await track('Starting…', async () => {
+    const made = await createClient();
+    client = made;
+    resolveClientReady?.(made);
+    unsubscribeClient = made.on(onClientEvent);
+    exposeForTests();
+    // The client keeps the containers and attaches canvases to every worker it starts.
+    mountPanelsIfReady();
+    useStore.setState({ canShare: detectShare() });
+    const preferred = preferredBackend();
+    let info: BackendInfo;
+    try {
+      info = await made.init(preferred);
+    } catch (e) {
+      if (!preferred) throw e;
+      // The asked-for backend failed: say so and let the client choose.
+      pushNotice(toStudioError(e).toNotice(), 'warning');
+      info = await made.init(null);
+    }
+    useStore.setState((s) => ({ backend: { ...s.backend, info } }));
+  });
+  useStore.setState((s) => ({ status: { ...s.status, started: true } }));
+  if (!started.ok) return;
+  const demo = await track('Opening the demo…', () => requireClient().openDemo());
+  if (demo.ok && applyDropped(demo.value, null)) await runExplain();
+  void listDemoSamples();
+}
+
+async function listDemoSamples(): Promise<void> {
+  const c = client;
+  if (!c?.demoSamples) return;
+  try {
+    useStore.setState({ demoSamples: await c.demoSamples() });
+  } catch (e) {
+    // Only the sample menu is missing; the app works without it.
+    if (!isCancelled(e)) pushNotice(toStudioError(e).toNotice(), 'warning');
+  }
+}
+
+function requireClient(): StudioClientPort {
+  if (!client) throw studioError('INTERNAL', { reason: 'the worker client is not started' });
+  return client;
+}
+
+function exposeForTests(): void {
+  if (typeof window === 'undefined') return;
+  (window as unknown as { __studio: unknown }).__studio = {
+    getState: useStore.getState,
+    client,
+    actions: { dropFiles, selectLayer, setTarget, setCounterfactual, setView, setPreprocess, switchBackend, exportPng, runExplain },
+  };
+}
+
+// ---------------------------------------------------------------- opening files
+
+/** Put a dropped model and/or image in the store. Returns whether anything new was opened. */
+function applyDropped(result: DroppedResult, files: TransferredFile[] | null): boolean {
+  for (const n of result.notices) pushNotice(n, 'warning');
+  if (result.model) {
+    const { summary, ignored } = result.model;
+    for (const n of summary.warnings) pushNotice(n, 'warning');
+    useStore.setState((s) => ({
+      model: { summary, files, ignored },
+      explanation: { ...s.explanation, selectedLayerPath: summary.defaultLayerPath, target: null, counterfactual: false },
+      preprocess: {},
+    }));
+  }
+  if (result.image) {
+    for (const n of result.image.notices) pushNotice(n, 'warning');
+    useStore.setState({ image: result.image });
+  }
+  return Boolean(result.model || result.image);
+}
+
+/** Anything dropped, picked or pasted: the worker tells models from images. */
+export async function dropFiles(files: TransferredFile[]): Promise<void> {
+  if (!files.length) return;
+  const c = await whenClient();
+  dropController?.abort();
+  const controller = new AbortController();
+  dropController = controller;
+  const opened = await track('Opening files…', () => c.openFiles(files, controller.signal));
+  if (dropController === controller) dropController = null;
+  if (!opened.ok) return;
+  if (applyDropped(opened.value, files)) {
+    await runExplain();
+  } else {
+    // Nothing usable: the notices (e.g. UNKNOWN_FILE) are the answer; make sure one is an error.
+    if (!opened.value.notices.length) pushNotice(studioError('NO_MODEL_FILE').toNotice(), 'error');
+    useStore.setState((s) => ({ status: { ...s.status, outcome: s.status.pending === 0 ? 'error' : s.status.outcome } }));
+  }
+}
+
+/** Reopen the built-in demo model, with one of its samples (by file name) or the first. */
+export async function openDemo(sample?: string): Promise<void> {
+  const c = await whenClient();
+  const demo = await track('Opening the demo…', () => c.openDemo(undefined, sample));
+  if (demo.ok && applyDropped(demo.value, null)) await runExplain();
+}
+
+// ---------------------------------------------------------------- explaining
+
+export function explainOptions(s: StudioState): ExplainOptions {
+  return {
+    layerPath: s.explanation.selectedLayerPath,
+    target: s.explanation.target,
+    counterfactual: s.explanation.counterfactual,
+    methods: [...s.explanation.methods],
+    preprocess: { ...s.preprocess },
+  };
+}
+
+/** Explain with the current choices; the newest call wins. */
+export async function runExplain(): Promise<ExplainOutcome> {
+  const s = useStore.getState();
+  if (!client || !s.model.summary) return 'skipped';
+  if (!s.image) {
+    pushNotice(studioError('NO_IMAGE').toNotice(), 'warning');
+    return 'skipped';
+  }
+  const c = client;
+  const seq = ++explainSeq;
+  explainsInFlight++;
+  try {
+    const done = await track('Explaining…', () => c.explain(explainOptions(s)));
+    if (!done.ok) return done.cancelled ? 'cancelled' : 'failed';
+    // A newer request was issued meanwhile: its answer is the one to show.
+    if (seq !== explainSeq) return 'cancelled';
+    const summary = done.value;
+    for (const n of summary.warnings) pushNotice(n, 'warning');
+    useStore.setState((st) => ({ explanation: { ...st.explanation, last: summary } }));
+    return 'ok';
+  } finally {
+    explainsInFlight--;
+  }
+}
+
+/** Change one choice, explain, and put the choice back if the explanation failed. */
+async function explainWith(apply: (s: StudioState) => Partial<StudioState>): Promise<ExplainOutcome> {
+  const before = useStore.getState();
+  const patch = apply(before);
+  useStore.setState(patch);
+  const outcome = await runExplain();
+  if (outcome === 'failed') {
+    const now = useStore.getState();
+    // Only undo if nobody changed the same choice again meanwhile.
+    const untouched = (Object.keys(patch) as (keyof StudioState)[]).every((k) => now[k] === patch[k]);
+    if (untouched) {
+      const undo: Partial<StudioState> = {};
+      for (const k of Object.keys(patch) as (keyof StudioState)[]) (undo as Record<string, unknown>)[k] = before[k];
+      useStore.setState(undo);
+    }
+  }
+  return outcome;
+}
+
+export async function selectLayer(path: string): Promise<ExplainOutcome> {
+  const summary = useStore.getState().model.summary;
+  if (!summary) return 'skipped';
+  const node = findNode(summary.tree, path);
+  if (!node) {
+    pushNotice(studioError('LAYER_NOT_FOUND', { path }).toNotice(), 'error');
+    return 'failed';
+  }
+  if (!node.explainable) {
+    pushNotice(studioError('LAYER_NOT_SPATIAL', { path }).toNotice(), 'error');
+    return 'failed';
+  }
+  return explainWith((s) => ({ explanation: { ...s.explanation, selectedLayerPath: path } }));
+}
+
+/** A class index, a label or an index typed as text; null = the top-1 prediction. */
+export async function setTarget(query: number | string | null): Promise<ExplainOutcome> {
+  const summary = useStore.getState().model.summary;
+  if (!summary) return 'skipped';
+  let target: number | null = null;
+  if (query !== null && !(typeof query === 'string' && query.trim() === '')) {
+    target = resolveClass(query, summary.labels);
+    if (target === null) {
+      pushNotice(studioError('CLASS_NOT_FOUND', { query: String(query), count: summary.labels.length }).toNotice(), 'error');
+      return 'failed';
+    }
+  }
+  return explainWith((s) => ({ explanation: { ...s.explanation, target } }));
+}
+
+export async function setCounterfactual(counterfactual: boolean): Promise<ExplainOutcome> {
+  return explainWith((s) => ({ explanation: { ...s.explanation, counterfactual } }));
+}
+
+export async function setPreprocess(partial: Partial<PreprocessOptions>): Promise<ExplainOutcome> {
+  return explainWith((s) => ({ preprocess: { ...s.preprocess, ...partial } }));
+}
+
+/** Back to the model's own preprocessing defaults. */
+export async function resetPreprocess(): Promise<ExplainOutcome> {
+  return explainWith(() => ({ preprocess: {} }));
+}
+
+/** Recolour only: the worker redraws from the maps it has, nothing is recomputed. */
+export async function setView(partial: Partial<ViewOptions>): Promise<void> {
+  const view = { ...useStore.getState().view, ...partial };
+  useStore.setState({ view });
+  if (!client) return;
+  try {
+    await client.setView(view);
+  } catch (e) {
+    if (!isCancelled(e)) pushNotice(toStudioError(e).toNotice(), 'error');
+  }
+}
+
+// ---------------------------------------------------------------- backend
+
+export async function switchBackend(name: BackendName): Promise<void> {
+  const c = await whenClient();
+  useStore.setState((s) => ({ backend: { ...s.backend, switching: true } }));
+  const switched = await track(`Switching to ${name}…`, () => c.init(name));
+  useStore.setState((s) => ({
+    backend: { info: switched.ok ? switched.value : s.backend.info, switching: false },
+  }));
+  if (!switched.ok) return;
+  try {
+    localStorage.setItem(BACKEND_STORAGE_KEY, switched.value.name);
+  } catch {
+    // Not remembered across visits when storage is blocked; the switch itself worked.
+  }
+  await runExplain();
+}
+
+// ---------------------------------------------------------------- sharing
+
+/** The caption strip under the exported panels. */
+export function exportCaption(s: StudioState): string[] {
+  const last = s.explanation.last;
+  const lines = [`Model: ${s.model.summary?.name ?? '—'}`];
+  if (last) {
+    lines.push(`Layer: ${last.layerPath ?? s.model.summary?.defaultLayerPath ?? '(default)'}`);
+    lines.push(
+      `Class: ${last.classLabel} (#${last.classIndex})${last.counterfactual ? ' — counterfactual' : ''}, ` +
+        `score ${last.score.toFixed(3)}, p = ${(last.probability * 100).toFixed(1)}%`,
+    );
+    lines.push(`Method: ${last.methods.map(methodLabel).join(', ')}`);
+  }
+  return lines;
+}
+
+export function methodLabel(m: string): string {
+  return m === 'gradcam' ? 'Grad-CAM' : m === 'guided-backprop' ? 'Guided backprop' : m === 'guided-gradcam' ? 'Guided Grad-CAM' : m;
+}
+
+/** `gradcam-<model>-<layer>.png`, with anything unsafe for a file name replaced. */
+export function exportFileName(s: StudioState): string {
+  const safe = (t: string) => t.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') || 'x';
+  const layer = s.explanation.last?.layerPath ?? s.model.summary?.defaultLayerPath ?? 'default';
+  return `gradcam-${safe(s.model.summary?.name ?? 'model')}-${safe(layer)}.png`;
+}
+
+async function makePng(): Promise<Blob | null> {
+  const c = await whenClient();
+  const made = await track('Making the PNG…', async () => {
+    try {
+      return await c.exportPng(exportCaption(useStore.getState()));
+    } catch (e) {
+      const err = toStudioError(e);
+      throw err.code === 'INTERNAL' ? studioError('EXPORT_FAILED', { reason: err.message }) : err;
+    }
+  });
+  return made.ok ? made.value : null;
+}
+
+export async function exportPng(): Promise<void> {
+  const blob = await makePng();
+  if (!blob) return;
+  const name = exportFileName(useStore.getState());
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.style.display = 'none';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  // Give the download a moment to start before the URL goes away.
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  pushNotice({ code: null, message: `Saved ${name}.` }, 'info');
+}
+
+export async function copyImage(): Promise<void> {
+  if (typeof ClipboardItem === 'undefined' || !navigator.clipboard?.write) {
+    pushNotice(studioError('CLIPBOARD_FAILED', { reason: 'this browser cannot put images on the clipboard' }).toNotice(), 'error');
+    return;
+  }
+  const blob = await makePng();
+  if (!blob) return;
+  try {
+    await navigator.clipboard.write([new ClipboardItem({ 'image/png': blob })]);
+    pushNotice({ code: null, message: 'Copied the image to the clipboard.' }, 'info');
+  } catch (e) {
+    pushNotice(studioError('CLIPBOARD_FAILED', { reason: e instanceof Error ? e.message : String(e) }).toNotice(), 'error');
+  }
+}
+
+export async function share(): Promise<void> {
+  if (!useStore.getState().canShare) {
+    pushNotice(studioError('SHARE_FAILED', { reason: 'this browser cannot share files' }).toNotice(), 'error');
+    return;
+  }
+  const blob = await makePng();
+  if (!blob) return;
+  const s = useStore.getState();
+  const file = new File([blob], exportFileName(s), { type: 'image/png' });
+  try {
+    await navigator.share({ files: [file], title: 'Grad-CAM Studio', text: exportCaption(s).join('\n') });
+  } catch (e) {
+    // The person closed the share sheet: not an error.
+    if (e instanceof Error && e.name === 'AbortError') return;
+    pushNotice(studioError('SHARE_FAILED', { reason: e instanceof Error ? e.message : String(e) }).toNotice(), 'error');
+  }
+}
+
+// ---------------------------------------------------------------- tests
+
+/** Forget the client and all state (unit tests). */
+export function resetForTest(): void {
+  unsubscribeClient?.();
+  client = null;
+  clientReady = null;
+  resolveClientReady = null;
+  booted = false;
+  unsubscribeClient = null;
+  panelContainers = null;
+  panelsMounted = false;
+  explainSeq = 0;
+  explainsInFlight = 0;
+  dropController = null;
+  useStore.setState(initialState(), true);
+}

@@ -1,0 +1,44 @@
+/**
+ * What the store needs of the worker client. The real one is `StudioClient`
+ * (src/client/studio-client.ts); tests may hand the store any object with this shape.
+ */
+import type { BackendInfo, BackendName, ExplainOptions, LoadProgress, ViewOptions } from '../shared/types';
+import type { DemoSample, DroppedResult, ExplainSummary, PanelName, TransferredFile } from '../worker/api';
+
+/** Events the client reports outside any request. */
+export type ClientEvent =
+  | { type: 'restarted'; reason: string; backend: BackendInfo; code?: 'WORKER_CRASHED' | 'DEVICE_LOST' }
+  | { type: 'backend'; info: BackendInfo }
+  | { type: 'progress'; progress: LoadProgress };
+
+/** The agreed surface of `StudioClient`, written out so the store does not depend on its implementation. */
+export interface StudioClientPort {
+  mountPanels(containers: Partial<Record<PanelName, HTMLElement>>): void;
+  init(preferred?: BackendName | null): Promise<BackendInfo>;
+  openFiles(files: TransferredFile[], signal?: AbortSignal): Promise<DroppedResult>;
+  /** The demo model with its first sample, or just another sample (by file name) once the demo is open. */
+  openDemo(signal?: AbortSignal, sample?: string): Promise<DroppedResult>;
+  /** The demo's sample images; optional so that a minimal client can leave it out. */
+  demoSamples?(signal?: AbortSignal): Promise<DemoSample[]>;
+  explain(options: ExplainOptions, signal?: AbortSignal): Promise<ExplainSummary>;
+  setView(view: ViewOptions): Promise<void>;
+  exportPng(caption: string[]): Promise<Blob>;
+  memory(): Promise<{ numTensors: number; numBytes: number }>;
+  on(listener: (e: ClientEvent) => void): () => void;
+  killWorkerForTest(): void;
+}
+
+let factory: (() => StudioClientPort) | null = null;
+
+/** Replace how `boot()` makes its client (tests; a custom worker). */
+export function setClientFactory(make: (() => StudioClientPort) | null): void {
+  factory = make;
+}
+
+export async function createClient(): Promise<StudioClientPort> {
+  if (factory) return factory();
+  // Loaded lazily so the store (and its unit tests) do not pull in the worker client.
+  const { StudioClient } = await import('../client/studio-client');
+  const made: StudioClientPort = new StudioClient();
+  return made;
+}

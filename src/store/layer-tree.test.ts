@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { ancestorPaths, findNode, formatShape, indexTree, resolveClass } from './layer-tree';
+import { nestedTree } from './test-fixtures';
+
+describe('layer tree helpers', () => {
+  it('indexes every node with its parent and depth', () => {
+    const index = indexTree(nestedTree());
+    expect(index.size).toBe(10);
+    expect(index.get('outer/inner/base/out_relu')).toMatchObject({ parentPath: 'outer/inner/base', level: 4 });
+    expect(ancestorPaths(index, 'outer/inner/base/out_relu')).toEqual(['outer', 'outer/inner', 'outer/inner/base']);
+    expect(ancestorPaths(index, 'outer')).toEqual([]);
+  });
+
+  it('finds nodes by path, nested or not', () => {
+    expect(findNode(nestedTree(), 'outer/inner/base/conv_b')?.className).toBe('Conv2D');
+    expect(findNode(nestedTree(), 'outer/nope')).toBeNull();
+  });
+
+  it('formats shapes without the batch dimension', () => {
+    expect(formatShape([null, 7, 7, 1280])).toBe('7×7×1280');
+    expect(formatShape([null, 3])).toBe('3');
+    expect(formatShape([null, null, 5])).toBe('?×5');
+  });
+
+  it('resolves labels, case-insensitive labels and indices; rejects the rest', () => {
+    const labels = ['Peace', 'Stop', 'Thumbs Up'];
+    expect(resolveClass('Stop', labels)).toBe(1);
+    expect(resolveClass('  thumbs up ', labels)).toBe(2);
+    expect(resolveClass('2', labels)).toBe(2);
+    expect(resolveClass(0, labels)).toBe(0);
+    expect(resolveClass('3', labels)).toBeNull();
+    expect(resolveClass(-1, labels)).toBeNull();
+    expect(resolveClass(1.5, labels)).toBeNull();
+    expect(resolveClass('Rock', labels)).toBeNull();
+    expect(resolveClass('', labels)).toBeNull();
+    // A label that looks like a number wins over the index reading.
+    expect(resolveClass('1', ['5', '0', '1'])).toBe(2);
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * The page's state, as Zustand slices. Plain data only: the worker holds every tensor and draws
+ * the panels; the store keeps what the UI shows (summary, image info, last explanation, choices).
+ * Actions live in `actions.ts` as plain functions, not in components.
+ */
+import { create } from 'zustand';
+import type { ErrorCode } from '../shared/errors';
+import type {
+  BackendInfo,
+  ExplainMethod,
+  LoadProgress,
+  ModelSummary,
+  PreprocessOptions,
+  ViewOptions,
+} from '../shared/types';
+import type { DemoSample, ExplainSummary, ImageInfo, TransferredFile } from '../worker/api';
+
+export type NoticeLevel = 'error' | 'warning' | 'info';
+
+/** One line of the status region. `code` is null only for plain information ("Copied."). */
+export interface UiNotice {
+  id: number;
+  code: ErrorCode | null;
+  message: string;
+  level: NoticeLevel;
+  time: number;
+}
+
+export interface ModelSlice {
+  summary: ModelSummary | null;
+  /** Files the current model came from (kept so it can be reopened). */
+  files: TransferredFile[] | null;
+  ignored: string[];
+}
+
+export interface ExplanationSlice {
+  /** The last explanation that succeeded; kept on screen while a newer one runs or fails. */
+  last: ExplainSummary | null;
+  /** Layer chosen in the tree (null = the model's default). */
+  selectedLayerPath: string | null;
+  /** Class index to explain, or null for the top-1 prediction. */
+  target: number | null;
+  counterfactual: boolean;
+  methods: ExplainMethod[];
+}
+
+export interface StatusSlice {
+  /** False until boot has made the client and tried a backend. */
+  started: boolean;
+  /** Operations in flight (boot, drop, explain, export...). */
+  pending: number;
+  /** What the last finished operation did, for `data-state`. */
+  outcome: 'ready' | 'error';
+  phase: string | null;
+  progress: LoadProgress | null;
+  notices: UiNotice[];
+  /** Errors with an id up to this were followed by a success: shown muted, no longer current. */
+  resolvedUpTo: number;
+}
+
+export interface BackendSlice {
+  info: BackendInfo | null;
+  switching: boolean;
+}
+
+export interface StudioState {
+  model: ModelSlice;
+  image: ImageInfo | null;
+  explanation: ExplanationSlice;
+  view: ViewOptions;
+  /** User overrides of the model's preprocessing defaults. */
+  preprocess: Partial<PreprocessOptions>;
+  status: StatusSlice;
+  backend: BackendSlice;
+  /** Whether the Web Share API can share a PNG file here. */
+  canShare: boolean;
+  /** The built-in demo's sample images (empty until listed). */
+  demoSamples: DemoSample[];
+}
+
+export const ALL_METHODS: ExplainMethod[] = ['gradcam', 'guided-backprop', 'guided-gradcam'];
+export const DEFAULT_VIEW: ViewOptions = { colormap: 'turbo', opacity: 0.5, threshold: 0 };
+/** How many notices the status region keeps. */
+export const NOTICE_HISTORY = 20;
+
+export function initialState(): StudioState {
+  return {
+    model: { summary: null, files: null, ignored: [] },
+    image: null,
+    explanation: { last: null, selectedLayerPath: null, target: null, counterfactual: false, methods: [...ALL_METHODS] },
+    view: { ...DEFAULT_VIEW },
+    preprocess: {},
+    status: { started: false, pending: 0, outcome: 'ready', phase: null, progress: null, notices: [], resolvedUpTo: 0 },
+    backend: { info: null, switching: false },
+    canShare: false,
+    demoSamples: [],
+  };
+}
+
+export const useStore = create<StudioState>()(() => initialState());
+
+/** `data-state` on the app root: what e2e tests wait on. */
+export function appState(s: StudioState): 'busy' | 'ready' | 'error' {
+  if (!s.status.started || s.status.pending > 0) return 'busy';
+  return s.status.outcome;
+}
+
+/** The newest notice, shown in the live region. */
+export function latestNotice(s: StudioState): UiNotice | null {
+  return s.status.notices.length ? s.status.notices[s.status.notices.length - 1] : null;
+}

@@ -1,0 +1,119 @@
+/** Top bar: model name, open buttons (model, folder, image, demo), share buttons, backend. */
+import { useEffect, useRef } from 'react';
+import { copyImage, dropFiles, exportPng, openDemo, share } from '../store/actions';
+import { useStore } from '../store/store';
+import { filesFromInput } from './collect-files';
+import { BackendIndicator } from './StatusRegion';
+
+/** Model files by extension; shard files often have no extension, so octet-stream is allowed too. */
+const MODEL_ACCEPT = '.json,.bin,.zip,.h5,.hdf5,.keras,.txt,application/octet-stream,application/json,application/zip';
+const IMAGE_ACCEPT = 'image/png,image/jpeg,image/webp,image/bmp,image/gif,.png,.jpg,.jpeg,.webp,.bmp,.gif';
+
+function Picker({ label, accept, multiple, folder, testId }: { label: string; accept?: string; multiple?: boolean; folder?: boolean; testId: string }) {
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    // React has no prop for directory pickers; the DOM property does it.
+    if (folder && input.current) input.current.webkitdirectory = true;
+  }, [folder]);
+  return (
+    <>
+      <button type="button" onClick={() => input.current?.click()}>
+        {label}
+      </button>
+      <input
+        ref={input}
+        type="file"
+        hidden
+        accept={accept}
+        multiple={multiple}
+        data-testid={testId}
+        onChange={(e) => {
+          const files = filesFromInput(e.target.files);
+          // Clear so that picking the same file again still fires a change.
+          e.target.value = '';
+          void dropFiles(files);
+        }}
+      />
+    </>
+  );
+}
+
+export function Header() {
+  const summary = useStore((s) => s.model.summary);
+  const image = useStore((s) => s.image);
+  return (
+    <header className="app-header">
+      <div className="brand">
+        <h1>Grad-CAM Studio</h1>
+        <span className="model-name" data-testid="model-name" title={summary ? `${summary.format} · ${summary.params.toLocaleString('en-US')} parameters` : undefined}>
+          {summary ? summary.name : 'no model'}
+          {image && <span className="muted"> · {image.name} ({image.width}×{image.height})</span>}
+        </span>
+      </div>
+      <nav className="open-buttons" aria-label="Open">
+        <Picker label="Open model…" accept={MODEL_ACCEPT} multiple testId="open-model" />
+        <Picker label="Open folder…" folder multiple testId="open-folder" />
+        <Picker label="Open image…" accept={IMAGE_ACCEPT} testId="open-image" />
+        <DemoPicker />
+      </nav>
+      <BackendIndicator />
+    </header>
+  );
+}
+
+/** The built-in demo: its model with a chosen sample (some hold two shapes, to compare classes). */
+function DemoPicker() {
+  const samples = useStore((s) => s.demoSamples);
+  if (!samples.length) {
+    return (
+      <button type="button" onClick={() => void openDemo()}>
+        Demo
+      </button>
+    );
+  }
+  return (
+    <select
+      aria-label="Open a demo sample"
+      value=""
+      onChange={(e) => {
+        if (e.target.value) void openDemo(e.target.value);
+      }}
+    >
+      <option value="">Demo sample…</option>
+      {samples.map((sample) => (
+        <option key={sample.file} value={sample.file}>
+          {sample.file.replace(/^.*\//, '')} — {sample.shapes.map((shape) => shape.label).join(' + ')}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+export function ShareButtons() {
+  const canShare = useStore((s) => s.canShare);
+  const hasResult = useStore((s) => s.explanation.last !== null);
+  const canCopy = typeof ClipboardItem !== 'undefined' && typeof navigator !== 'undefined' && Boolean(navigator.clipboard?.write);
+  return (
+    <div className="share-buttons" role="group" aria-label="Share">
+      <button type="button" disabled={!hasResult} onClick={() => void exportPng()}>
+        Export PNG
+      </button>
+      <button
+        type="button"
+        disabled={!hasResult || !canCopy}
+        title={canCopy ? 'Copy the panels and caption as a PNG' : 'This browser cannot put images on the clipboard'}
+        onClick={() => void copyImage()}
+      >
+        Copy image
+      </button>
+      <button
+        type="button"
+        disabled={!hasResult || !canShare}
+        title={canShare ? 'Share the PNG' : 'This browser cannot share files (Web Share API)'}
+        onClick={() => void share()}
+      >
+        Share
+      </button>
+    </div>
+  );
+}

@@ -1,0 +1,196 @@
+/**
+ * The four views side by side. The worker draws them: the client puts a canvas in each container
+ * and transfers it once. The controls below only recolour (setView) or re-explain (preprocess).
+ */
+import { useEffect, useRef } from 'react';
+import { COLORMAP_NAMES, colormapGradientCss } from '../render/colormaps';
+import type { ColormapName, ExplainMethod, NormalizationPreset, ResizeMode } from '../shared/types';
+import type { PanelName } from '../worker/api';
+import { attachPanels, methodLabel, resetPreprocess, setPreprocess, setView } from '../store/actions';
+import { useStore } from '../store/store';
+
+const PANELS: { name: PanelName; caption: string; hint: string }[] = [
+  { name: 'original', caption: 'Original', hint: 'The image as the model sees it (after resizing).' },
+  { name: 'gradcam', caption: 'Grad-CAM', hint: 'Where the chosen layer’s features push the class score up.' },
+  { name: 'guided-backprop', caption: 'Guided backprop', hint: 'Pixels whose increase raises the score (positive gradients only).' },
+  { name: 'guided-gradcam', caption: 'Guided Grad-CAM', hint: 'Guided backprop masked by Grad-CAM: fine detail, class-specific.' },
+];
+
+const NORMALIZATIONS: { value: NormalizationPreset; label: string }[] = [
+  { value: 'unit', label: 'x / 255 → [0, 1]' },
+  { value: 'symmetric', label: 'x / 127.5 − 1 → [−1, 1]' },
+  { value: 'imagenet', label: 'ImageNet mean / std' },
+  { value: 'caffe', label: 'Caffe (BGR, mean subtracted)' },
+  { value: 'raw', label: 'Raw 0–255' },
+];
+
+const RESIZES: { value: ResizeMode; label: string }[] = [
+  { value: 'stretch', label: 'Stretch to input size' },
+  { value: 'center-crop', label: 'Centre crop, then resize' },
+];
+
+export function Panels() {
+  const refs = useRef<Partial<Record<PanelName, HTMLDivElement | null>>>({});
+  const last = useStore((s) => s.explanation.last);
+  const defaultLayer = useStore((s) => s.model.summary?.defaultLayerPath ?? null);
+
+  // Hand the containers over once; the worker owns the canvases from then on.
+  useEffect(() => {
+    const containers: Partial<Record<PanelName, HTMLElement>> = {};
+    for (const p of PANELS) {
+      const el = refs.current[p.name];
+      if (el) containers[p.name] = el;
+    }
+    attachPanels(containers);
+  }, []);
+
+  const computed = new Set(last?.methods ?? []);
+  return (
+    <section className="panels-area" aria-label="Explanation views">
+      <div className="explained-line" data-testid="explained-line">
+        {last ? (
+          <>
+            <span className="muted">Layer</span> <code className="layer-path">{last.layerPath ?? defaultLayer ?? '(default)'}</code>
+            <span className="muted"> · class</span> <strong>{last.classLabel}</strong>
+            <span className="muted"> #{last.classIndex}</span>
+            {last.counterfactual && <span className="badge">counterfactual</span>}
+          </>
+        ) : (
+          <span className="muted">Nothing explained yet.</span>
+        )}
+      </div>
+      <div className="panels">
+        {PANELS.map((p) => (
+          <figure className="panel" key={p.name} data-panel-frame={p.name}>
+            <div className="panel-frame" ref={(el) => void (refs.current[p.name] = el)} />
+            <figcaption title={p.hint}>
+              {p.caption}
+              {last && p.name !== 'original' && !computed.has(p.name as ExplainMethod) && (
+                <span className="muted small"> (not computed)</span>
+              )}
+            </figcaption>
+          </figure>
+        ))}
+      </div>
+      <div className="controls">
+        <ViewControls />
+        <PreprocessControls />
+      </div>
+      {last && (
+        <p className="muted small methods-line">
+          {last.methods.map(methodLabel).join(' · ')}
+          {typeof last.timings.total === 'number' ? ` · ${Math.round(last.timings.total)} ms` : ''}
+        </p>
+      )}
+    </section>
+  );
+}
+
+function ViewControls() {
+  const view = useStore((s) => s.view);
+  return (
+    <fieldset className="control-group">
+      <legend>Overlay</legend>
+      <label>
+        Colour map
+        <select value={view.colormap} onChange={(e) => void setView({ colormap: e.target.value as ColormapName })}>
+          {COLORMAP_NAMES.map((name) => (
+            <option key={name} value={name}>
+              {name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Opacity <output>{Math.round(view.opacity * 100)}%</output>
+        <input
+          type="range"
+          min={0}
+          max={1}
+          step={0.05}
+          value={view.opacity}
+          aria-label="Overlay opacity"
+          onChange={(e) => void setView({ opacity: Number(e.target.value) })}
+        />
+      </label>
+      <label>
+        Threshold <output>{view.threshold.toFixed(2)}</output>
+        <input
+          type="range"
+          min={0}
+          max={0.95}
+          step={0.05}
+          value={view.threshold}
+          aria-label="Overlay threshold"
+          onChange={(e) => void setView({ threshold: Number(e.target.value) })}
+        />
+      </label>
+      <ColorBar name={view.colormap} threshold={view.threshold} />
+    </fieldset>
+  );
+}
+
+/** The colour map from 0 (left) to 1 (right); values under the threshold are shown as hidden. */
+export function ColorBar({ name, threshold }: { name: ColormapName; threshold: number }) {
+  return (
+    <div className="colorbar" role="img" aria-label={`Colour map ${name}, from 0 on the left to 1 on the right`}>
+      <div className="colorbar-strip" style={{ backgroundImage: colormapGradientCss(name) }}>
+        {threshold > 0 && <div className="colorbar-cut" style={{ width: `${threshold * 100}%` }} title="Below the threshold: transparent" />}
+      </div>
+      <div className="colorbar-scale" aria-hidden="true">
+        <span>0</span>
+        <span>0.5</span>
+        <span>1</span>
+      </div>
+    </div>
+  );
+}
+
+function PreprocessControls() {
+  const defaults = useStore((s) => s.model.summary?.preprocess ?? null);
+  const overrides = useStore((s) => s.preprocess);
+  if (!defaults) return null;
+  const normalization = overrides.normalization ?? defaults.normalization;
+  const resize = overrides.resize ?? defaults.resize;
+  const overridden = Boolean(overrides.normalization || overrides.resize);
+  return (
+    <fieldset className="control-group">
+      <legend>Preprocessing</legend>
+      <label>
+        Normalisation
+        <select value={normalization} onChange={(e) => void setPreprocess({ normalization: e.target.value as NormalizationPreset })}>
+          {NORMALIZATIONS.map((n) => (
+            <option key={n.value} value={n.value}>
+              {n.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Resize
+        <select value={resize} onChange={(e) => void setPreprocess({ resize: e.target.value as ResizeMode })}>
+          {RESIZES.map((r) => (
+            <option key={r.value} value={r.value}>
+              {r.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      <p className="muted small">
+        Default: {defaults.normalization}, {defaults.resize} — {defaults.source}
+        {overridden && (
+          <>
+            {' '}
+            <button
+              type="button"
+              className="link-button"
+              onClick={() => void resetPreprocess()}
+            >
+              reset
+            </button>
+          </>
+        )}
+      </p>
+    </fieldset>
+  );
+}

@@ -1,0 +1,110 @@
+/** Status bar: the latest message (live region), a busy/progress line, recent notices; the backend. */
+import { dismissNotices, switchBackend } from '../store/actions';
+import { latestNotice, useStore, type UiNotice } from '../store/store';
+import type { BackendName } from '../shared/types';
+
+const BACKEND_LABELS: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU' };
+
+function NoticeLine({ notice }: { notice: UiNotice }) {
+  return (
+    <>
+      {notice.code && <code className="notice-code">{notice.code}</code>}
+      <span className="notice-message">{notice.message}</span>
+    </>
+  );
+}
+
+export function StatusRegion() {
+  const latest = useStore(latestNotice);
+  const notices = useStore((s) => s.status.notices);
+  const pending = useStore((s) => s.status.pending);
+  const phase = useStore((s) => s.status.phase);
+  const progress = useStore((s) => s.status.progress);
+  const resolvedUpTo = useStore((s) => s.status.resolvedUpTo);
+  const busy = pending > 0;
+  // An error that a later success superseded stays readable but loses its alarm colours.
+  const level = latest ? (latest.level === 'error' && latest.id <= resolvedUpTo ? 'resolved' : latest.level) : null;
+  const fraction =
+    progress && progress.bytesTotal && progress.bytesRead !== undefined ? Math.min(1, progress.bytesRead / progress.bytesTotal) : null;
+
+  return (
+    <div className="status-area">
+      <div className="busy-line" aria-hidden={!busy}>
+        {busy ? (
+          <>
+            <span className="spinner" aria-hidden="true" />
+            <span className="phase">{phase ?? 'Working…'}</span>
+            {progress &&
+              (fraction !== null ? (
+                <progress max={1} value={fraction} aria-label="Loading progress">
+                  {Math.round(fraction * 100)}%
+                </progress>
+              ) : (
+                // Weights, building, warm-up: no byte count, so an indeterminate bar.
+                progress.phase !== 'done' && <progress aria-label="Loading progress" />
+              ))}
+            {progress && progress.bytesTotal ? (
+              <span className="muted small">
+                {formatBytes(progress.bytesRead ?? 0)} / {formatBytes(progress.bytesTotal)}
+              </span>
+            ) : null}
+          </>
+        ) : (
+          <span className="muted">Ready</span>
+        )}
+      </div>
+      <div role="status" aria-live="polite" className={`status-message ${level ? `level-${level}` : ''}`} data-testid="status">
+        {latest ? <NoticeLine notice={latest} /> : <span className="muted">Drop a model, a folder, a .zip or an image anywhere.</span>}
+      </div>
+      {notices.length > 1 && (
+        <details className="notice-history">
+          <summary>
+            Recent messages ({notices.length}){' '}
+            <button type="button" className="link-button" onClick={dismissNotices}>
+              clear
+            </button>
+          </summary>
+          <ul>
+            {[...notices].reverse().map((n) => (
+              <li key={n.id} className={`level-${n.level}`}>
+                <time className="muted small">{new Date(n.time).toLocaleTimeString()}</time> <NoticeLine notice={n} />
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </div>
+  );
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KB`;
+  return `${(n / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+export function BackendIndicator() {
+  const info = useStore((s) => s.backend.info);
+  const switching = useStore((s) => s.backend.switching);
+  if (!info) return <span className="backend muted">Backend: starting…</span>;
+  const choices: BackendName[] = info.available.includes(info.name) ? info.available : [info.name, ...info.available];
+  return (
+    <label className="backend" title={`${info.reason}${info.adapter ? `\nAdapter: ${info.adapter}` : ''}`}>
+      <span className="muted">Backend</span>
+      <select
+        value={info.name}
+        disabled={switching}
+        aria-label="Computation backend"
+        data-backend={info.name}
+        onChange={(e) => void switchBackend(e.target.value as BackendName)}
+      >
+        {choices.map((name) => (
+          <option key={name} value={name}>
+            {BACKEND_LABELS[name]}
+          </option>
+        ))}
+      </select>
+      <span className="backend-reason small muted">{info.reason}</span>
+    </label>
+  );
+}
