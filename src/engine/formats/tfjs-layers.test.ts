@@ -430,8 +430,8 @@ describe('converter-made model.json with a nested functional base', () => {
     const x = tf.randomUniform([1, 6, 6, 3], 0, 1, 'float32', 3);
     const expected = (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
     // Rewrite tfjs's numbering (the nested call is node 1) into Keras's (node 0), as the converter writes it.
-    const topology = JSON.parse(JSON.stringify(artifacts!.modelTopology)) as { config: { layers: { inbound_nodes: unknown[][][] }[]; output_layers: unknown[][] } };
-    const toKeras = (ref: unknown) => (Array.isArray(ref) && ref[0] === 'inner_base' ? [ref[0], (ref[1] as number) - 1, ...ref.slice(2)] : ref);
+    const topology = JSON.parse(JSON.stringify(artifacts!.modelTopology)) as { config: { layers: { inbound_nodes: unknown[][] }[]; output_layers: unknown[][] } };
+    const toKeras = (ref: unknown): unknown => (Array.isArray(ref) && ref[0] === 'inner_base' ? [ref[0], (ref[1] as number) - 1, ...ref.slice(2)] : ref);
     for (const layer of topology.config.layers) layer.inbound_nodes = layer.inbound_nodes.map((node) => node.map(toKeras));
     const modelJson = { format: 'layers-model', generatedBy: 'keras v2.15.0', convertedBy: 'TensorFlow.js Converter v4.22.0', modelTopology: topology, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: artifacts!.weightSpecs }] };
     const opened = await openModel([file('model.json', modelJson as unknown as Json), file('group1-shard1of1.bin', new Uint8Array(artifacts!.weightData as ArrayBuffer))]);
