@@ -1,0 +1,33 @@
+import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_SWIFTSHADER_ARGS } from './e2e/helpers';
+
+/**
+ * e2e in Debian's Chromium. `npm run test:e2e` builds first; the app is served by `vite preview`
+ * (cross-origin isolated, as in production).
+ * Timeouts are generous: on 2 cores a WASM explanation of a real model takes seconds.
+ */
+export default defineConfig({
+  testDir: 'e2e',
+  workers: 1,
+  fullyParallel: false,
+  reporter: 'list',
+  timeout: 240_000,
+  expect: { timeout: 60_000 },
+  use: {
+    baseURL: 'http://localhost:4173',
+    headless: true,
+    launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS },
+    actionTimeout: 60_000,
+    navigationTimeout: 120_000,
+  },
+  projects: [
+    { name: 'chromium', testIgnore: /\.webgpu\.spec\.ts$/ },
+    {
+      // Specs named *.webgpu.spec.ts run with WebGPU on SwiftShader.
+      name: 'webgpu-swiftshader',
+      testMatch: /\.webgpu\.spec\.ts$/,
+      use: { launchOptions: { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...WEBGPU_SWIFTSHADER_ARGS] } },
+    },
+  ],
+  webServer: { command: 'npx vite preview --port 4173 --strictPort', url: 'http://localhost:4173/', reuseExistingServer: !process.env.CI, timeout: 120_000 },
+});

@@ -1,0 +1,98 @@
+/**
+ * Pure backend decision: given what the probes found, the order to try backends in and why.
+ * No tfjs, no browser APIs, so it is unit-tested in Node (`backend.test.ts`).
+ */
+import type { BackendName } from '../shared/types';
+
+export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+export interface GpuProbe {
+  available: boolean;
+  /** Adapter / renderer in words ("google swiftshader", "ANGLE (…SwiftShader…)"). */
+  adapter?: string;
+  /** A software rasteriser (SwiftShader, llvmpipe, lavapipe, softpipe, Microsoft Basic Render). */
+  software: boolean;
+  /** Why it is not available, when probing failed. */
+  error?: string;
+}
+
+export interface BackendProbe {
+  webgpu: GpuProbe;
+  webgl: GpuProbe;
+  wasm: { available: boolean };
+}
+
+export interface BackendCandidate {
+  name: BackendName;
+  reason: string;
+  adapter?: string;
+}
+
+const SOFTWARE_PATTERN = /swiftshader|llvmpipe|lavapipe|softpipe|basic render|software/i;
+
+/** True for the adapter/renderer strings of software rasterisers (measured 25–60× slower than WASM). */
+export function isSoftwareAdapter(...descriptions: (string | undefined | null)[]): boolean {
+  return descriptions.some((d) => !!d && SOFTWARE_PATTERN.test(d));
+}
+
+/** Which backends could run at all (CPU always can). */
+export function availableBackends(probe: BackendProbe): BackendName[] {
+  const list: BackendName[] = [];
+  if (probe.webgpu.available) list.push('webgpu');
+  if (probe.webgl.available) list.push('webgl');
+  if (probe.wasm.available) list.push('wasm');
+  list.push('cpu');
+  return list;
+}
+
+function describe(kind: 'WebGPU' | 'WebGL', p: GpuProbe): string {
+  return p.adapter ? `${kind} adapter is ${p.adapter}` : `${kind} adapter`;
+}
+
+/**
+ * Order to try: hardware WebGPU, hardware WebGL, WASM, CPU; software GPU adapters come after WASM
+ * and CPU; `avoid`ed ones go last. A preferred backend (the user's switch, or e2e forcing webgpu) goes first whatever it is.
+ */
+export function planBackends(probe: BackendProbe, preferred?: BackendName | null, avoid: readonly BackendName[] = []): BackendCandidate[] {
+  const softwareNotes: string[] = [];
+  const hardware: BackendCandidate[] = [];
+  const software: BackendCandidate[] = [];
+  for (const [name, kind] of [['webgpu', 'WebGPU'], ['webgl', 'WebGL']] as const) {
+    const p = probe[name];
+    if (!p.available) continue;
+    if (p.software) {
+      softwareNotes.push(`${describe(kind, p)} (software)`);
+      software.push({ name, adapter: p.adapter, reason: `${describe(kind, p)} (software); nothing faster could start` });
+    } else {
+      hardware.push({ name, adapter: p.adapter, reason: `${describe(kind, p)}: a GPU is available` });
+    }
+  }
+  const unavailableGpu = [
+    !probe.webgpu.available ? `no WebGPU${probe.webgpu.error ? ` (${probe.webgpu.error})` : ''}` : null,
+    !probe.webgl.available ? `no WebGL${probe.webgl.error ? ` (${probe.webgl.error})` : ''}` : null,
+  ].filter((s): s is string => !!s);
+  const whyNotGpu = [...softwareNotes.map((s) => `${s}; WASM is faster here`), ...unavailableGpu].join('; ');
+  const plan: BackendCandidate[] = [...hardware];
+  if (probe.wasm.available) plan.push({ name: 'wasm', reason: whyNotGpu || 'WASM (no GPU backend found)' });
+  plan.push({ name: 'cpu', reason: probe.wasm.available ? 'the CPU backend (slowest) because nothing else started' : `${whyNotGpu ? whyNotGpu + '; ' : ''}no WebAssembly: the plain CPU backend (slow)` });
+  plan.push(...software);
+  // A backend that just crashed or lost its device goes last (recovery moves down the order).
+  const avoided = plan.filter((c) => avoid.includes(c.name)).map((c) => ({ ...c, reason: `${c.reason} (it failed before)` }));
+  plan.splice(0, plan.length, ...plan.filter((c) => !avoid.includes(c.name)), ...avoided);
+
+  if (preferred) {
+    const rest = plan.filter((c) => c.name !== preferred);
+    const known = plan.find((c) => c.name === preferred);
+    const adapter = known?.adapter ?? probe[preferred as 'webgpu' | 'webgl']?.adapter;
+    const note = known ? '' : ' (the probe did not find it; trying anyway)';
+    return [{ name: preferred, adapter, reason: `chosen by the user${adapter ? `; adapter ${adapter}` : ''}${note}` }, ...rest];
+  }
+  return plan;
+}
+
+/** After a crash or device loss: the next backend in the order (webgpu → webgl → wasm → cpu); wasm and cpu stay. */
+export function nextBackendAfterFailure(current: BackendName): BackendName {
+  if (current === 'webgpu') return 'webgl';
+  if (current === 'webgl') return 'wasm';
+  return current;
+}

@@ -1,0 +1,414 @@
+/**
+ * The computation worker: holds the model, the image and the last maps; explains, recolours and
+ * draws into the transferred panel canvases. Exposed to the page through Comlink (see api.ts).
+ */
+import * as Comlink from 'comlink';
+import * as tf from '@tensorflow/tfjs';
+import { notice, studioError, toStudioError, type StudioNotice } from '../shared/errors';
+import type { BackendInfo, BackendName, ExplainOptions, ExplainResult, LoadProgress, ResizeMode, ViewOptions } from '../shared/types';
+import { fromBrowserFile, fromBytes, type InputFile } from '../engine/files';
+import { classifyFiles } from '../engine/formats/index';
+import { cropBox } from '../engine/preprocess';
+import { loadModel, type LoadedModel } from '../engine/model';
+import { registerFastWasmGradients } from '../engine/kernels/wasm-gradients';
+import { drawPanel, drawRegion, exportPng as exportPanelsPng, renderPanels, PANEL_ORDER, type PanelId } from '../render/composite';
+import { blankPanel, displaySize, type PanelPixels } from '../render/pixels';
+import { renderOverlay } from '../render/tf-render';
+import { colormapLut } from '../render/colormaps';
+import type {
+  DemoOptions,
+  DemoSample,
+  DroppedResult,
+  ExplainSummary,
+  ImageInfo,
+  OpenOnly,
+  PanelImage,
+  PanelName,
+  StudioWorkerApi,
+  TransferredFile,
+  WorkerFatalMessage,
+} from './api';
+import { activeGpuDevice, initBackend } from './backend';
+import { decodeImage, type DecodedImage } from './image-decode';
+import { demoSamplePath, parseSamples } from './demo-samples';
+
+type Progress = ((p: LoadProgress) => void) | undefined;
+
+// ---- state -------------------------------------------------------------------------------------
+let backend: BackendInfo | null = null;
+let model: LoadedModel | null = null;
+let image: DecodedImage | null = null;
+let lastResult: ExplainResult | null = null;
+let view: ViewOptions = { colormap: 'turbo', opacity: 0.5, threshold: 0 };
+const canvases: Partial<Record<PanelName, OffscreenCanvas>> = {};
+let panels: Record<PanelId, PanelPixels> | null = null;
+/** Every call in flight that can be cancelled, by request id. */
+const controllers = new Map<number, AbortController>();
+const explainIds = new Set<number>();
+/** Explanations run one at a time (a new one aborts the old, then waits for it to stop). */
+let explainChain: Promise<unknown> = Promise.resolve();
+/** Rendering + drawing run one at a time, each reading the latest state, so panels never mix. */
+let drawChain: Promise<unknown> = Promise.resolve();
+let demoLoaded = false;
+
+// ---- helpers -----------------------------------------------------------------------------------
+const OOM_PATTERN = /out of memory|\bOOM\b|could not allocate|allocation failed|Array buffer allocation|Aborted\(/i;
+
+function postFatal(code: WorkerFatalMessage['code'], reason: string): void {
+  const message: WorkerFatalMessage = { type: 'studio-fatal', code, reason };
+  self.postMessage(message);
+}
+
+/** Errors cross Comlink as plain `{ code, message, detail }` (Comlink would drop a StudioError's code). */
+function plainError(e: unknown): { code: string; message: string; detail?: unknown } {
+  const err = toStudioError(e);
+  let detail: unknown;
+  try {
+    detail = err.detail === undefined ? undefined : JSON.parse(JSON.stringify(err.detail));
+  } catch {
+    detail = undefined;
+  }
+  return { code: err.code, message: err.message, detail };
+}
+
+async function guard<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String((e as { message?: unknown })?.message ?? e);
+    if (OOM_PATTERN.test(reason)) postFatal('WORKER_CRASHED', `out of memory: ${reason}`);
+    throw plainError(e);
+  }
+}
+
+function register(requestId: number): AbortController {
+  const controller = new AbortController();
+  controllers.set(requestId, controller);
+  return controller;
+}
+
+function unregister(requestId: number): void {
+  controllers.delete(requestId);
+  explainIds.delete(requestId);
+}
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw studioError('CANCELLED');
+}
+
+function report(onProgress: Progress, p: LoadProgress): void {
+  if (!onProgress) return;
+  // A Comlink proxy returns a promise; progress is best effort and must never fail a load.
+  void Promise.resolve()
+    .then(() => onProgress(p))
+    .catch(() => undefined);
+}
+
+function currentResize(options?: ExplainOptions): ResizeMode {
+  return options?.preprocess?.resize ?? model?.summary.preprocess.resize ?? 'stretch';
+}
+
+/**
+ * The model's view of the current image at display size: the engine's crop box (the whole image
+ * for 'stretch', the centred model-aspect region for 'center-crop'), longer side 320 px. All four
+ * panels show this region, so the maps line up with what the model saw.
+ */
+function originalPanel(resize: ResizeMode): PanelPixels | null {
+  if (!image) return null;
+  const [modelHeight, modelWidth] = model ? model.summary.imageSize : [image.raw.height, image.raw.width];
+  const region = cropBox(image.raw, [modelHeight, modelWidth], resize);
+  const size = displaySize(region.width, region.height);
+  return drawRegion(image.canvas, region, size.width, size.height);
+}
+
+function drawAll(which: readonly PanelId[] = PANEL_ORDER): void {
+  if (!panels) return;
+  for (const id of which) {
+    const canvas = canvases[id];
+    if (canvas) drawPanel(canvas, panels[id]);
+  }
+}
+
+function enqueueDraw<T>(step: () => Promise<T>): Promise<T> {
+  const run = drawChain.then(step);
+  drawChain = run.catch(() => undefined);
+  return run;
+}
+
+/** After a new model or image: the old maps no longer apply; show the new original, blank the rest. */
+function resetPanels(): Promise<void> {
+  lastResult = null;
+  return enqueueDraw(async () => {
+    const original = originalPanel(currentResize());
+    if (!original) {
+      panels = null;
+      return;
+    }
+    const blank = blankPanel(original.width, original.height);
+    panels = { original, gradcam: blank, 'guided-backprop': blank, 'guided-gradcam': blank };
+    drawAll();
+  });
+}
+
+function imageInfo(decoded: DecodedImage): ImageInfo {
+  return { name: decoded.name, width: decoded.raw.width, height: decoded.raw.height, notices: decoded.notices };
+}
+
+/** Swap in a new model and/or image only once everything loaded: a failure keeps the old state. */
+async function commit(newModel: LoadedModel | null, newImage: DecodedImage | null, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) {
+    newModel?.dispose();
+    throw studioError('CANCELLED');
+  }
+  // An explanation still running uses the old model and image: stop it before swapping them out.
+  for (const id of explainIds) controllers.get(id)?.abort();
+  await explainChain;
+  if (newModel) {
+    model?.dispose();
+    model = newModel;
+  }
+  if (newImage) image = newImage;
+  await resetPanels();
+}
+
+// ---- demo --------------------------------------------------------------------------------------
+function demoUrl(path: string): string {
+  const base = import.meta.env.BASE_URL || '/';
+  // A relative base ('./') is relative to the page; the built worker lives one level down, in assets/.
+  const relativeTo = base.startsWith('/') || /^[a-z]+:/i.test(base) ? self.location.href : new URL('../', self.location.href).href;
+  return new URL(`${base}demo/${path}`, relativeTo).href;
+}
+
+async function fetchDemo(path: string, optional = false): Promise<Uint8Array | null> {
+  let response: Response;
+  try {
+    response = await fetch(demoUrl(path));
+  } catch (e) {
+    throw studioError('DEMO_UNAVAILABLE', { file: path, reason: e instanceof Error ? e.message : String(e) });
+  }
+  // A single-page-app server answers a missing file with index.html: that is a 404 too.
+  const missing = !response.ok || (/text\/html/i.test(response.headers.get('content-type') ?? '') && !path.endsWith('.html'));
+  if (missing) {
+    if (optional) return null;
+    throw studioError('DEMO_UNAVAILABLE', { file: path, reason: response.ok ? 'not found' : `HTTP ${response.status}` });
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+async function loadDemoSamples(): Promise<DemoSample[]> {
+  const bytes = await fetchDemo('samples/index.json', true);
+  if (!bytes) return [];
+  try {
+    return parseSamples(JSON.parse(new TextDecoder().decode(bytes)));
+  } catch {
+    return [];
+  }
+}
+
+async function loadDemoModel(onProgress: Progress): Promise<LoadedModel> {
+  const modelJson = await fetchDemo('model.json');
+  if (!modelJson) throw studioError('DEMO_UNAVAILABLE', { file: 'model.json', reason: 'missing' });
+  let paths: string[];
+  try {
+    const manifest = (JSON.parse(new TextDecoder().decode(modelJson)) as { weightsManifest?: { paths?: string[] }[] }).weightsManifest ?? [];
+    paths = manifest.flatMap((group) => group.paths ?? []);
+  } catch (e) {
+    throw studioError('DEMO_UNAVAILABLE', { file: 'model.json', reason: e instanceof Error ? e.message : String(e) });
+  }
+  const files: InputFile[] = [fromBytes('model.json', modelJson)];
+  for (const path of paths) files.push(fromBytes(path, (await fetchDemo(path)) as Uint8Array));
+  const metadata = await fetchDemo('metadata.json', true);
+  if (metadata) files.push(fromBytes('metadata.json', metadata));
+  return loadModel(files, { onProgress: (p) => report(onProgress, p) });
+}
+
+// ---- the API -----------------------------------------------------------------------------------
+const api: StudioWorkerApi = {
+  init(preferred?: BackendName | null, avoid?: BackendName[]) {
+    return guard(async () => {
+      try {
+        backend = await initBackend(preferred, avoid ?? []);
+      } catch (e) {
+        throw studioError('BACKEND_FAILED', { backend: preferred ?? 'any', reason: e instanceof Error ? e.message : String(e) });
+      }
+      if (backend.name === 'wasm') registerFastWasmGradients();
+      const device = activeGpuDevice();
+      const name = backend.name;
+      void device?.lost.then((info) => {
+        if (tf.getBackend() === name && info.reason !== 'destroyed') postFatal('DEVICE_LOST', info.message || info.reason || 'unknown');
+      });
+      return backend;
+    });
+  },
+
+  async attachCanvases(transferred) {
+    Object.assign(canvases, transferred);
+    drawAll((Object.keys(transferred) as PanelId[]).filter((k) => PANEL_ORDER.includes(k)));
+  },
+
+  openFiles(requestId: number, files: TransferredFile[], onProgress?: (p: LoadProgress) => void, only?: OpenOnly) {
+    return guard(async () => {
+      const { signal } = register(requestId);
+      try {
+        report(onProgress, { phase: 'reading', message: `Reading ${files.length} file${files.length === 1 ? '' : 's'}` });
+        const inputs = files.map((f) => fromBrowserFile(f.file, f.path));
+        const classified = await classifyFiles(inputs);
+        throwIfAborted(signal);
+        const modelFiles = only === 'image' ? [] : classified.modelFiles;
+        const images = only === 'model' ? [] : classified.images;
+        const notices: StudioNotice[] = classified.ignored.map((f) => notice('UNKNOWN_FILE', { file: f.path || f.name }));
+        if (modelFiles.length === 0 && images.length === 0) throw studioError('NO_MODEL_FILE');
+        // Decode first (cheap) so a bad image does not cost a model load; nothing is swapped in until both worked.
+        const newImage = images.length ? await decodeImage(images[0]) : null;
+        throwIfAborted(signal);
+        const newModel = modelFiles.length ? await loadModel(modelFiles, { onProgress: (p) => report(onProgress, p) }) : null;
+        await commit(newModel, newImage, signal);
+        if (newModel) demoLoaded = false;
+        report(onProgress, { phase: 'done', message: 'Loaded' });
+        const result: DroppedResult = { notices };
+        if (newModel) result.model = { summary: newModel.summary, ignored: classified.ignored.map((f) => f.path || f.name) };
+        if (newImage) result.image = imageInfo(newImage);
+        return result;
+      } finally {
+        unregister(requestId);
+      }
+    });
+  },
+
+  openDemo(requestId: number, onProgress?: (p: LoadProgress) => void, options?: DemoOptions) {
+    return guard(async () => {
+      const { signal } = register(requestId);
+      try {
+        const wantModel = options?.only !== 'image' && !(options?.sample && demoLoaded && model && !options.only);
+        const wantImage = options?.only !== 'model';
+        let newImage: DecodedImage | null = null;
+        if (wantImage) {
+          const samples = await loadDemoSamples();
+          const file = options?.sample ?? samples[0]?.file;
+          // No sample listed: the demo model still opens, and the user drops an image.
+          if (file) {
+            const bytes = await fetchDemo(demoSamplePath(file));
+            newImage = await decodeImage(fromBytes(file, bytes as Uint8Array));
+          } else if (!wantModel) throw studioError('DEMO_UNAVAILABLE', { file: 'samples/index.json', reason: 'no sample listed' });
+        }
+        throwIfAborted(signal);
+        const newModel = wantModel ? await loadDemoModel(onProgress) : null;
+        await commit(newModel, newImage, signal);
+        if (newModel) demoLoaded = true;
+        report(onProgress, { phase: 'done', message: 'Demo loaded' });
+        const result: DroppedResult = { notices: [] };
+        if (newModel) result.model = { summary: newModel.summary, ignored: [] };
+        if (newImage) result.image = imageInfo(newImage);
+        return result;
+      } finally {
+        unregister(requestId);
+      }
+    });
+  },
+
+  demoSamples() {
+    return guard(loadDemoSamples);
+  },
+
+  explain(requestId: number, options: ExplainOptions) {
+    return guard(async () => {
+      // Newest wins: abort every explanation in flight, then queue behind them.
+      for (const id of explainIds) controllers.get(id)?.abort();
+      const { signal } = register(requestId);
+      explainIds.add(requestId);
+      const run = explainChain.then(async (): Promise<ExplainSummary> => {
+        throwIfAborted(signal);
+        if (!model) throw studioError('NO_MODEL');
+        if (!image) throw studioError('NO_IMAGE');
+        const started = performance.now();
+        const result = await model.explain(image.raw, options, signal);
+        throwIfAborted(signal);
+        const resize = currentResize(options);
+        const renderStarted = performance.now();
+        await enqueueDraw(async () => {
+          throwIfAborted(signal);
+          const original = originalPanel(resize);
+          if (!original) throw studioError('NO_IMAGE');
+          const drawn = await renderPanels(original, result, view);
+          throwIfAborted(signal);
+          lastResult = result;
+          panels = drawn;
+          drawAll();
+        });
+        const methods = (
+          [
+            ['gradcam', result.cam],
+            ['guided-backprop', result.guidedBackprop],
+            ['guided-gradcam', result.guidedGradcam],
+          ] as const
+        )
+          .filter(([, map]) => !!map)
+          .map(([m]) => m);
+        return {
+          requestId,
+          layerPath: result.layerPath,
+          classIndex: result.classIndex,
+          classLabel: result.classLabel,
+          score: result.score,
+          probability: result.probability,
+          counterfactual: result.counterfactual,
+          predictions: result.predictions,
+          methods,
+          camRawMax: result.camRawMax,
+          cam: result.cam,
+          warnings: result.warnings,
+          timings: { ...result.timings, render: performance.now() - renderStarted, total: performance.now() - started },
+        };
+      });
+      explainChain = run.catch(() => undefined);
+      try {
+        return await run;
+      } finally {
+        unregister(requestId);
+      }
+    });
+  },
+
+  setView(next: ViewOptions) {
+    return guard(async () => {
+      view = { ...next };
+      await enqueueDraw(async () => {
+        if (!panels || !lastResult) return;
+        const cam = lastResult.camUpsampled ?? lastResult.cam;
+        if (!cam) return;
+        panels = { ...panels, gradcam: await renderOverlay(panels.original, cam, colormapLut(view.colormap), view) };
+        drawAll(['gradcam']);
+      });
+    });
+  },
+
+  cancel(requestId: number) {
+    controllers.get(requestId)?.abort();
+  },
+
+  exportPng(caption: string[]) {
+    return guard(async () => {
+      await drawChain; // the latest recolour is in the picture
+      if (!panels) throw studioError('NO_IMAGE');
+      return exportPanelsPng(panels, caption);
+    });
+  },
+
+  async memory() {
+    const m = tf.memory();
+    return { numTensors: m.numTensors, numBytes: m.numBytes };
+  },
+
+  async inspectPanels() {
+    await drawChain;
+    const out: Partial<Record<PanelName, PanelImage>> = {};
+    if (panels) for (const id of PANEL_ORDER) out[id] = { width: panels[id].width, height: panels[id].height, data: panels[id].data.slice() };
+    return out;
+  },
+
+  simulateDeviceLossForTest() {
+    postFatal('DEVICE_LOST', 'simulated for a test');
+  },
+};
+
+Comlink.expose(api);
