@@ -231,31 +231,8 @@ function targetCheck(reports: ModelReport[]): string[] {
   return misses;
 }
 
-async function main(): Promise<void> {
-  const models = argument('models', BENCH_MODELS.join(',')).split(',') as BenchModelName[];
-  for (const m of models) if (!BENCH_MODELS.includes(m)) throw new Error(`bench: unknown model ${m}; choose from ${BENCH_MODELS.join(', ')}`);
-  const runsArg = argument('runs', '');
-  const backends = argument('backends', 'wasm').split(',');
-  const out = argument('out', 'bench-report.json');
-  await tf.setBackend('cpu'); // building and saving the models only
-
-  mkdirSync(MODEL_DIR, { recursive: true });
-  const imagePath = join(MODEL_DIR, 'image.png');
-  writeFileSync(imagePath, benchImage());
-  const modelInfo = new Map<string, Awaited<ReturnType<typeof ensureModelFiles>>>();
-  for (const m of models) modelInfo.set(m, await ensureModelFiles(m));
-
-  const preview = startPreview();
-  const wantWebGpu = backends.includes('webgpu');
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...(wantWebGpu ? WEBGPU_SWIFTSHADER_ARGS : [])] });
-  const reports: ModelReport[] = [];
-  const notes: string[] = [];
-  let browserVersion = browser.version();
-  let totalLongTasks = 0;
-  try {
-    await waitForServer(`${ORIGIN}/`, 60_000);
-    const page = await browser.newPage();
-    browserVersion = `${browser.version()}; ${await page.evaluate(() => navigator.userAgent)}`;
+/** Long-task observer, the bench files route, the app loaded and idle. */
+async function preparePage(page: Page): Promise<void> {
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
     // tsx (esbuild keepNames) wraps named functions in __name(); functions sent to the page need it.
     await page.addInitScript('globalThis.__name = (f) => f;');
@@ -279,20 +256,44 @@ async function main(): Promise<void> {
       const state = document.querySelector('main')?.getAttribute('data-state');
       return !!studio?.client?.backend && (state === 'ready' || state === 'error');
     }, undefined, { timeout: 180_000 });
-    const first = await page.evaluate(() => (window as unknown as { __studio: Studio }).__studio.client.backend!);
-    console.log(`bench in ${browserVersion}\nbackends available in the worker: ${first.available.join(', ')}`);
+}
+
+async function main(): Promise<void> {
+  const models = argument('models', BENCH_MODELS.join(',')).split(',') as BenchModelName[];
+  for (const m of models) if (!BENCH_MODELS.includes(m)) throw new Error(`bench: unknown model ${m}; choose from ${BENCH_MODELS.join(', ')}`);
+  const runsArg = argument('runs', '');
+  const backends = argument('backends', 'wasm').split(',');
+  const out = argument('out', 'bench-report.json');
+  await tf.setBackend('cpu'); // building and saving the models only
+
+  mkdirSync(MODEL_DIR, { recursive: true });
+  const imagePath = join(MODEL_DIR, 'image.png');
+  writeFileSync(imagePath, benchImage());
+  const modelInfo = new Map<string, Awaited<ReturnType<typeof ensureModelFiles>>>();
+  for (const m of models) modelInfo.set(m, await ensureModelFiles(m));
+
+  const preview = startPreview();
+  const wantWebGpu = backends.includes('webgpu');
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...(wantWebGpu ? WEBGPU_SWIFTSHADER_ARGS : [])] });
+  const reports: ModelReport[] = [];
+  const notes: string[] = [];
+  let browserVersion: string;
+  let totalLongTasks = 0;
+  try {
+    await waitForServer(`${ORIGIN}/`, 60_000);
+    // A fresh page (and worker) per model: one model's memory never weighs on the next.
+    const newPage = async (): Promise<Page> => {
+      const page = await browser.newPage();
+      await preparePage(page);
+      return page;
+    };
+    const first = await newPage();
+    browserVersion = `${browser.version()}; ${await first.evaluate(() => navigator.userAgent)}`;
+    const found = await first.evaluate(() => (window as unknown as { __studio: Studio }).__studio.client.backend!);
+    await first.close();
+    console.log(`bench in ${browserVersion}\nbackends available in the worker: ${found.available.join(', ')}`);
     if (!wantWebGpu) notes.push('webgpu: not run. On this machine WebGPU/WebGL exist only as SwiftShader (software), measured 25–60× slower than WASM; pass --backends wasm,webgpu (uses SwiftShader flags) for a slow, small-run check.');
     for (const backend of backends) {
-      const current = await page.evaluate(() => (window as unknown as { __studio: Studio }).__studio.client.backend!);
-      const info = current.name === backend ? current : await page.evaluate((b) => (window as unknown as { __studio: Studio }).__studio.client.init(b), backend).catch((e: unknown) => {
-        notes.push(`${backend}: could not start (${e instanceof Error ? e.message : String(e)})`);
-        return null;
-      });
-      if (!info || info.name !== backend) {
-        if (info) notes.push(`${backend}: not available (the worker started ${info.name} instead)`);
-        continue;
-      }
-      console.log(`\n== ${backend} (${info.reason})`);
       // A software WebGPU adapter is 25–60× slower: only the smallest model, one timed run.
       const software = backend !== 'wasm' && backend !== 'cpu';
       for (const m of models) {
@@ -300,10 +301,26 @@ async function main(): Promise<void> {
           notes.push(`${backend} ${m}: skipped (software adapter; 25–60× slower than WASM)`);
           continue;
         }
-        const runs = software ? 1 : runsArg ? Number(runsArg) : DEFAULT_RUNS[m];
-        const report = await benchModel(page, backend, m, runs);
-        totalLongTasks += report.longTasks;
-        reports.push(report);
+        const page = await newPage();
+        try {
+          const current = await page.evaluate(() => (window as unknown as { __studio: Studio }).__studio.client.backend!);
+          const info = current.name === backend ? current : await page.evaluate((b) => (window as unknown as { __studio: Studio }).__studio.client.init(b), backend);
+          if (info.name !== backend) {
+            notes.push(`${backend}: not available (the worker started ${info.name} instead)`);
+            break;
+          }
+          console.log(`\n== ${backend} ${m} (${info.reason})`);
+          const runs = software ? 1 : runsArg ? Number(runsArg) : DEFAULT_RUNS[m];
+          const report = await benchModel(page, backend, m, runs);
+          totalLongTasks += report.longTasks;
+          reports.push(report);
+        } catch (e) {
+          const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
+          notes.push(`${backend} ${m}: FAILED (${reason})`);
+          console.error(`  ${backend} ${m} failed: ${reason}`);
+        } finally {
+          await page.close().catch(() => undefined);
+        }
       }
     }
   } finally {

@@ -9,18 +9,23 @@ import * as Comlink from 'comlink';
 import { studioError, toStudioError, StudioError } from '../shared/errors';
 import type { BackendInfo, BackendName, ExplainOptions, LoadProgress, ViewOptions } from '../shared/types';
 import type {
+  BenchResult,
+  BenchSpec,
   DemoSample,
   DroppedResult,
   ExplainSummary,
+  ExportedModelFile,
   PanelImage,
   PanelName,
   StudioWorkerApi,
   TransferredFile,
   WorkerFatalMessage,
+  WorkerOptions,
 } from '../worker/api';
 
 export type ClientEvent =
-  | { type: 'restarted'; reason: string; backend: BackendInfo; code: 'WORKER_CRASHED' | 'DEVICE_LOST' }
+  /** `retrying`: an explanation was in flight and is being retried on the new worker. */
+  | { type: 'restarted'; reason: string; backend: BackendInfo; code: 'WORKER_CRASHED' | 'DEVICE_LOST'; retrying: boolean }
   | { type: 'backend'; info: BackendInfo }
   | { type: 'progress'; progress: LoadProgress };
 
@@ -52,7 +57,7 @@ interface Session {
   panelsVersion: number;
 }
 
-type Source = { kind: 'files'; files: TransferredFile[] } | { kind: 'demo'; sample?: string };
+type Source = { kind: 'files'; files: TransferredFile[] } | { kind: 'demo'; sample?: string } | { kind: 'cache' };
 
 /** After this many restarts without a successful call in between, stop restarting on our own. */
 const MAX_CONSECUTIVE_RESTARTS = 3;
@@ -67,6 +72,13 @@ function isFatalMessage(data: unknown): data is WorkerFatalMessage {
 
 function cancelled(): StudioError {
   return studioError('CANCELLED');
+}
+
+/** `?memoryBudgetMb=N` on the page's URL overrides the worker's memory budget (tests, small devices). */
+function workerOptionsFromPage(): WorkerOptions {
+  const value = typeof location === 'undefined' ? null : new URLSearchParams(location.search).get('memoryBudgetMb');
+  const mb = value === null ? NaN : Number(value);
+  return Number.isFinite(mb) && mb > 0 ? { memoryBudgetMb: mb } : {};
 }
 
 /** SVGs cannot be decoded in a worker; rasterise them on the page into PNG files. */
@@ -198,7 +210,7 @@ export class StudioClient {
   private async startSession(preferred: BackendName | null, avoid: BackendName[] = []): Promise<Session> {
     const session = this.createSession();
     try {
-      session.backend = await this.race(session, session.remote.init(preferred, avoid));
+      session.backend = await this.race(session, session.remote.init(preferred, avoid, workerOptionsFromPage()));
       await this.race(session, this.attachCanvases(session));
       return session;
     } catch (e) {
@@ -211,6 +223,7 @@ export class StudioClient {
   private async restore(session: Session): Promise<void> {
     const replay = (source: Source, only?: 'model' | 'image') => {
       const id = ++this.nextRequestId;
+      if (source.kind === 'cache') return session.remote.restoreCached(id, undefined, only);
       return source.kind === 'files'
         ? session.remote.openFiles(id, source.files, undefined, only)
         : session.remote.openDemo(id, undefined, { sample: source.sample, only });
@@ -250,7 +263,7 @@ export class StudioClient {
         throw e instanceof WorkerDied ? studioError('WORKER_CRASHED', { reason: e.reason }) : toStudioError(e);
       }
       if (next.backend) {
-        this.emit({ type: 'restarted', reason: death.reason, backend: next.backend, code: death.code });
+        this.emit({ type: 'restarted', reason: death.reason, backend: next.backend, code: death.code, retrying: this.explainController !== null });
         this.emit({ type: 'backend', info: next.backend });
       }
       return next;
@@ -404,6 +417,11 @@ export class StudioClient {
     return this.call((remote) => remote.exportPng(caption), signal);
   }
 
+  /** The current model as TF.js files (model.json, weights.bin, metadata.json). */
+  exportTfjs(signal?: AbortSignal): Promise<ExportedModelFile[]> {
+    return this.call((remote) => remote.exportTfjs(), signal);
+  }
+
   memory(signal?: AbortSignal): Promise<{ numTensors: number; numBytes: number }> {
     return this.call((remote) => remote.memory(), signal);
   }
@@ -411,6 +429,24 @@ export class StudioClient {
   /** The pixels last drawn on each panel (tests read heatmaps through this). */
   inspectPanels(signal?: AbortSignal): Promise<Partial<Record<PanelName, PanelImage>>> {
     return this.call((remote) => remote.inspectPanels(), signal);
+  }
+
+  /** The model (and image) last dropped, from this browser's IndexedDB cache; null when there is none. */
+  async restoreCached(signal?: AbortSignal): Promise<DroppedResult | null> {
+    const result = await this.call((remote, id) => remote.restoreCached(id, Comlink.proxy(this.progress)), signal);
+    if (result?.model) this.modelSource = { kind: 'cache' };
+    if (result?.image) this.imageSource = { kind: 'cache' };
+    return result;
+  }
+
+  /** Empty this browser's model cache (the loaded model stays). */
+  forgetCachedModels(signal?: AbortSignal): Promise<void> {
+    return this.call((remote) => remote.forgetCachedModels(), signal);
+  }
+
+  /** Time the current model and image in the worker (`npm run bench`). */
+  benchmark(spec: BenchSpec, signal?: AbortSignal): Promise<BenchResult> {
+    return this.call((remote, id) => remote.benchmark(id, spec), signal);
   }
 
   /** The active backend, or null before init. */

@@ -400,12 +400,30 @@ export function logitFromSlots(program: Program, read: (slot: number) => tf.Tens
   }
 }
 
-/** Full forward pass outside any tape; returns every slot's value (the per-image activation cache). */
-export function runForward(program: Program, input: tf.Tensor): tf.Tensor[] {
+/**
+ * Leaf calls that beat tfjs-layers outside a tape too: inference BatchNormalization as one
+ * multiply-add (tfjs's FusedBatchNorm kernel is the slowest op of a MobileNetV2 forward pass on WASM).
+ * Convolutions keep the fused conv + bias + activation kernel, which is faster than separate ops.
+ */
+const FAST_FORWARD_CLASSES = new Set(['BatchNormalization']);
+
+function forwardStep(step: Step, inputs: tf.Tensor[], fast: boolean): tf.Tensor[] {
+  if (fast && inputs.length === 1 && FAST_FORWARD_CLASSES.has(step.layer.getClassName())) {
+    const y = plainLeafCall(step.layer, inputs[0]);
+    if (y) return [y];
+  }
+  return callStep(step, inputs);
+}
+
+/**
+ * Full forward pass outside any tape; returns every slot's value (the per-image activation cache).
+ * `fast`: the faster leaf calls of FAST_FORWARD_CLASSES (equal up to float rounding).
+ */
+export function runForward(program: Program, input: tf.Tensor, options: { fast?: boolean } = {}): tf.Tensor[] {
   const values: tf.Tensor[] = new Array(program.slotCount);
   values[program.inputSlot] = input;
   for (const step of program.steps) {
-    const outs = callStep(step, step.inputs.map((s) => values[s]));
+    const outs = forwardStep(step, step.inputs.map((s) => values[s]), options.fast === true);
     step.outputs.forEach((s, i) => (values[s] = outs[i]));
   }
   return values;
@@ -483,7 +501,7 @@ export function gradientAt(
 }
 
 /** tfjs's "cannot differentiate" failures as GRADIENT_UNSUPPORTED (with the op named); anything else unchanged. */
-function gradientError(e: unknown): unknown {
+export function gradientError(e: unknown): unknown {
   const message = e instanceof Error ? e.message : String(e);
   const missingKernel = /Kernel '(\w+)' not registered for backend '(\w+)'/.exec(message);
   if (missingKernel) return studioError('GRADIENT_UNSUPPORTED', { op: missingKernel[1], backend: missingKernel[2] });

@@ -5,14 +5,22 @@
  * `runForward`) so that only the steps downstream of the target run under the tape.
  */
 import * as tf from '@tensorflow/tfjs';
-import { gradientAt, type GradientPath, type Program } from './executor';
+import { callStep, gradientAt, logitFromSlots, type GradientPath, type Program } from './executor';
 import { studioError } from '../shared/errors';
+import { GUIDED_RELU_GRAD, type GuidedReluGradAttrs } from './kernels/wasm-gradients';
 
 // ---------------------------------------------------------------------------------------------
 // Guided backprop: a gradient override active while the taped forward pass records
 
 /** Kernels whose gradient is "guided": pass only positive gradients, only where the input was positive. */
 export const GUIDED_KERNELS = ['Relu', 'Relu6', 'LeakyRelu'] as const;
+
+/** On WASM, one fused kernel (wasm-gradients.ts) instead of 4–6 elementwise kernels per ReLU. */
+function fusedGuidedGrad(dy: tf.Tensor, x: tf.Tensor, cap: number | null, alpha: number): tf.Tensor | null {
+  if (tf.getBackend() !== 'wasm' || !tf.getKernel(GUIDED_RELU_GRAD, 'wasm') || dy.dtype !== 'float32' || x.dtype !== 'float32') return null;
+  const attrs: GuidedReluGradAttrs = { cap, alpha };
+  return tf.engine().runKernel(GUIDED_RELU_GRAD, { dy, x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
 
 function guidedConfigs(): tf.GradConfig[] {
   return [
@@ -21,7 +29,7 @@ function guidedConfigs(): tf.GradConfig[] {
       inputsToSave: ['x'],
       gradFunc: (dy, saved) => {
         const [x] = saved;
-        return { x: () => tf.mul(tf.relu(dy as tf.Tensor), tf.step(x)) };
+        return { x: () => fusedGuidedGrad(dy as tf.Tensor, x, null, 0) ?? tf.mul(tf.relu(dy as tf.Tensor), tf.step(x)) };
       },
     },
     {
@@ -29,8 +37,9 @@ function guidedConfigs(): tf.GradConfig[] {
       inputsToSave: ['x'],
       gradFunc: (dy, saved) => {
         const [x] = saved;
-        const mask = tf.mul(tf.lessEqual(x, 6).toFloat(), tf.step(x));
-        return { x: () => tf.mul(tf.relu(dy as tf.Tensor), mask) };
+        return {
+          x: () => fusedGuidedGrad(dy as tf.Tensor, x, 6, 0) ?? tf.mul(tf.relu(dy as tf.Tensor), tf.mul(tf.lessEqual(x, 6).toFloat(), tf.step(x))),
+        };
       },
     },
     {
@@ -40,7 +49,7 @@ function guidedConfigs(): tf.GradConfig[] {
         const [x] = saved;
         const alpha = (attrs as { alpha?: number } | undefined)?.alpha ?? 0.2;
         // step(x, alpha) = 1 where x > 0, alpha elsewhere: LeakyReLU's derivative in one kernel.
-        return { x: () => tf.mul(tf.relu(dy as tf.Tensor), tf.step(x, alpha)) };
+        return { x: () => fusedGuidedGrad(dy as tf.Tensor, x, null, alpha) ?? tf.mul(tf.relu(dy as tf.Tensor), tf.step(x, alpha)) };
       },
     },
   ];
@@ -132,6 +141,59 @@ export function guidedBackprop(
   return withGuidedGradients(() =>
     tf.tidy(() => gradientAt(program, cached, program.inputSlot, classIndex, options).squeeze([0]) as tf.Tensor3D),
   );
+}
+
+export interface GuidedWithForward {
+  /** Every slot's activation (kept: the caller owns them), computed under the tape. */
+  values: tf.Tensor[];
+  gradient: tf.Tensor3D;
+  classIndex: number;
+  /** [classes] logits of output 0. */
+  logits: Float32Array;
+}
+
+/**
+ * Guided backprop for an image with no cached activations, in ONE taped pass: the forward pass from
+ * the input under the tape also yields the activation cache, so a new image costs one taped forward
+ * and the backward instead of a plain forward first and then a taped one. The class is picked from
+ * the logits inside the pass (`pickClass`), read synchronously — use on CPU-side backends (WASM, CPU),
+ * where that read is cheap. Values equal `runForward`'s up to float rounding (plain-op leaf calls).
+ */
+export function guidedBackpropWithForward(
+  program: Program,
+  input: tf.Tensor,
+  pickClass: (logits: Float32Array) => number,
+  options: { sign?: number } = {},
+): GuidedWithForward {
+  const sign = options.sign ?? 1;
+  let values: tf.Tensor[] = [];
+  let classIndex = -1;
+  let logits = new Float32Array(0);
+  const gradient = withGuidedGradients(() =>
+    tf.tidy(() => {
+      const score = (x: tf.Tensor): tf.Scalar => {
+        const slots: tf.Tensor[] = new Array(program.slotCount);
+        slots[program.inputSlot] = x;
+        for (const step of program.steps) {
+          const outs = callStep(step, step.inputs.map((s) => slots[s]), 'fast');
+          step.outputs.forEach((s, i) => (slots[s] = outs[i]));
+        }
+        const flat = logitFromSlots(program, (s) => slots[s]).reshape([1, -1]);
+        logits = Float32Array.from(flat.dataSync());
+        classIndex = pickClass(logits);
+        values = slots.map((v) => (v === x ? v : v && tf.keep(v)));
+        const picked = flat.slice([0, classIndex], [1, 1]).sum() as tf.Scalar;
+        return (sign === 1 ? picked : picked.mul(sign)) as tf.Scalar;
+      };
+      try {
+        return tf.grad(score)(input).squeeze([0]) as tf.Tensor3D;
+      } catch (e) {
+        tf.dispose(values.filter((v) => v !== input));
+        throw e;
+      }
+    }),
+  );
+  return { values, gradient, classIndex, logits };
 }
 
 /** Standard gradient visualisation: zero-centre, scale by 0.1/std, shift to 0.5, clip to [0, 1]; grey → RGB. */

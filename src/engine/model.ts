@@ -17,10 +17,10 @@ import type {
   Prediction, PreprocessDefaults, PreprocessOptions, RgbMap,
 } from '../shared/types';
 import { notice, studioError, type StudioNotice } from '../shared/errors';
-import { compileProgram, downstreamSteps, logitFromSlots, runForward, runOutput, type GradientPath, type Program } from './executor';
+import { compileProgram, downstreamSteps, gradientError, logitFromSlots, runForward, runOutput, type GradientPath, type Program } from './executor';
 import { buildLayerTree, defaultLayerPath, resolveLayerPath } from './tree';
 import { DEFAULT_PREPROCESS, preprocessImage, resolvePreprocess } from './preprocess';
-import { gradCamMap, guidedBackprop, guidedGradCam, normaliseMap, upsampleMap, visualiseGradient } from './explain';
+import { gradCamMap, guidedBackprop, guidedBackpropWithForward, guidedGradCam, normaliseMap, upsampleMap, visualiseGradient, type GuidedWithForward } from './explain';
 
 export interface LoadedModel {
   readonly model: tf.LayersModel;
@@ -131,8 +131,46 @@ export async function loadedModelFromLayersModel(model: tf.LayersModel, meta: Lo
   const warm = tf.tidy(() => runOutput(program, tf.zeros([1, ...imageSize])));
   await warm.data();
   warm.dispose();
+  if (SHADER_BACKENDS.has(tf.getBackend())) await warmGradientShaders(program, imageSize, defaultPath, meta.onProgress);
   meta.onProgress?.({ phase: 'done', message: 'Model ready.' });
   return new LoadedModelImpl(model, summary, program, meta.gradientPath ?? 'fast');
+}
+
+/** Backends that compile a shader per kernel and shape on first use. */
+const SHADER_BACKENDS = new Set(['webgpu', 'webgl']);
+
+/**
+ * On GPU backends the backward kernels' shaders compile on first use: run one guided backprop and
+ * one Grad-CAM at the default layer on a blank image while loading, so the first explanation is not
+ * the slow one. Best effort: a failure here shows up (with its coded error) at the first explanation.
+ */
+async function warmGradientShaders(program: Program, imageSize: [number, number, number], layerPath: string | null, onProgress?: (p: LoadProgress) => void): Promise<void> {
+  onProgress?.({ phase: 'warmup', message: 'Compiling the gradient shaders…' });
+  try {
+    const maps = tf.tidy(() => {
+      const values = runForward(program, tf.zeros([1, ...imageSize]));
+      const out: tf.Tensor[] = [guidedBackprop(program, values, 0)];
+      const slot = layerPath === null ? undefined : program.slotsByPath.get(layerPath);
+      if (slot !== undefined && values[slot]?.rank === 4) out.push(gradCamMap(program, values, slot, 0));
+      return out;
+    });
+    await Promise.all(maps.map((m) => m.data()));
+    tf.dispose(maps);
+  } catch {
+    // Not fatal: the explanation that needs these kernels reports its own error.
+  }
+}
+
+/** Backends whose tensors live in CPU memory: a synchronous read inside a taped pass costs nothing. */
+const SYNC_READ_BACKENDS = new Set(['wasm', 'cpu']);
+
+/** Softmax (or per-class sigmoid; also for a single output) in float64, as float32. */
+function probabilitiesFromLogits(logits: Float32Array, sigmoid: boolean): Float32Array {
+  if (sigmoid || logits.length === 1) return Float32Array.from(logits, (l) => 1 / (1 + Math.exp(-l)));
+  const max = logits.reduce((m, l) => Math.max(m, l), Number.NEGATIVE_INFINITY);
+  const exps = Array.from(logits, (l) => Math.exp(l - max));
+  const total = exps.reduce((a, b) => a + b, 0);
+  return Float32Array.from(exps, (e) => e / total);
 }
 
 interface ImageCache {
@@ -207,7 +245,7 @@ class LoadedModelImpl implements LoadedModel {
     const key = `${preprocess.normalization}|${preprocess.resize}`;
     if (this.cache && this.cache.image === image && this.cache.key === key) return this.cache;
     this.clearCache();
-    const values = tf.tidy(() => runForward(this.program, preprocessImage(image, this.summary.imageSize, preprocess)));
+    const values = tf.tidy(() => runForward(this.program, preprocessImage(image, this.summary.imageSize, preprocess), { fast: this.gradientPath === 'fast' }));
     const [logitsT, probabilitiesT] = tf.tidy(() => {
       const l = logitFromSlots(this.program, (s) => values[s]).reshape([-1]);
       // A linear output is read as logits: probabilities for display are its softmax.
@@ -226,7 +264,43 @@ class LoadedModelImpl implements LoadedModel {
     return this.cache;
   }
 
-  private predictions(cache: ImageCache): Prediction[] {
+  private cacheKey(preprocess: PreprocessOptions): string {
+    return `${preprocess.normalization}|${preprocess.resize}`;
+  }
+
+  /**
+   * A new image asking for guided backprop: one taped pass gives both the activations and the
+   * gradient (see guidedBackpropWithForward). Only where reading the logits synchronously is cheap.
+   */
+  private onePassGuidedPossible(image: RawImage, preprocess: PreprocessOptions): boolean {
+    const cached = this.cache && this.cache.image === image && this.cache.key === this.cacheKey(preprocess);
+    return !cached && !this.disposed && this.gradientPath === 'fast' && SYNC_READ_BACKENDS.has(tf.getBackend());
+  }
+
+  private cacheWithGuided(image: RawImage, preprocess: PreprocessOptions, target: ExplainOptions['target'], sign: number): ImageCache {
+    // A bad target fails here, not inside the taped pass (tfjs leaks a tape's tensors on a throw).
+    if (target !== null && target !== undefined && target !== '') this.resolveClass(target, []);
+    this.clearCache();
+    const input = preprocessImage(image, this.summary.imageSize, preprocess);
+    const probabilitiesOf = (logits: Float32Array) => probabilitiesFromLogits(logits, this.summary.outputActivation === 'sigmoid');
+    let done: GuidedWithForward;
+    try {
+      done = guidedBackpropWithForward(
+        this.program,
+        input,
+        (logits) => this.resolveClass(target, this.predictions({ logits, probabilities: probabilitiesOf(logits) })),
+        { sign },
+      );
+    } catch (e) {
+      input.dispose();
+      throw gradientError(e);
+    }
+    const { values, gradient, classIndex, logits } = done;
+    this.cache = { image, key: this.cacheKey(preprocess), values, logits, probabilities: probabilitiesOf(logits), guided: { key: `${classIndex}|${sign}`, gradient } };
+    return this.cache;
+  }
+
+  private predictions(cache: Pick<ImageCache, 'logits' | 'probabilities'>): Prediction[] {
     return Array.from(cache.probabilities, (probability, index) => ({
       index,
       label: this.summary.labels[index] ?? `class ${index}`,
@@ -293,13 +367,16 @@ class LoadedModelImpl implements LoadedModel {
       }
     }
 
-    const cache = await this.ensureCache(image, preprocess);
+    const sign = options.counterfactual ? -1 : 1;
+    const wantsGuided = methods.includes('guided-backprop') || methods.includes('guided-gradcam');
+    const cache = wantsGuided && this.onePassGuidedPossible(image, preprocess)
+      ? this.cacheWithGuided(image, preprocess, options.target, sign)
+      : await this.ensureCache(image, preprocess);
     throwIfAborted(signal);
     timings.forward = performance.now() - t0;
     const predictions = this.predictions(cache);
     const classIndex = this.resolveClass(options.target, predictions);
     const counterfactual = Boolean(options.counterfactual);
-    const sign = counterfactual ? -1 : 1;
     const result: ExplainResult = {
       layerPath: methods.some((m) => m !== 'guided-backprop') ? layerPath : null,
       classIndex,

@@ -52,6 +52,7 @@ export const ERROR_MESSAGES = {
   CLIPBOARD_FAILED: (d: { reason: string }) => `The image could not be copied to the clipboard: ${d.reason}`,
   SHARE_FAILED: (d: { reason: string }) => `The image could not be shared: ${d.reason}`,
   EXPORT_FAILED: (d: { reason: string }) => `The PNG could not be made: ${d.reason}`,
+  MODEL_EXPORT_FAILED: (d: { reason: string }) => `The model could not be exported as TF.js files: ${d.reason}`,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

@@ -132,4 +132,6 @@ export interface LoadProgress {
   bytesRead?: number;
   bytesTotal?: number;
   message: string;
+  /** A warning to show at once, before the load finishes (e.g. MODEL_TOO_LARGE before the weights are read). */
+  notice?: StudioNotice;
 }

@@ -251,6 +251,13 @@ describe('explaining', () => {
     expect(client.explains).toHaveLength(2);
   });
 
+  it('after a restart that retries the interrupted explanation, does not start a second one', async () => {
+    client.emit({ type: 'restarted', reason: 'terminated', backend: wasm, code: 'WORKER_CRASHED', retrying: true });
+    expect(latestNotice(useStore.getState())).toMatchObject({ code: 'WORKER_CRASHED', level: 'warning' });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(client.explains).toHaveLength(1);
+  });
+
   it('a failing backend switch keeps the current backend and shows the error', async () => {
     await switchBackend('webgpu');
     const s = useStore.getState();

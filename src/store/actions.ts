@@ -12,7 +12,8 @@ import type {
   PreprocessOptions,
   ViewOptions,
 } from '../shared/types';
-import type { DroppedResult, PanelName, TransferredFile } from '../worker/api';
+import { zipSync, type Zippable } from 'fflate';
+import type { DroppedResult, ExportedModelFile, PanelName, TransferredFile } from '../worker/api';
 import { createClient, type ClientEvent, type StudioClientPort } from './client-port';
 import { findNode, resolveClass } from './layer-tree';
 import { NOTICE_HISTORY, initialState, useStore, type NoticeLevel, type StudioState, type UiNotice } from './store';
@@ -137,6 +138,7 @@ function onClientEvent(e: ClientEvent): void {
   switch (e.type) {
     case 'progress':
       useStore.setState((s) => ({ status: { ...s.status, progress: e.progress, phase: e.progress.message } }));
+      if (e.progress.notice) pushNotice(e.progress.notice, 'warning');
       break;
     case 'backend':
       useStore.setState((s) => ({ backend: { ...s.backend, info: e.info } }));
@@ -146,7 +148,7 @@ function onClientEvent(e: ClientEvent): void {
       const code = e.code ?? (/device/i.test(e.reason) ? 'DEVICE_LOST' : 'WORKER_CRASHED');
       pushNotice(studioError(code, { reason: e.reason }).toNotice(), 'warning');
       // The new worker drew nothing yet: explain again unless a retried explanation is on its way.
-      if (explainsInFlight === 0) void runExplain();
+      if (explainsInFlight === 0 && !e.retrying) void runExplain();
       break;
     }
   }
@@ -192,9 +194,34 @@ export async function boot(): Promise<void> {
   });
   useStore.setState((s) => ({ status: { ...s.status, started: true } }));
   if (!started.ok) return;
+  // The model dropped last time comes back from this browser's cache; otherwise the demo opens.
+  if (await restoreCachedModel()) {
+    void listDemoSamples();
+    return;
+  }
   const demo = await track('Opening the demo…', () => requireClient().openDemo());
   if (demo.ok && applyDropped(demo.value, null)) await runExplain();
   void listDemoSamples();
+}
+
+/** True when a cached model was restored (and explained, if its image came back too). */
+async function restoreCachedModel(): Promise<boolean> {
+  const c = requireClient();
+  if (!c.restoreCached) return false;
+  const restored = await track('Restoring the last model…', () => c.restoreCached!());
+  if (!restored.ok || !restored.value?.model) return false;
+  applyDropped(restored.value, null);
+  pushNotice({ code: null, message: `${restored.value.model.summary.name}: restored from this browser's cache.` }, 'info');
+  if (restored.value.image) await runExplain();
+  return true;
+}
+
+/** Empty this browser's model cache; the model on screen stays. */
+export async function forgetCachedModels(): Promise<void> {
+  const c = await whenClient();
+  if (!c.forgetCachedModels) return;
+  const forgot = await track('Forgetting cached models…', () => c.forgetCachedModels!());
+  if (forgot.ok) pushNotice({ code: null, message: 'Forgot the models cached in this browser.' }, 'info');
 }
 
 async function listDemoSamples(): Promise<void> {
@@ -218,7 +245,7 @@ function exposeForTests(): void {
   (window as unknown as { __studio: unknown }).__studio = {
     getState: useStore.getState,
     client,
-    actions: { dropFiles, selectLayer, setTarget, setCounterfactual, setView, setPreprocess, switchBackend, exportPng, runExplain },
+    actions: { forgetCachedModels, dropFiles, selectLayer, setTarget, setCounterfactual, setView, setPreprocess, switchBackend, exportPng, exportTfjs, runExplain },
   };
 }
 
@@ -487,6 +514,51 @@ export async function share(): Promise<void> {
     if (e instanceof Error && e.name === 'AbortError') return;
     pushNotice(studioError('SHARE_FAILED', { reason: e instanceof Error ? e.message : String(e) }).toNotice(), 'error');
   }
+}
+
+// ---------------------------------------------------------------- model export (the in-browser converter)
+
+/** `<model>-tfjs.zip`, with anything unsafe for a file name replaced. */
+export function tfjsZipName(s: StudioState): string {
+  const safe = (s.model.summary?.name ?? 'model').replace(/\.(h5|hdf5|keras|json|zip)$/i, '').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '');
+  return `${safe || 'model'}-tfjs.zip`;
+}
+
+/** The TF.js files in one zip; weights are stored as they are (floats barely compress). */
+export function zipExportedFiles(files: ExportedModelFile[]): Uint8Array {
+  const entries: Zippable = {};
+  for (const f of files) entries[f.name] = f.name.endsWith('.json') ? f.data : [f.data, { level: 0 }];
+  return zipSync(entries);
+}
+
+/** Download the current model (a Keras file included) as TF.js files: model.json, weights.bin, metadata.json in a .zip. */
+export async function exportTfjs(): Promise<void> {
+  const c = await whenClient();
+  if (!useStore.getState().model.summary) {
+    pushNotice(studioError('NO_MODEL').toNotice(), 'error');
+    return;
+  }
+  const made = await track('Exporting as TF.js…', async () => {
+    if (!c.exportTfjs) throw studioError('MODEL_EXPORT_FAILED', { reason: 'this worker client cannot export models' });
+    const files = await c.exportTfjs();
+    try {
+      return zipExportedFiles(files);
+    } catch (e) {
+      throw studioError('MODEL_EXPORT_FAILED', { reason: e instanceof Error ? e.message : String(e) });
+    }
+  });
+  if (!made.ok) return;
+  const name = tfjsZipName(useStore.getState());
+  const url = URL.createObjectURL(new Blob([made.value as BlobPart], { type: 'application/zip' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.style.display = 'none';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  pushNotice({ code: null, message: `Saved ${name} (model.json, weights.bin, metadata.json).` }, 'info');
 }
 
 // ---------------------------------------------------------------- tests

@@ -3,11 +3,11 @@
  * (src/client/studio-client.ts); tests may hand the store any object with this shape.
  */
 import type { BackendInfo, BackendName, ExplainOptions, LoadProgress, ViewOptions } from '../shared/types';
-import type { DemoSample, DroppedResult, ExplainSummary, PanelName, TransferredFile } from '../worker/api';
+import type { DemoSample, DroppedResult, ExplainSummary, ExportedModelFile, PanelName, TransferredFile } from '../worker/api';
 
 /** Events the client reports outside any request. */
 export type ClientEvent =
-  | { type: 'restarted'; reason: string; backend: BackendInfo; code?: 'WORKER_CRASHED' | 'DEVICE_LOST' }
+  | { type: 'restarted'; reason: string; backend: BackendInfo; code?: 'WORKER_CRASHED' | 'DEVICE_LOST'; retrying?: boolean }
   | { type: 'backend'; info: BackendInfo }
   | { type: 'progress'; progress: LoadProgress };
 
@@ -20,9 +20,15 @@ export interface StudioClientPort {
   openDemo(signal?: AbortSignal, sample?: string): Promise<DroppedResult>;
   /** The demo's sample images; optional so that a minimal client can leave it out. */
   demoSamples?(signal?: AbortSignal): Promise<DemoSample[]>;
+  /** The model last dropped, from this browser's cache (null: none); optional for minimal clients. */
+  restoreCached?(signal?: AbortSignal): Promise<DroppedResult | null>;
+  /** Empty this browser's model cache. */
+  forgetCachedModels?(signal?: AbortSignal): Promise<void>;
   explain(options: ExplainOptions, signal?: AbortSignal): Promise<ExplainSummary>;
   setView(view: ViewOptions): Promise<void>;
   exportPng(caption: string[]): Promise<Blob>;
+  /** The current model as TF.js files; optional so that a minimal client can leave it out. */
+  exportTfjs?(signal?: AbortSignal): Promise<ExportedModelFile[]>;
   memory(): Promise<{ numTensors: number; numBytes: number }>;
   on(listener: (e: ClientEvent) => void): () => void;
   killWorkerForTest(): void;

@@ -1,6 +1,6 @@
 /** Top bar: model name, open buttons (model, folder, image, demo), share buttons, backend. */
 import { useEffect, useRef } from 'react';
-import { copyImage, dropFiles, exportPng, openDemo, share } from '../store/actions';
+import { copyImage, dropFiles, exportPng, exportTfjs, forgetCachedModels, openDemo, share } from '../store/actions';
 import { useStore } from '../store/store';
 import { filesFromInput } from './collect-files';
 import { BackendIndicator } from './StatusRegion';
@@ -55,6 +55,9 @@ export function Header() {
         <Picker label="Open folder…" folder multiple testId="open-folder" />
         <Picker label="Open image…" accept={IMAGE_ACCEPT} testId="open-image" />
         <DemoPicker />
+        <button type="button" data-testid="forget-cache" title="Models you open are kept in this browser so a reload brings them back" onClick={() => void forgetCachedModels()}>
+          Forget cached models
+        </button>
       </nav>
       <BackendIndicator />
     </header>
@@ -92,6 +95,7 @@ function DemoPicker() {
 export function ShareButtons() {
   const canShare = useStore((s) => s.canShare);
   const hasResult = useStore((s) => s.explanation.last !== null);
+  const hasModel = useStore((s) => s.model.summary !== null);
   const canCopy = typeof ClipboardItem !== 'undefined' && typeof navigator !== 'undefined' && Boolean(navigator.clipboard?.write);
   return (
     <div className="share-buttons" role="group" aria-label="Share">
@@ -114,6 +118,16 @@ export function ShareButtons() {
       >
         Share
       </button>
+      {hasModel && (
+        <button
+          type="button"
+          data-testid="export-tfjs"
+          title="Download this model as TF.js files (model.json, weights.bin, metadata.json) in a .zip"
+          onClick={() => void exportTfjs()}
+        >
+          Export TF.js
+        </button>
+      )}
     </div>
   );
 }

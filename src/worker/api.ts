@@ -64,6 +64,8 @@ export interface DroppedResult {
   model?: ModelLoaded;
   image?: ImageInfo;
   notices: StudioNotice[];
+  /** Restored from this browser's IndexedDB cache (restoreCached), not dropped now. */
+  fromCache?: boolean;
 }
 
 /** One entry of `demo/samples/index.json` (read defensively: missing fields become empty). */
@@ -88,6 +90,42 @@ export interface PanelImage {
   data: Uint8ClampedArray;
 }
 
+/** One file of a model exported as TF.js. */
+export interface ExportedModelFile {
+  name: string;
+  data: Uint8Array;
+}
+
+/** One thing the in-worker benchmark times (`npm run bench`). */
+export interface BenchCase {
+  label: string;
+  /** 'forward' = one prediction; otherwise one explanation with these methods. */
+  methods: ExplainMethod[] | 'forward';
+  layerPath?: string;
+  /**
+   * cold (default): the per-image activation cache is cleared before every run, so the figure
+   * includes the full forward pass (one explanation of a new image). warm: the cache is kept and each
+   * run asks for another class, so only the taped part re-runs.
+   */
+  warm?: boolean;
+}
+
+export interface BenchSpec {
+  runs: number;
+  cases: BenchCase[];
+}
+
+export interface BenchCaseResult {
+  label: string;
+  /** Milliseconds per timed run (one untimed warm-up run comes first). */
+  runs: number[];
+}
+
+export interface BenchResult {
+  backend: string;
+  cases: BenchCaseResult[];
+}
+
 /** Sent with `postMessage` (outside Comlink) when the worker cannot go on: the client restarts it. */
 export interface WorkerFatalMessage {
   type: 'studio-fatal';
@@ -95,9 +133,15 @@ export interface WorkerFatalMessage {
   reason: string;
 }
 
+/** Settings the page hands to every worker it starts. */
+export interface WorkerOptions {
+  /** Memory budget for MODEL_TOO_LARGE (default: from navigator.deviceMemory, else 1 GB); the page's `?memoryBudgetMb=`. */
+  memoryBudgetMb?: number;
+}
+
 export interface StudioWorkerApi {
   /** Pick a backend (or the one asked for) and say why; `avoid` = backends that just failed (tried last). */
-  init(preferred?: BackendName | null, avoid?: BackendName[]): Promise<BackendInfo>;
+  init(preferred?: BackendName | null, avoid?: BackendName[], options?: WorkerOptions): Promise<BackendInfo>;
   /** Hand over the panel canvases once. */
   attachCanvases(canvases: Partial<Record<PanelName, OffscreenCanvas>>): Promise<void>;
   /** Anything dropped/picked/pasted: model files, zips, folders' files and/or images, told apart by content and name. */
@@ -112,10 +156,18 @@ export interface StudioWorkerApi {
   cancel(requestId: number): void;
   /** PNG of the panels side by side plus a caption strip. */
   exportPng(caption: string[]): Promise<Blob>;
+  /** The current model as TF.js files (model.json, weights.bin, metadata.json with its labels): the in-browser converter. */
+  exportTfjs(): Promise<ExportedModelFile[]>;
   /** tfjs memory in the worker (leak checks). */
   memory(): Promise<{ numTensors: number; numBytes: number }>;
   /** The pixels last drawn on each panel (tests; transferred canvases cannot be read from the page). */
   inspectPanels(): Promise<Partial<Record<PanelName, PanelImage>>>;
   /** Tests: report a WebGPU device loss as if the GPU had gone away. */
   simulateDeviceLossForTest(): void;
+  /** The model (and image) last dropped, from this browser's IndexedDB cache; null when there is none. */
+  restoreCached(requestId: number, onProgress?: (p: LoadProgress) => void, only?: OpenOnly): Promise<DroppedResult | null>;
+  /** Empty the IndexedDB model cache. */
+  forgetCachedModels(): Promise<void>;
+  /** Time forward passes and explanations of the current model and image in this worker (`npm run bench`). */
+  benchmark(requestId: number, spec: BenchSpec): Promise<BenchResult>;
 }

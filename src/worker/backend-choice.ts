@@ -14,6 +14,8 @@ export interface GpuProbe {
   software: boolean;
   /** Why it is not available, when probing failed. */
   error?: string;
+  /** Neither clearly software nor a known GPU vendor: a micro-benchmark against WASM decides. */
+  unsure?: boolean;
 }
 
 export interface BackendProbe {
@@ -26,6 +28,8 @@ export interface BackendCandidate {
   name: BackendName;
   reason: string;
   adapter?: string;
+  /** Time it against WASM before using it (the adapter could not be identified). */
+  verify?: boolean;
 }
 
 const SOFTWARE_PATTERN = /swiftshader|llvmpipe|lavapipe|softpipe|basic render|software/i;
@@ -33,6 +37,39 @@ const SOFTWARE_PATTERN = /swiftshader|llvmpipe|lavapipe|softpipe|basic render|so
 /** True for the adapter/renderer strings of software rasterisers (measured 25–60× slower than WASM). */
 export function isSoftwareAdapter(...descriptions: (string | undefined | null)[]): boolean {
   return descriptions.some((d) => !!d && SOFTWARE_PATTERN.test(d));
+}
+
+const KNOWN_GPU_PATTERN = /nvidia|geforce|quadro|tesla|\bamd\b|radeon|\bati\b|intel|iris|apple|qualcomm|adreno|\barm\b|mali|powervr|imagination|broadcom|videocore|samsung|xclipse|ampere|turing|\bada\b|rdna/i;
+
+export type AdapterKind = 'software' | 'hardware' | 'unknown';
+
+/** Software rasteriser, a recognised GPU vendor/architecture, or unknown (empty or unfamiliar strings). */
+export function adapterKind(...descriptions: (string | undefined | null)[]): AdapterKind {
+  if (isSoftwareAdapter(...descriptions)) return 'software';
+  return descriptions.some((d) => !!d && KNOWN_GPU_PATTERN.test(d)) ? 'hardware' : 'unknown';
+}
+
+/** What the micro-benchmark measured: one small convolution, warm, on each backend (null = it failed). */
+export interface MicroBenchmark {
+  candidateMs: number | null;
+  wasmMs: number | null;
+  /** What was timed, in words ("one 3×3 conv, 56×56×32 → 32"). */
+  workload: string;
+}
+
+/**
+ * The decision for an unidentified GPU adapter: keep it only if it ran the convolution faster than
+ * WASM (a software adapter that hides its name is 25–60× slower, so this is never close).
+ */
+export function decideByMicroBenchmark(candidate: BackendName, adapter: string | undefined, bench: MicroBenchmark): { pick: BackendName; reason: string } {
+  const who = `${candidate}${adapter ? ` (adapter ${adapter})` : ' (unidentified adapter)'}`;
+  const ms = (v: number) => `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`;
+  if (bench.candidateMs === null) return { pick: 'wasm', reason: `${who} failed the micro-benchmark (${bench.workload}); WASM instead` };
+  if (bench.wasmMs === null) return { pick: candidate, reason: `${who}: WASM failed the micro-benchmark (${bench.workload}), so ${candidate}` };
+  const timed = `micro-benchmark, ${bench.workload}: ${candidate} ${ms(bench.candidateMs)} vs WASM ${ms(bench.wasmMs)}`;
+  return bench.candidateMs < bench.wasmMs
+    ? { pick: candidate, reason: `${who} is not a known GPU; ${timed}, so ${candidate}` }
+    : { pick: 'wasm', reason: `${who} is not a known GPU; ${timed}, so WASM` };
 }
 
 /** Which backends could run at all (CPU always can). */
@@ -64,7 +101,11 @@ export function planBackends(probe: BackendProbe, preferred?: BackendName | null
       softwareNotes.push(`${describe(kind, p)} (software)`);
       software.push({ name, adapter: p.adapter, reason: `${describe(kind, p)} (software); nothing faster could start` });
     } else {
-      hardware.push({ name, adapter: p.adapter, reason: `${describe(kind, p)}: a GPU is available` });
+      hardware.push(
+        p.unsure
+          ? { name, adapter: p.adapter, verify: true, reason: `${describe(kind, p)}: not a known GPU, to be timed against WASM` }
+          : { name, adapter: p.adapter, reason: `${describe(kind, p)}: a GPU is available` },
+      );
     }
   }
   const unavailableGpu = [

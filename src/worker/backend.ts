@@ -9,7 +9,16 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import type { BackendInfo, BackendName } from '../shared/types';
-import { availableBackends, isSoftwareAdapter, planBackends, type BackendProbe, type GpuProbe } from './backend-choice';
+import {
+  adapterKind,
+  availableBackends,
+  decideByMicroBenchmark,
+  isSoftwareAdapter,
+  planBackends,
+  type BackendProbe,
+  type GpuProbe,
+  type MicroBenchmark,
+} from './backend-choice';
 
 // Minimal WebGPU shapes (the WebWorker lib of this TypeScript has no WebGPU types).
 interface GpuAdapterInfoLike {
@@ -45,10 +54,12 @@ async function probeWebGpu(): Promise<GpuProbe> {
     const info = adapter.info ?? (adapter.requestAdapterInfo ? await adapter.requestAdapterInfo() : {});
     const words = [info.vendor, info.architecture, info.device, info.description].filter((s) => !!s).join(' ');
     const fallback = adapter.isFallbackAdapter === true;
+    const software = fallback || isSoftwareAdapter(info.vendor, info.architecture, info.device, info.description);
     return {
       available: true,
       adapter: words || (fallback ? 'a fallback adapter' : undefined),
-      software: fallback || isSoftwareAdapter(info.vendor, info.architecture, info.device, info.description),
+      software,
+      unsure: !software && adapterKind(info.vendor, info.architecture, info.device, info.description) === 'unknown',
     };
   } catch (e) {
     return { available: false, software: false, error: e instanceof Error ? e.message : String(e) };
@@ -63,7 +74,7 @@ function probeWebGl(): GpuProbe {
     const debug = gl.getExtension('WEBGL_debug_renderer_info');
     const renderer = String(gl.getParameter(debug ? debug.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '');
     gl.getExtension('WEBGL_lose_context')?.loseContext(); // free it: tfjs makes its own
-    return { available: true, adapter: renderer || undefined, software: isSoftwareAdapter(renderer) };
+    return { available: true, adapter: renderer || undefined, software: isSoftwareAdapter(renderer), unsure: adapterKind(renderer) === 'unknown' };
   } catch (e) {
     return { available: false, software: false, error: e instanceof Error ? e.message : String(e) };
   }
@@ -73,12 +84,56 @@ export async function probeBackends(): Promise<BackendProbe> {
   return { webgpu: await probeWebGpu(), webgl: probeWebGl(), wasm: { available: typeof WebAssembly === 'object' } };
 }
 
+const MICRO_WORKLOAD = 'one 3×3 conv, 56×56×32 → 32, warm';
+
+/** Time one small convolution on `name` (best of 2 after a warm-up that compiles shaders), or null if it fails. */
+async function timeConvolution(name: BackendName): Promise<number | null> {
+  try {
+    if (!(await tf.setBackend(name))) return null;
+    await tf.ready();
+    const x = tf.randomNormal([1, 56, 56, 32], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const w = tf.randomNormal([3, 3, 32, 32], 0, 0.1, 'float32', 2) as tf.Tensor4D;
+    try {
+      let best = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        const y = tf.conv2d(x, w, 1, 'same');
+        await y.data();
+        y.dispose();
+        if (i > 0) best = Math.min(best, performance.now() - t0);
+      }
+      return best;
+    } finally {
+      tf.dispose([x, w]);
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** The unidentified GPU backend against WASM, on the same small convolution. */
+async function microBenchmark(candidate: BackendName): Promise<MicroBenchmark> {
+  const candidateMs = await timeConvolution(candidate);
+  const wasmMs = await timeConvolution('wasm');
+  return { candidateMs, wasmMs, workload: MICRO_WORKLOAD };
+}
+
 /** Start tfjs on the best backend (or the preferred one); each failure is named in the final reason. */
 export async function initBackend(preferred?: BackendName | null, avoid: BackendName[] = []): Promise<BackendInfo> {
   const probe = await probeBackends();
   const plan = planBackends(probe, preferred, avoid);
   const failures: string[] = [];
+  let timedOut: string | null = null; // the micro-benchmark's verdict against an unidentified GPU
   for (const candidate of plan) {
+    if (candidate.verify && !preferred && probe.wasm.available) {
+      const decision = decideByMicroBenchmark(candidate.name, candidate.adapter, await microBenchmark(candidate.name));
+      if (decision.pick !== candidate.name) {
+        timedOut = decision.reason;
+        continue;
+      }
+      candidate.reason = decision.reason;
+    }
+    if (candidate.name === 'wasm' && timedOut) candidate.reason = timedOut;
     try {
       const ok = await tf.setBackend(candidate.name);
       if (!ok) throw new Error('tf.setBackend returned false');

@@ -23,6 +23,11 @@ describe('demo samples index', () => {
     expect(parseSamples('nonsense')).toEqual([]);
   });
 
+  it('reads boxes written as { x, y, width, height } (the demo trainer) and rejects incomplete ones', () => {
+    const index = { samples: [{ file: 'samples/ab.png', shapes: [{ label: 'circle', bbox: { x: 28, y: 90, width: 77, height: 76 } }, { label: 'star', bbox: { x: 1, y: 2 } }] }] };
+    expect(parseSamples(index)).toEqual([{ file: 'samples/ab.png', shapes: [{ label: 'circle', bbox: [28, 90, 77, 76] }] }]);
+  });
+
   it('resolves file names relative to demo/ or to samples/', () => {
     expect(demoSamplePath('samples/two.png')).toBe('samples/two.png');
     expect(demoSamplePath('./samples/two.png')).toBe('samples/two.png');

@@ -1,6 +1,14 @@
 /** Reading the demo's samples/index.json defensively (pure; unit-tested in Node). */
 import type { DemoSample } from './api';
 
+/** A box as `[x, y, w, h]` or `{ x, y, width, height }` (what the demo trainer writes); null if neither. */
+function toBox(raw: unknown): [number, number, number, number] | null {
+  if (Array.isArray(raw)) return raw.length === 4 && raw.every((v) => typeof v === 'number') ? (raw as [number, number, number, number]) : null;
+  if (!raw || typeof raw !== 'object') return null;
+  const { x, y, width, height } = raw as Record<string, unknown>;
+  return [x, y, width, height].every((v) => typeof v === 'number') ? [x, y, width, height] as [number, number, number, number] : null;
+}
+
 /** Accepts a list, or `{ samples: [...] }`; entries are `{ file, shapes }` or plain file names; bad entries are skipped. */
 export function parseSamples(json: unknown): DemoSample[] {
   const list = Array.isArray(json) ? json : json && typeof json === 'object' && Array.isArray((json as { samples?: unknown }).samples) ? (json as { samples: unknown[] }).samples : [];
@@ -11,8 +19,9 @@ export function parseSamples(json: unknown): DemoSample[] {
     const rawShapes = entry && typeof entry === 'object' && Array.isArray((entry as { shapes?: unknown }).shapes) ? (entry as { shapes: unknown[] }).shapes : [];
     const shapes = rawShapes.flatMap((s) => {
       const o = s as { label?: unknown; bbox?: unknown };
-      if (!o || typeof o.label !== 'string' || !Array.isArray(o.bbox) || o.bbox.length !== 4 || !o.bbox.every((v) => typeof v === 'number')) return [];
-      return [{ label: o.label, bbox: o.bbox as [number, number, number, number] }];
+      const bbox = o ? toBox(o.bbox) : null;
+      if (!o || typeof o.label !== 'string' || !bbox) return [];
+      return [{ label: o.label, bbox }];
     });
     samples.push({ file, shapes });
   }

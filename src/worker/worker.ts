@@ -11,11 +11,15 @@ import { classifyFiles } from '../engine/formats/index';
 import { cropBox } from '../engine/preprocess';
 import { loadModel, type LoadedModel } from '../engine/model';
 import { registerFastWasmGradients } from '../engine/kernels/wasm-gradients';
+import { exportLayersModelAsTfjs } from '../engine/formats/export-tfjs';
 import { drawPanel, drawRegion, exportPng as exportPanelsPng, renderPanels, PANEL_ORDER, type PanelId } from '../render/composite';
 import { blankPanel, displaySize, type PanelPixels } from '../render/pixels';
 import { renderOverlay } from '../render/tf-render';
 import { colormapLut } from '../render/colormaps';
 import type {
+  BenchCase,
+  BenchCaseResult,
+  BenchSpec,
   DemoOptions,
   DemoSample,
   DroppedResult,
@@ -27,10 +31,13 @@ import type {
   StudioWorkerApi,
   TransferredFile,
   WorkerFatalMessage,
+  WorkerOptions,
 } from './api';
 import { activeGpuDevice, initBackend } from './backend';
+import { checkModelSize, defaultMemoryBudgetMb } from '../engine/formats/memory-estimate';
 import { decodeImage, type DecodedImage } from './image-decode';
 import { demoSamplePath, parseSamples } from './demo-samples';
+import { forgetAll, forgetCurrent, loadCurrent, rememberImage, rememberModel, type CachedFile, type RestoredModel } from './model-cache';
 
 type Progress = ((p: LoadProgress) => void) | undefined;
 
@@ -50,6 +57,8 @@ let explainChain: Promise<unknown> = Promise.resolve();
 /** Rendering + drawing run one at a time, each reading the latest state, so panels never mix. */
 let drawChain: Promise<unknown> = Promise.resolve();
 let demoLoaded = false;
+/** Above this estimate a dropped model is announced as MODEL_TOO_LARGE before its weights are read. */
+let memoryBudgetMb = defaultMemoryBudgetMb((self.navigator as Navigator & { deviceMemory?: number }).deviceMemory);
 
 // ---- helpers -----------------------------------------------------------------------------------
 const OOM_PATTERN = /out of memory|\bOOM\b|could not allocate|allocation failed|Array buffer allocation|Aborted\(/i;
@@ -222,10 +231,34 @@ async function loadDemoModel(onProgress: Progress): Promise<LoadedModel> {
   return loadModel(files, { onProgress: (p) => report(onProgress, p) });
 }
 
+// ---- the model cache (IndexedDB) ---------------------------------------------------------------
+/** Request ids of openFiles calls made by restoreCached (their files are in the cache already). */
+const restoringIds = new Set<number>();
+/** The last cache write in flight (the bench waits for it: hashing and storing a big model takes time). */
+let remembering: Promise<void> = Promise.resolve();
+
+async function asCachedFile(file: InputFile): Promise<CachedFile> {
+  const bytes = await file.bytes();
+  const copy = bytes.slice().buffer as ArrayBuffer;
+  return file.path && file.path !== file.name ? { name: file.name, path: file.path, bytes: copy } : { name: file.name, bytes: copy };
+}
+
+/** After a drop: remember the model's files (and its image), or just the new image for the current model. Best effort. */
+async function rememberDropped(newModel: LoadedModel | null, modelFiles: InputFile[], imageFile: InputFile | null): Promise<void> {
+  try {
+    const image = imageFile ? await asCachedFile(imageFile) : undefined;
+    if (newModel) await rememberModel(newModel.summary.name, await Promise.all(modelFiles.map(asCachedFile)), image);
+    else if (image && !demoLoaded) await rememberImage(image);
+  } catch (e) {
+    console.warn('the model could not be kept in this browser (IndexedDB):', e instanceof Error ? e.message : e);
+  }
+}
+
 // ---- the API -----------------------------------------------------------------------------------
 const api: StudioWorkerApi = {
-  init(preferred?: BackendName | null, avoid?: BackendName[]) {
+  init(preferred?: BackendName | null, avoid?: BackendName[], options?: WorkerOptions) {
     return guard(async () => {
+      if (options?.memoryBudgetMb && options.memoryBudgetMb > 0) memoryBudgetMb = options.memoryBudgetMb;
       try {
         backend = await initBackend(preferred, avoid ?? []);
       } catch (e) {
@@ -261,9 +294,13 @@ const api: StudioWorkerApi = {
         // Decode first (cheap) so a bad image does not cost a model load; nothing is swapped in until both worked.
         const newImage = images.length ? await decodeImage(images[0]) : null;
         throwIfAborted(signal);
+        // Said before any weight is read: a model too large may take the worker down while loading.
+        const tooLarge = modelFiles.length ? await checkModelSize(modelFiles, memoryBudgetMb) : null;
+        if (tooLarge) report(onProgress, { phase: 'reading', message: tooLarge.message, notice: tooLarge });
         const newModel = modelFiles.length ? await loadModel(modelFiles, { onProgress: (p) => report(onProgress, p) }) : null;
         await commit(newModel, newImage, signal);
         if (newModel) demoLoaded = false;
+        if (!restoringIds.has(requestId)) remembering = rememberDropped(newModel, modelFiles, images[0] ?? null);
         report(onProgress, { phase: 'done', message: 'Loaded' });
         const result: DroppedResult = { notices };
         if (newModel) result.model = { summary: newModel.summary, ignored: classified.ignored.map((f) => f.path || f.name) };
@@ -294,7 +331,10 @@ const api: StudioWorkerApi = {
         throwIfAborted(signal);
         const newModel = wantModel ? await loadDemoModel(onProgress) : null;
         await commit(newModel, newImage, signal);
-        if (newModel) demoLoaded = true;
+        if (newModel) {
+          demoLoaded = true;
+          void forgetCurrent().catch(() => undefined); // a reload opens the demo again, not an older drop
+        }
         report(onProgress, { phase: 'done', message: 'Demo loaded' });
         const result: DroppedResult = { notices: [] };
         if (newModel) result.model = { summary: newModel.summary, ignored: [] };
@@ -394,6 +434,23 @@ const api: StudioWorkerApi = {
     });
   },
 
+  exportTfjs() {
+    return guard(async () => {
+      if (!model) throw studioError('NO_MODEL');
+      const current = model;
+      let files;
+      try {
+        // Numbered placeholder labels ("class 3") are not worth writing out; a guessed preprocessing neither.
+        const { labels, labelsFromFile, preprocess } = current.summary;
+        files = await exportLayersModelAsTfjs(current.model, labelsFromFile ? labels : undefined, preprocess.source === 'default' ? undefined : preprocess);
+      } catch (e) {
+        throw studioError('MODEL_EXPORT_FAILED', { reason: toStudioError(e).message });
+      }
+      // Each file owns its buffer: hand them over instead of copying (weights can be tens of MB).
+      return Comlink.transfer(files, files.map((f) => f.data.buffer as ArrayBuffer));
+    });
+  },
+
   async memory() {
     const m = tf.memory();
     return { numTensors: m.numTensors, numBytes: m.numBytes };
@@ -409,6 +466,74 @@ const api: StudioWorkerApi = {
   simulateDeviceLossForTest() {
     postFatal('DEVICE_LOST', 'simulated for a test');
   },
+
+  restoreCached(requestId: number, onProgress?: (p: LoadProgress) => void, only?: OpenOnly) {
+    return guard(async (): Promise<DroppedResult | null> => {
+      let restored: RestoredModel | null;
+      try {
+        restored = await loadCurrent();
+      } catch {
+        return null; // no IndexedDB (private mode, blocked storage): nothing to restore
+      }
+      if (!restored) return null;
+      const files: TransferredFile[] = restored.model.files.map((f) => ({ file: new File([f.bytes], f.name), path: f.path }));
+      if (restored.image && only !== 'model') files.push({ file: new File([restored.image.bytes], restored.image.name) });
+      restoringIds.add(requestId); // already stored: openFiles must not store it again
+      try {
+        const result = await api.openFiles(requestId, files, onProgress, only);
+        return { ...result, fromCache: true };
+      } finally {
+        restoringIds.delete(requestId);
+      }
+    });
+  },
+
+  forgetCachedModels() {
+    return guard(async () => {
+      await forgetAll();
+    });
+  },
+
+  benchmark(requestId: number, spec: BenchSpec) {
+    return guard(async () => {
+      const { signal } = register(requestId);
+      try {
+        await explainChain; // never time alongside an explanation
+        await remembering; // nor alongside the IndexedDB write of the model just opened
+        if (!model) throw studioError('NO_MODEL');
+        if (!image) throw studioError('NO_IMAGE');
+        const results: BenchCaseResult[] = [];
+        for (const c of spec.cases) results.push({ label: c.label, runs: await benchCase(model, image.raw, c, spec.runs, signal) });
+        model.clearCache();
+        return { backend: tf.getBackend(), cases: results };
+      } finally {
+        unregister(requestId);
+      }
+    });
+  },
 };
+
+/** One untimed warm-up run, then `runs` timed ones (see BenchCase for cold vs warm). */
+async function benchCase(loaded: LoadedModel, raw: DecodedImage['raw'], c: BenchCase, runs: number, signal: AbortSignal): Promise<number[]> {
+  const classes = loaded.summary.labels.length;
+  let run = 0;
+  const once = async () => {
+    const target = c.warm ? run % classes : 0; // warm: a new class each time, so the taped part re-runs
+    run++;
+    if (!c.warm) loaded.clearCache();
+    if (c.methods === 'forward') await loaded.predict(raw);
+    else await loaded.explain(raw, { methods: c.methods, layerPath: c.layerPath, target }, signal);
+  };
+  if (c.warm) await loaded.predict(raw); // the activations are cached before timing
+  await once();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    throwIfAborted(signal);
+    const t0 = performance.now();
+    await once();
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
 
 Comlink.expose(api);

@@ -55,6 +55,15 @@ describe('exportLayersModelAsTfjs', () => {
     reloaded.dispose();
   });
 
+  it('writes the preprocessing into metadata.json, and the app reads it back', async () => {
+    const model = tf.sequential({ layers: [tf.layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [8, 8, 3] }), tf.layers.flatten(), tf.layers.dense({ units: 2, activation: 'softmax' })] });
+    const files = await exportLayersModelAsTfjs(model, ['a', 'b'], { normalization: 'symmetric', resize: 'center-crop' });
+    expect(JSON.parse(new TextDecoder().decode(files[2].data)).preprocess).toEqual({ normalization: 'symmetric', resize: 'center-crop' });
+    const opened = await openModel(files.map((f) => fromBytes(f.name, f.data)));
+    expect(opened.preprocess).toMatchObject({ normalization: 'symmetric', resize: 'center-crop' });
+    model.dispose();
+  });
+
   it('omits labels from metadata.json when there are none', async () => {
     const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] })] });
     const files = await exportLayersModelAsTfjs(model);

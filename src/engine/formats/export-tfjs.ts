@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { studioError } from '../../shared/errors';
+import type { PreprocessOptions } from '../../shared/types';
 
 export interface ExportedFile {
   name: string;
@@ -26,7 +27,8 @@ function weightBytes(data: tf.io.WeightData | undefined): Uint8Array {
   return out;
 }
 
-export async function exportLayersModelAsTfjs(model: tf.LayersModel, labels?: string[]): Promise<ExportedFile[]> {
+/** `preprocess`: how the model's images are prepared; written to metadata.json so a reload uses the same. */
+export async function exportLayersModelAsTfjs(model: tf.LayersModel, labels?: string[], preprocess?: Partial<PreprocessOptions>): Promise<ExportedFile[]> {
   let saved: tf.io.ModelArtifacts | undefined;
   try {
     await model.save(
@@ -49,6 +51,7 @@ export async function exportLayersModelAsTfjs(model: tf.LayersModel, labels?: st
   };
   const metadata: Record<string, unknown> = { generatedBy: GENERATED_BY, modelName: model.name };
   if (labels && labels.length > 0) metadata.labels = labels;
+  if (preprocess && (preprocess.normalization || preprocess.resize)) metadata.preprocess = { normalization: preprocess.normalization, resize: preprocess.resize };
   return [
     { name: 'model.json', data: encoder.encode(JSON.stringify(modelJson)) },
     { name: 'weights.bin', data: weightBytes(saved.weightData) },

@@ -39,6 +39,17 @@ describe('metadata.json', () => {
     expect(isTeachableMachineMetadata({ imageSize: 224 })).toBe(true);
   });
 
+  it('an explicit preprocess object wins over the Teachable Machine guess; unknown values are ignored', () => {
+    const demo = { labels: ['circle', 'square'], imageSize: 64, preprocess: { normalization: 'unit', resize: 'stretch' } };
+    expect(parseMetadataJson(demo).preprocess).toEqual({ normalization: 'unit', resize: 'stretch', source: 'metadata.json' });
+    expect(parseMetadataJson({ labels: ['a'], preprocess: { normalization: 'imagenet', resize: 'sideways' } }).preprocess).toEqual({ normalization: 'imagenet', source: 'metadata.json' });
+    expect(parseMetadataJson({ tmVersion: '2', labels: ['a'], preprocess: { normalization: 'bogus' } }).preprocess).toEqual({
+      normalization: 'symmetric',
+      resize: 'center-crop',
+      source: 'metadata.json (Teachable Machine)',
+    });
+  });
+
   it('other metadata gives labels only', () => {
     expect(isTeachableMachineMetadata({ labels: ['a'] })).toBe(false);
     expect(parseMetadataJson({ labels: ['a', 2] })).toEqual({ labels: ['a', '2'], labelsSource: 'metadata.json' });

@@ -49,6 +49,18 @@ export function isTeachableMachineMetadata(meta: unknown): boolean {
   );
 }
 
+const NORMALIZATIONS: readonly string[] = ['unit', 'symmetric', 'imagenet', 'caffe', 'raw'];
+const RESIZES: readonly string[] = ['stretch', 'center-crop'];
+
+/** `{ normalization?, resize? }` with known values only; null when it names neither. */
+function explicitPreprocess(raw: unknown): Partial<PreprocessOptions> | null {
+  if (!isRecord(raw)) return null;
+  const out: Partial<PreprocessOptions> = {};
+  if (typeof raw.normalization === 'string' && NORMALIZATIONS.includes(raw.normalization)) out.normalization = raw.normalization as PreprocessOptions['normalization'];
+  if (typeof raw.resize === 'string' && RESIZES.includes(raw.resize)) out.resize = raw.resize as PreprocessOptions['resize'];
+  return out.normalization || out.resize ? out : null;
+}
+
 /** What a parsed `metadata.json` says: labels (strings only) and TM preprocessing. */
 export function parseMetadataJson(meta: unknown, fileName = 'metadata.json'): Omit<SidecarInfo, 'warnings'> {
   const out: Omit<SidecarInfo, 'warnings'> = {};
@@ -57,7 +69,10 @@ export function parseMetadataJson(meta: unknown, fileName = 'metadata.json'): Om
     out.labels = meta.labels.map((label) => String(label));
     out.labelsSource = fileName;
   }
-  if (isTeachableMachineMetadata(meta)) {
+  // An explicit `preprocess` (the demo trainer and our TF.js export write one) wins over the TM guess.
+  const explicit = explicitPreprocess(meta.preprocess);
+  if (explicit) out.preprocess = { ...explicit, source: fileName };
+  else if (isTeachableMachineMetadata(meta)) {
     out.preprocess = { normalization: 'symmetric', resize: 'center-crop', source: `${fileName} (Teachable Machine)` };
   }
   return out;

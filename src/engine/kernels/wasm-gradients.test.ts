@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { fastWasmGradientsRegistered, registerFastWasmGradients } from './wasm-gradients';
+import { clearRearrangedFilters, fastWasmGradientsRegistered, GUIDED_RELU_GRAD, rearrangedFilterCount, registerFastWasmGradients } from './wasm-gradients';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -314,4 +314,55 @@ describe('tf.grad through a small conv net', () => {
     x.dispose();
     model.dispose();
   });
+});
+
+describe('rearranged-filter cache (one XNNPACK operator per layer, not per call)', () => {
+  it('reuses the flipped filter while the filter lives, gives equal results, and frees it after the filter goes', async () => {
+    await tf.setBackend('wasm');
+    clearRearrangedFilters();
+    const filter = tf.tensor(randomArray(3 * 3 * 8 * 16, 11), [3, 3, 8, 16]);
+    const dy = tf.tensor(randomArray(12 * 12 * 16, 12), [1, 12, 12, 16]);
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [1, 12, 12, 8] } as unknown as tf.NamedAttrMap;
+    const first = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs) as tf.Tensor;
+    expect(rearrangedFilterCount()).toBe(1);
+    const dataAfterFirst = tf.engine().backend.numDataIds();
+    const second = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs) as tf.Tensor;
+    expect(rearrangedFilterCount()).toBe(1);
+    expect(tf.engine().backend.numDataIds()).toBe(dataAfterFirst + 1); // only the new output
+    expect(relativeError((await second.data()) as Float32Array, (await first.data()) as Float32Array)).toBe(0);
+    const cpu = await runKernelOn('cpu', 'Conv2DBackpropInput', { dy: { shape: dy.shape, values: (await dy.data()) as Float32Array }, filter: { shape: filter.shape, values: (await filter.data()) as Float32Array } }, attrs);
+    await tf.setBackend('wasm');
+    expect(relativeError((await second.data()) as Float32Array, cpu.values)).toBeLessThanOrEqual(1e-4);
+    tf.dispose([first, second, filter]);
+    // Freed filters are swept within 64 calls.
+    const other = tf.tensor(randomArray(3 * 3 * 8 * 16, 13), [3, 3, 8, 16]);
+    for (let i = 0; i < 64; i++) tf.dispose(tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: other }, attrs) as tf.Tensor);
+    expect(rearrangedFilterCount()).toBe(1);
+    tf.dispose([other, dy]);
+    clearRearrangedFilters();
+    expect(rearrangedFilterCount()).toBe(0);
+  });
+});
+
+describe('fused guided ReLU gradient kernel', () => {
+  const shape = [1, 9, 9, 5];
+  // Values spread over [-9, 9] so every region (≤ 0, (0, 6], > 6) is hit, with exact 0 and 6 too.
+  const x = randomArray(size(shape), 21).map((v, i) => (i % 17 === 0 ? 0 : i % 19 === 0 ? 6 : v * 9));
+  const dy = randomArray(size(shape), 22);
+  const reference = (activation: 'relu' | 'relu6' | 'leaky'): Float32Array =>
+    tf.tidy(() => {
+      const xt = tf.tensor(x, shape);
+      const g = tf.relu(tf.tensor(dy, shape));
+      const mask = activation === 'relu' ? tf.step(xt) : activation === 'relu6' ? tf.mul(tf.lessEqual(xt, 6).toFloat(), tf.step(xt)) : tf.step(xt, 0.3);
+      return tf.mul(g, mask).dataSync() as Float32Array;
+    });
+  for (const [activation, cap, alpha] of [['relu', null, 0], ['relu6', 6, 0], ['leaky', null, 0.3]] as const) {
+    it(`equals relu(dy) · f'(x) for ${activation}`, async () => {
+      await tf.setBackend('cpu');
+      const expected = reference(activation);
+      const out = await runKernelOn('wasm', GUIDED_RELU_GRAD, { dy: { shape, values: dy }, x: { shape, values: x } }, { cap, alpha });
+      expect(out.shape).toEqual(shape);
+      expect(relativeError(out.values, expected)).toBeLessThanOrEqual(1e-6);
+    });
+  }
 });

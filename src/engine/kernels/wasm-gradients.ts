@@ -104,6 +104,62 @@ class KernelScope {
   }
 }
 
+/**
+ * Rearranged filters (flipped, channels swapped) by the source filter's dataId. The WASM Conv2D
+ * builds and caches an XNNPACK operator (packing the weights) per filter id and drops it when that
+ * filter is freed: a fresh flipped filter per call rebuilt it on every backward pass (measured: the
+ * input gradients of MobileNetV2's 35 convs took 10× their forward time). A model's weights keep
+ * their dataId for life, so each layer's rearranged filter is made once; entries whose source was
+ * freed are released on the next sweep.
+ */
+const rearrangedFilters = new Map<object, { kind: string; source: TensorInfo; filter: TensorInfo }>();
+let callsSinceSweep = 0;
+const SWEEP_EVERY = 64;
+
+interface DataStorageLike {
+  has(dataId: object): boolean;
+}
+
+function sweepRearrangedFilters(backend: KernelBackend): void {
+  const storage = (backend as unknown as { dataIdMap?: DataStorageLike }).dataIdMap;
+  if (!storage) return;
+  for (const [dataId, entry] of rearrangedFilters) {
+    if (!storage.has(dataId)) {
+      backend.disposeData(entry.filter.dataId);
+      rearrangedFilters.delete(dataId);
+    }
+  }
+}
+
+/** `make(scope)` applied to `filter`, computed once per (filter data, kind) and kept while the filter lives. */
+function rearrangedFilter(backend: KernelBackend, filter: TensorInfo, kind: string, make: (scope: KernelScope, f: TensorInfo) => TensorInfo): TensorInfo {
+  if (++callsSinceSweep >= SWEEP_EVERY) {
+    callsSinceSweep = 0;
+    sweepRearrangedFilters(backend);
+  }
+  const key = filter.dataId as object;
+  const hit = rearrangedFilters.get(key);
+  if (hit && hit.kind === kind) return hit.filter;
+  if (hit) backend.disposeData(hit.filter.dataId);
+  const scope = new KernelScope(backend);
+  const made = make(scope, filter);
+  scope.disposeAllBut(made);
+  rearrangedFilters.set(key, { kind, source: filter, filter: made });
+  return made;
+}
+
+/** Free every cached rearranged filter (tests; a backend switch). */
+export function clearRearrangedFilters(): void {
+  const backend = tf.findBackend(BACKEND);
+  for (const entry of rearrangedFilters.values()) backend?.disposeData(entry.filter.dataId);
+  rearrangedFilters.clear();
+}
+
+/** How many rearranged filters are cached (tests). */
+export function rearrangedFilterCount(): number {
+  return rearrangedFilters.size;
+}
+
 function pair(value: number | number[] | undefined, fallback = 1): Pair {
   if (value == null) return [fallback, fallback];
   if (typeof value === 'number') return [value, value];
@@ -152,8 +208,8 @@ function conv2DBackpropInput({ inputs, backend, attrs }: Parameters<KernelFunc>[
 
   const up = scope.upsample(dy, strides);
   const { x, pad } = scope.cropNegativePads(up, rows, cols);
-  // Flip spatially and swap in/out channels: [kh,kw,Ci,Co] → [kh,kw,Co,Ci].
-  const flipped = scope.transpose(scope.reverse(filter, [0, 1]), [0, 1, 3, 2]);
+  // Flip spatially and swap in/out channels: [kh,kw,Ci,Co] → [kh,kw,Co,Ci] (once per filter).
+  const flipped = rearrangedFilter(backend as KernelBackend, filter, 'conv-input-grad', (s, f) => s.transpose(s.reverse(f, [0, 1]), [0, 1, 3, 2]));
   const dx = scope.run('Conv2D', { x, filter: flipped }, {
     strides: [1, 1], pad, dilations, dataFormat: 'NHWC', dimRoundingMode: undefined,
   } as unknown as NamedAttrMap);
@@ -218,7 +274,7 @@ function depthwiseBackpropInput({ inputs, backend, attrs }: Parameters<KernelFun
   const { x, pad } = scope.cropNegativePads(up, rows, cols);
   // Each of the C·M output channels maps back to one input channel: a depthwise conv (multiplier 1)
   // over C·M channels with the flipped kernel, then a sum over the multiplier.
-  const flipped = scope.reshape(scope.reverse(filter, [0, 1]), [kh, kw, channels * multiplier, 1]);
+  const flipped = rearrangedFilter(backend as KernelBackend, filter, 'depthwise-input-grad', (s, f) => s.reshape(s.reverse(f, [0, 1]), [kh, kw, channels * multiplier, 1]));
   const perChannel = scope.run('DepthwiseConv2dNative', { x, filter: flipped }, {
     strides: [1, 1], pad, dilations, dimRoundingMode: undefined,
   } as unknown as NamedAttrMap);
@@ -350,7 +406,71 @@ function maxPoolGrad({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): Ten
   return dx;
 }
 
+/** Our own kernel: the guided-backprop gradient of Relu / Relu6 / LeakyRelu in one pass. */
+export const GUIDED_RELU_GRAD = 'StudioGuidedReluGrad';
+
+export interface GuidedReluGradAttrs {
+  /** 6 for Relu6 (the gradient stops above it); null for Relu/LeakyRelu. */
+  cap: number | null;
+  /** Slope below zero (LeakyRelu); 0 for Relu/Relu6. */
+  alpha: number;
+}
+
+/**
+ * dx = relu(dy) · f'(x), with f'(x) = 1 on (0, cap], alpha below or at 0 (0 for Relu/Relu6), 0 above cap:
+ * what the guided gradients in explain.ts compute with 4–6 kernels (LessEqual alone measured 6 ms
+ * on 1.2 M values on WASM; this loop does the whole map in about the time of one Multiply).
+ */
+function guidedReluGrad({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): TensorInfo {
+  const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
+  const { cap, alpha } = attrs as unknown as GuidedReluGradAttrs;
+  if (dy.dtype !== 'float32' || x.dtype !== 'float32') throw new Error(`${GUIDED_RELU_GRAD} takes float32 tensors.`);
+  const wasm = backend as WasmHeapBackend;
+  const dx = wasm.makeOutput(x.shape, 'float32');
+  const xs = wasm.typedArrayFromHeap(x);
+  const gs = wasm.typedArrayFromHeap(dy);
+  const out = wasm.typedArrayFromHeap(dx);
+  const upper = cap ?? Number.POSITIVE_INFINITY;
+  const n = out.length;
+  if (alpha === 0) {
+    // Branch-free (signs are random: branches mispredict); measured 2–4× faster than the branching loop.
+    for (let i = 0; i < n; i++) {
+      const g = gs[i]!;
+      const v = xs[i]!;
+      out[i] = g * (Number(g > 0) & Number(v > 0) & Number(v <= upper));
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const g = gs[i]!;
+      const v = xs[i]!;
+      out[i] = g > 0 ? (v > 0 ? (v <= upper ? g : 0) : g * alpha) : 0;
+    }
+  }
+  return dx;
+}
+
+/** The WASM backend's own Identity (copies), kept for string tensors. */
+let copyingIdentity: KernelFunc | null = null;
+
+/**
+ * Identity that shares the data (reference-counted, as Reshape on WASM and Identity on the CPU and
+ * WebGL backends do) instead of copying it. Under a gradient tape tfjs clones every tensor a
+ * gradient needs through Identity, so on WASM each taped op copied its inputs (853 copies per
+ * MobileNetV2 guided backprop) — and the copied filters defeated the rearranged-filter cache.
+ */
+function sharedIdentity(args: Parameters<KernelFunc>[0]): TensorInfo {
+  const { x } = args.inputs as { x: TensorInfo };
+  if (x.dtype === 'string') {
+    if (!copyingIdentity) throw new Error('Identity of a string tensor: the WASM kernel is missing.');
+    return copyingIdentity(args) as TensorInfo;
+  }
+  (args.backend as KernelBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}
+
 const FAST_KERNELS: ReadonlyArray<Pick<KernelConfig, 'kernelName' | 'kernelFunc'>> = [
+  { kernelName: 'Identity', kernelFunc: sharedIdentity as KernelFunc },
+  { kernelName: GUIDED_RELU_GRAD, kernelFunc: guidedReluGrad as KernelFunc },
   { kernelName: 'Conv2DBackpropInput', kernelFunc: conv2DBackpropInput as KernelFunc },
   { kernelName: 'Conv2DBackpropFilter', kernelFunc: conv2DBackpropFilter as KernelFunc },
   { kernelName: 'DepthwiseConv2dNativeBackpropInput', kernelFunc: depthwiseBackpropInput as KernelFunc },
@@ -370,6 +490,7 @@ export function registerFastWasmGradients(): void {
   for (const { kernelName, kernelFunc } of FAST_KERNELS) {
     const current = tf.getKernel(kernelName, BACKEND);
     if (current?.kernelFunc === kernelFunc) continue;
+    if (kernelName === 'Identity' && current) copyingIdentity = current.kernelFunc;
     if (current != null) tf.unregisterKernel(kernelName, BACKEND);
     tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc });
   }

@@ -1,0 +1,68 @@
+/**
+ * A cold guided backprop on WASM/CPU runs the forward pass under the tape once and keeps its
+ * activations as the image cache (guidedBackpropWithForward). It must equal the two-pass route
+ * (plain forward, then a taped pass over the cached input) and leave a cache that later requests use.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { buildTestModel, testImage, type TestModelCase } from './node/test-models';
+import { loadedModelFromLayersModel } from './model';
+import { registerFastWasmGradients } from './kernels/wasm-gradients';
+import type { ExplainResult } from '../shared/types';
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  await tf.ready();
+  registerFastWasmGradients();
+});
+
+function relativeError(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let diff = 0;
+  let ref = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    ref = Math.max(ref, Math.abs(b[i]!));
+  }
+  return diff / Math.max(1e-12, ref);
+}
+
+describe('one-pass guided backprop for a new image (WASM)', () => {
+  for (const kind of ['a', 'c', 'e'] as TestModelCase[]) {
+    it(`equals the two-pass result, for the top class and for a counterfactual target (case ${kind})`, async () => {
+      const { model, innerLayerPath } = buildTestModel(kind, { classes: 4 });
+      const loaded = await loadedModelFromLayersModel(model, { name: kind });
+      const image = testImage();
+      for (const options of [{ target: null }, { target: 2, counterfactual: true }]) {
+        const request = { ...options, methods: ['guided-backprop', 'guided-gradcam'] as const, layerPath: innerLayerPath };
+        loaded.clearCache();
+        const onePass: ExplainResult = await loaded.explain(image, { ...request, methods: [...request.methods] });
+        loaded.clearCache();
+        await loaded.predict(image); // the plain forward fills the cache first: the two-pass route
+        const twoPass: ExplainResult = await loaded.explain(image, { ...request, methods: [...request.methods] });
+        expect(onePass.classIndex).toBe(twoPass.classIndex);
+        expect(onePass.probability).toBeCloseTo(twoPass.probability, 5);
+        expect(relativeError(onePass.guidedBackprop!.data, twoPass.guidedBackprop!.data)).toBeLessThanOrEqual(1e-4);
+        expect(relativeError(onePass.guidedGradcam!.data, twoPass.guidedGradcam!.data)).toBeLessThanOrEqual(1e-4);
+      }
+      // The one-pass cache serves the next request (another layer's Grad-CAM) and frees cleanly.
+      loaded.clearCache();
+      await loaded.explain(image, { methods: ['guided-backprop'] });
+      const before = tf.memory().numTensors;
+      const cam = await loaded.explain(image, { methods: ['gradcam'], layerPath: innerLayerPath });
+      expect(cam.cam!.data.some((v) => v > 0)).toBe(true);
+      expect(tf.memory().numTensors).toBe(before);
+      loaded.dispose();
+    });
+  }
+
+  it('a bad target fails with CLASS_NOT_FOUND and leaks nothing', async () => {
+    const { model } = buildTestModel('a', { classes: 3 });
+    const loaded = await loadedModelFromLayersModel(model, { name: 'bad-target' });
+    const before = tf.memory().numTensors;
+    await expect(loaded.explain(testImage(), { methods: ['guided-backprop'], target: 7 })).rejects.toMatchObject({ code: 'CLASS_NOT_FOUND' });
+    expect(tf.memory().numTensors).toBe(before);
+    loaded.dispose();
+  });
+});
