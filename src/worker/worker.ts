@@ -502,8 +502,7 @@ const api: StudioWorkerApi = {
         await remembering; // nor alongside the IndexedDB write of the model just opened
         if (!model) throw studioError('NO_MODEL');
         if (!image) throw studioError('NO_IMAGE');
-        const results: BenchCaseResult[] = [];
-        for (const c of spec.cases) results.push({ label: c.label, runs: await benchCase(model, image.raw, c, spec.runs, signal) });
+        const results = await benchCases(model, image.raw, spec, signal);
         model.clearCache();
         return { backend: tf.getBackend(), cases: results };
       } finally {
@@ -513,27 +512,32 @@ const api: StudioWorkerApi = {
   },
 };
 
-/** One untimed warm-up run, then `runs` timed ones (see BenchCase for cold vs warm). */
-async function benchCase(loaded: LoadedModel, raw: DecodedImage['raw'], c: BenchCase, runs: number, signal: AbortSignal): Promise<number[]> {
+/**
+ * One untimed warm-up run of every case, then `runs` rounds that time each case once, interleaved,
+ * so a busy machine's slow moments spread over all cases alike instead of skewing one (see BenchCase
+ * for cold vs warm).
+ */
+async function benchCases(loaded: LoadedModel, raw: DecodedImage['raw'], spec: BenchSpec, signal: AbortSignal): Promise<BenchCaseResult[]> {
   const classes = loaded.summary.labels.length;
-  let run = 0;
-  const once = async () => {
-    const target = c.warm ? run % classes : 0; // warm: a new class each time, so the taped part re-runs
-    run++;
-    if (!c.warm) loaded.clearCache();
+  let warmCalls = 0;
+  const once = async (c: BenchCase): Promise<number> => {
+    const target = c.warm ? ++warmCalls % classes : 0; // warm: a new class each call, so the taped part re-runs
+    if (c.warm) await loaded.predict(raw); // untimed: the activations are cached (a cold case may have cleared them)
+    else loaded.clearCache();
+    const t0 = performance.now();
     if (c.methods === 'forward') await loaded.predict(raw);
     else await loaded.explain(raw, { methods: c.methods, layerPath: c.layerPath, target }, signal);
+    return performance.now() - t0;
   };
-  if (c.warm) await loaded.predict(raw); // the activations are cached before timing
-  await once();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    throwIfAborted(signal);
-    const t0 = performance.now();
-    await once();
-    times.push(performance.now() - t0);
+  for (const c of spec.cases) await once(c);
+  const results: BenchCaseResult[] = spec.cases.map((c) => ({ label: c.label, runs: [] }));
+  for (let round = 0; round < spec.runs; round++) {
+    for (let i = 0; i < spec.cases.length; i++) {
+      throwIfAborted(signal);
+      results[i]!.runs.push(await once(spec.cases[i]!));
+    }
   }
-  return times;
+  return results;
 }
 
 Comlink.expose(api);
