@@ -42,13 +42,13 @@ test.describe('Keras .h5 in the app', () => {
 
     const summary = h5.model.summary!;
     expect(summary.format).toMatch(/keras/i);
-    // Keras counts 46 layers, the InputLayer among them; the tree lists the 45 that compute (an
-    // input cannot be explained) — the exported config below holds all 46.
+    // Keras counts 46 layers, the InputLayer among them; so does the tree (the input dimmed: it
+    // cannot be explained).
     const leaves = leafLayers(summary.tree);
-    expect(leaves).toHaveLength(45);
-    expect(leaves.some((l) => l.className === 'InputLayer')).toBe(false);
+    expect(leaves).toHaveLength(46);
+    expect(leaves.filter((l) => l.className === 'InputLayer')).toEqual([expect.objectContaining({ explainable: false })]);
     // The tree on screen shows the same layers (rows without children), under the model's row.
-    await expect(page.locator('[role=treeitem]:not([aria-expanded])')).toHaveCount(45);
+    await expect(page.locator('[role=treeitem]:not([aria-expanded])')).toHaveCount(46);
     // Grayscale 64×64 input, fed from an RGB photo.
     expect(summary.imageSize).toEqual([64, 64, 1]);
     expect(summary.inputShape).toEqual([null, 64, 64, 1]);

@@ -137,7 +137,8 @@ export function compileProgram(model: tf.LayersModel): Program {
   const rootBinding = new Map<number, number>([[root.inputs[0].id, inputSlot]]);
 
   function walk(container: ContainerLike, prefix: string, binding: Map<number, number>): ProgramTreeNode[] {
-    const nodes = orderedNodes(container).filter((n) => n.outboundLayer.getClassName() !== 'InputLayer');
+    const allNodes = orderedNodes(container);
+    const nodes = allNodes.filter((n) => n.outboundLayer.getClassName() !== 'InputLayer');
     const executed = new Set(nodes.map((n) => n.outboundLayer));
     const owners = new Map<Layer, ContainerLike[]>();
     inlinedOwners(container, executed, [], owners);
@@ -175,6 +176,14 @@ export function compileProgram(model: tf.LayersModel): Program {
       return list;
     };
 
+    // Input layers run nothing, but a person counts them (Keras' summary does): listed, never a target.
+    for (const node of allNodes) {
+      const layer = node.outboundLayer;
+      if (layer.getClassName() !== 'InputLayer') continue;
+      const chain = owners.get(layer) ?? [];
+      const path = [prefix, ...chain.map((c) => c.name), layer.name].join('/');
+      parentList(chain).push({ kind: 'layer', path, name: layer.name, className: 'InputLayer', layer, outputShape: shapeOf(node.outputTensors[0]), outputSlot: -1 });
+    }
     for (const node of nodes) {
       const layer = node.outboundLayer;
       const rank = callRank(node);

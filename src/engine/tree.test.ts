@@ -21,7 +21,9 @@ describe('layer tree', () => {
     expect(model1.path).toBe(t.nestedModelPath);
     expect(model1.className).toBe('Model');
     expect(model1.outputShape).toEqual([null, 8, 8, 8]);
-    const conv1 = model1.children![0];
+    // The nested model's input is listed first (as Keras counts it), dimmed: it is never a target.
+    expect(model1.children![0]).toMatchObject({ className: 'InputLayer', explainable: false, params: 0 });
+    const conv1 = model1.children![1];
     expect(conv1).toMatchObject({ className: 'Conv2D', outputShape: [null, 8, 8, 8], params: 3 * 3 * 3 * 8 + 8, explainable: true });
     expect(seq1.explainable).toBe(false); // its output is pooled
     const all = flattenTree(tree);

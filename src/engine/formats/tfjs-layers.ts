@@ -130,6 +130,12 @@ function functionalProblem(config: Json, modelName: string): string | null {
 }
 
 /** The first structural problem in a (possibly nested) Keras model config that would hang or break the build. */
+function topologyName(topology: unknown): string | undefined {
+  const root = isRecord(topology) && isRecord(topology.model_config) ? topology.model_config : topology;
+  const name = isRecord(root) && isRecord(root.config) ? root.config.name : undefined;
+  return typeof name === 'string' && name.length > 0 ? name : undefined;
+}
+
 /** Made by the TF.js converter from a Keras model (not by tfjs-layers' own `save`). */
 function isKerasNumbered(json: Record<string, unknown>): boolean {
   const convertedBy = typeof json.convertedBy === 'string' ? json.convertedBy : '';
@@ -395,7 +401,8 @@ export const tfjsLayersReader: ModelReader = {
       userDefinedMetadata: isRecord(json.userDefinedMetadata) ? (json.userDefinedMetadata as Record<string, unknown> as Record<string, never>) : undefined,
     };
     return {
-      name: modelDir ? baseName(modelDir) : modelFile.name,
+      // The folder names a model best; loose files fall back to the model's own name, not "model.json".
+      name: modelDir ? baseName(modelDir) : topologyName(topology) ?? modelFile.name,
       format: legacy ? 'tfjs-layers (legacy)' : 'tfjs-layers',
       artifacts,
       labels: sidecars.labels,
