@@ -466,10 +466,8 @@ async function makePng(): Promise<Blob | null> {
   return made.ok ? made.value : null;
 }
 
-export async function exportPng(): Promise<void> {
-  const blob = await makePng();
-  if (!blob) return;
-  const name = exportFileName(useStore.getState());
+/** Save a blob through a temporary <a download>. */
+function downloadBlob(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
@@ -480,6 +478,13 @@ export async function exportPng(): Promise<void> {
   a.remove();
   // Give the download a moment to start before the URL goes away.
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export async function exportPng(): Promise<void> {
+  const blob = await makePng();
+  if (!blob) return;
+  const name = exportFileName(useStore.getState());
+  downloadBlob(blob, name);
   pushNotice({ code: null, message: `Saved ${name}.` }, 'info');
 }
 
@@ -549,15 +554,7 @@ export async function exportTfjs(): Promise<void> {
   });
   if (!made.ok) return;
   const name = tfjsZipName(useStore.getState());
-  const url = URL.createObjectURL(new Blob([made.value as BlobPart], { type: 'application/zip' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.style.display = 'none';
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  downloadBlob(new Blob([made.value as BlobPart], { type: 'application/zip' }), name);
   pushNotice({ code: null, message: `Saved ${name} (model.json, weights.bin, metadata.json).` }, 'info');
 }
 
