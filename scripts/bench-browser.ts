@@ -66,6 +66,27 @@ function stats(runs: number[]): Stats {
   return { median: round(median), min: round(sorted[0]!), max: round(sorted[sorted.length - 1]!), runs: runs.map(round) };
 }
 
+const SHARD_BYTES = 16 * 2 ** 20;
+
+/**
+ * weights.bin split into 16 MiB shards, as TF.js exports do: each file then crosses Playwright's
+ * route (one protocol message per response) comfortably; a 100 MB body closes the connection.
+ */
+function shard(files: { name: string; data: Uint8Array }[]): { name: string; data: Uint8Array }[] {
+  const weights = files.find((f) => f.name === 'weights.bin');
+  const modelJson = files.find((f) => f.name === 'model.json');
+  if (!weights || !modelJson || weights.data.byteLength <= SHARD_BYTES) return files;
+  const count = Math.ceil(weights.data.byteLength / SHARD_BYTES);
+  const shards = Array.from({ length: count }, (_, i) => ({
+    name: `group1-shard${i + 1}of${count}.bin`,
+    data: weights.data.subarray(i * SHARD_BYTES, Math.min(weights.data.byteLength, (i + 1) * SHARD_BYTES)),
+  }));
+  const json = JSON.parse(new TextDecoder().decode(modelJson.data)) as { weightsManifest: { paths: string[] }[] };
+  json.weightsManifest[0]!.paths = shards.map((f) => f.name);
+  const rest = files.filter((f) => f !== weights && f !== modelJson);
+  return [{ name: 'model.json', data: new TextEncoder().encode(JSON.stringify(json)) }, ...shards, ...rest];
+}
+
 /** Build (once; seeded, so reusable) the model's TF.js files in a temp folder. */
 async function ensureModelFiles(name: BenchModelName): Promise<{ dir: string; files: string[]; lastLayer: string; earlyLayer: string; params: number }> {
   const dir = join(MODEL_DIR, name);
@@ -73,7 +94,7 @@ async function ensureModelFiles(name: BenchModelName): Promise<{ dir: string; fi
   if (existsSync(infoPath)) return { dir, ...(JSON.parse(readFileSync(infoPath, 'utf8')) as { files: string[]; lastLayer: string; earlyLayer: string; params: number }) };
   console.log(`building ${name} in Node…`);
   const built = buildBenchModel(name);
-  const exported = await exportLayersModelAsTfjs(built.model, Array.from({ length: 1000 }, (_, i) => `class ${i}`));
+  const exported = shard(await exportLayersModelAsTfjs(built.model, Array.from({ length: 1000 }, (_, i) => `class ${i}`)));
   mkdirSync(dir, { recursive: true });
   for (const f of exported) writeFileSync(join(dir, f.name), f.data);
   const info = { files: exported.map((f) => f.name), lastLayer: built.lastLayer, earlyLayer: built.earlyLayer, params: built.model.countParams() };
@@ -108,7 +129,9 @@ async function waitForServer(url: string, timeoutMs: number): Promise<void> {
 
 function startPreview(): ChildProcess {
   if (!existsSync('dist/index.html')) throw new Error('dist/ is missing: run `npx vite build` first (npm run bench does).');
-  return spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], { stdio: 'ignore', detached: true });
+  const child = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], { stdio: 'ignore', detached: true });
+  child.unref(); // never keeps the bench alive once it is done
+  return child;
 }
 
 function stopPreview(child: ChildProcess): void {
@@ -231,6 +254,10 @@ function targetCheck(reports: ModelReport[]): string[] {
 /** Long-task observer, the bench files route, the app loaded and idle. */
 async function preparePage(page: Page): Promise<void> {
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  page.on('crash', () => console.error('the page crashed (renderer out of memory?)'));
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') console.error(`console ${m.type()}: ${m.text().slice(0, 300)}`);
+  });
     // tsx (esbuild keepNames) wraps named functions in __name(); functions sent to the page need it.
     await page.addInitScript('globalThis.__name = (f) => f;');
     await page.addInitScript((threshold) => {
@@ -321,7 +348,8 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await browser.close();
+    // A crashed page can leave close() waiting: give it 30 s.
+    await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 30_000))]);
     stopPreview(preview);
   }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, no GPU used (WASM backend, single-threaded XNNPACK with SIMD)`;
@@ -339,3 +367,4 @@ async function main(): Promise<void> {
 }
 
 await main();
+process.exit(0); // the browser and the preview are closed; nothing else should hold the process

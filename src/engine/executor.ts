@@ -456,6 +456,146 @@ export function downstreamSteps(program: Program, slot: number): Step[] {
   return out;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Conv → BatchNormalization folding under the tape (fast path only)
+
+interface FoldedWeights {
+  kernel: tf.Tensor4D;
+  bias: tf.Tensor1D;
+}
+
+const foldPlans = new WeakMap<Program, Map<number, number>>();
+const foldedWeightCache = new WeakMap<Program, Map<number, FoldedWeights>>();
+
+/**
+ * Conv2D / DepthwiseConv2D steps (linear activation, NHWC) whose only consumer is an inference
+ * BatchNormalization over the last axis: conv step index → BN step index. Under the tape such a pair
+ * runs as ONE convolution with the BN's scale folded into the kernel and its offset into the bias —
+ * two elementwise ops fewer forward and backward per pair (MobileNetV2: 52, ResNet50: 53).
+ */
+export function foldPlan(program: Program): Map<number, number> {
+  const known = foldPlans.get(program);
+  if (known) return known;
+  const consumers = new Map<number, Step[]>();
+  for (const step of program.steps) for (const s of step.inputs) consumers.set(s, [...(consumers.get(s) ?? []), step]);
+  const plan = new Map<number, number>();
+  for (const step of program.steps) {
+    const className = step.layer.getClassName();
+    if (className !== 'Conv2D' && className !== 'DepthwiseConv2D') continue;
+    if (!linearCallSupported(step.layer) || step.outputs.length !== 1 || program.outputSlots.includes(step.outputs[0])) continue;
+    const act = activationName(step.layer);
+    if (act !== null && act !== 'linear') continue;
+    const users = consumers.get(step.outputs[0]) ?? [];
+    if (users.length !== 1 || users[0].layer.getClassName() !== 'BatchNormalization' || users[0].inputs.length !== 1) continue;
+    const bn = users[0].layer as unknown as BatchNormInternals;
+    const rank = step.outputShape.length;
+    const axis = bn.axis >= 0 ? bn.axis : bn.axis + rank;
+    if (axis !== rank - 1 || !bn.movingMean || !bn.movingVariance) continue;
+    if (className === 'Conv2D' && !(step.layer as unknown as ConvInternals).kernel) continue;
+    if (className === 'DepthwiseConv2D' && !(step.layer as unknown as ConvInternals).depthwiseKernel) continue;
+    plan.set(step.index, users[0].index);
+  }
+  foldPlans.set(program, plan);
+  return plan;
+}
+
+/** The folded kernel and bias of a conv → BN pair, made once per program (kept until disposeFoldedWeights). */
+function foldedWeights(program: Program, conv: Step, bnStep: Step): FoldedWeights {
+  let cache = foldedWeightCache.get(program);
+  if (!cache) {
+    cache = new Map();
+    foldedWeightCache.set(program, cache);
+  }
+  const hit = cache.get(conv.index);
+  if (hit) return hit;
+  const made = tf.tidy(() => {
+    const l = conv.layer as unknown as ConvInternals;
+    const bn = bnStep.layer as unknown as BatchNormInternals;
+    let scale: tf.Tensor = tf.rsqrt(tf.add(bn.movingVariance!.read(), bn.epsilon));
+    if (bn.gamma) scale = tf.mul(scale, bn.gamma.read());
+    let offset: tf.Tensor = tf.neg(tf.mul(bn.movingMean!.read(), scale));
+    if (bn.beta) offset = tf.add(offset, bn.beta.read());
+    const depthwise = conv.layer.getClassName() === 'DepthwiseConv2D';
+    const w = (depthwise ? l.depthwiseKernel! : l.kernel!).read() as tf.Tensor4D;
+    // Depthwise output channel c·M + m is scaled by scale[c·M + m]: reshape to [1, 1, C, M].
+    const kernel = tf.mul(w, depthwise ? scale.reshape([1, 1, w.shape[2], w.shape[3]]) : scale) as tf.Tensor4D;
+    const bias = (l.useBias && l.bias ? tf.add(tf.mul(l.bias.read(), scale), offset) : offset) as tf.Tensor1D;
+    return { kernel: tf.keep(kernel), bias: tf.keep(bias) };
+  });
+  cache.set(conv.index, made);
+  return made;
+}
+
+/** Make every folded kernel and bias now (at load, so explanations and tensor counts see no new ones later). */
+export function prepareFoldedWeights(program: Program): void {
+  for (const [convIndex, bnIndex] of foldPlan(program)) foldedWeights(program, program.steps[convIndex], program.steps[bnIndex]);
+}
+
+/** Free the folded weights made for `program` (the model's dispose). */
+export function disposeFoldedWeights(program: Program): void {
+  const cache = foldedWeightCache.get(program);
+  if (!cache) return;
+  for (const w of cache.values()) tf.dispose([w.kernel, w.bias]);
+  foldedWeightCache.delete(program);
+}
+
+function foldedCall(program: Program, conv: Step, bnStep: Step, input: tf.Tensor): tf.Tensor | null {
+  if (input.rank !== 4) return null;
+  const l = conv.layer as unknown as ConvInternals;
+  const { kernel, bias } = foldedWeights(program, conv, bnStep);
+  const padding = l.padding === 'same' ? 'same' : 'valid';
+  const x = input as tf.Tensor4D;
+  const y = conv.layer.getClassName() === 'Conv2D'
+    ? atrous(x, pair(l.dilationRate), padding, kernel.shape, (v, p, d) => tf.conv2d(v, kernel, pair(l.strides), p, 'NHWC', d))
+    : tf.depthwiseConv2d(x, kernel, pair(l.strides), padding, 'NHWC'); // as tfjs-layers: no dilation
+  return tf.add(y, bias);
+}
+
+/**
+ * Run `steps` (in order) for a taped computation: conv → BN pairs of `foldPlan` as one folded conv
+ * on the fast path (the conv's own output slot then stays unset), everything else via callStep.
+ */
+export function runTapedSteps(
+  program: Program,
+  steps: readonly Step[],
+  read: (slot: number) => tf.Tensor,
+  write: (slot: number, value: tf.Tensor) => void,
+  path: GradientPath,
+  skip?: (step: Step) => boolean,
+): void {
+  const plan = path === 'fast' ? foldPlan(program) : null;
+  const included = new Set(steps.map((s) => s.index));
+  const foldedInto = new Set<number>();
+  for (const step of steps) {
+    if (skip?.(step) || foldedInto.has(step.index)) continue;
+    const bnIndex = plan?.get(step.index);
+    if (bnIndex !== undefined && included.has(bnIndex)) {
+      const bnStep = program.steps[bnIndex];
+      const y = foldedCall(program, step, bnStep, read(step.inputs[0]));
+      if (y) {
+        write(bnStep.outputs[0], y);
+        foldedInto.add(bnIndex);
+        continue;
+      }
+    }
+    const outs = callStep(step, step.inputs.map(read), path);
+    step.outputs.forEach((s, i) => write(s, outs[i]));
+  }
+}
+
+/** A slot's value, computed from its producing step's (cached) inputs when a folded pass left it unset. */
+export function slotValue(program: Program, values: (tf.Tensor | undefined)[], slot: number): tf.Tensor | undefined {
+  if (values[slot]) return values[slot];
+  const producer = program.steps.find((s) => s.outputs.includes(slot));
+  if (!producer || producer.inputs.some((s) => !values[s] && !slotValue(program, values, s))) return undefined;
+  const outs = tf.tidy(() => callStep(producer, producer.inputs.map((s) => values[s]!)));
+  producer.outputs.forEach((s, i) => {
+    if (values[s]) outs[i].dispose();
+    else values[s] = outs[i];
+  });
+  return values[slot];
+}
+
 /**
  * The score as a function of the value at `slot`: runs only the downstream steps, reading everything
  * else from `cached` (values computed outside the tape). Must be called inside a tape (tf.grad) to
@@ -478,12 +618,9 @@ export function scoreFunction(
       if (!v) throw studioError('INTERNAL', { reason: `slot ${s} has no value` });
       return v;
     };
-    for (const step of downstream) {
-      // The final step's probability activation is not needed for the score.
-      if (step.index === program.finalStepIndex && program.logit.kind !== 'none') continue;
-      const outs = callStep(step, step.inputs.map(read), path);
-      step.outputs.forEach((s, i) => local.set(s, outs[i]));
-    }
+    // The final step's probability activation is not needed for the score.
+    const skipFinal = (step: Step) => step.index === program.finalStepIndex && program.logit.kind !== 'none';
+    runTapedSteps(program, downstream, read, (s, v) => local.set(s, v), path, skipFinal);
     const logits = logitFromSlots(program, read);
     const flat = logits.reshape([logits.shape[0] ?? 1, -1]);
     const score = flat.slice([0, classIndex], [1, 1]).sum() as tf.Scalar;

@@ -5,7 +5,7 @@
  * `runForward`) so that only the steps downstream of the target run under the tape.
  */
 import * as tf from '@tensorflow/tfjs';
-import { callStep, gradientAt, logitFromSlots, type GradientPath, type Program } from './executor';
+import { gradientAt, logitFromSlots, runTapedSteps, type GradientPath, type Program } from './executor';
 import { studioError } from '../shared/errors';
 import { GUIDED_RELU_GRAD, type GuidedReluGradAttrs } from './kernels/wasm-gradients';
 
@@ -174,10 +174,7 @@ export function guidedBackpropWithForward(
       const score = (x: tf.Tensor): tf.Scalar => {
         const slots: tf.Tensor[] = new Array(program.slotCount);
         slots[program.inputSlot] = x;
-        for (const step of program.steps) {
-          const outs = callStep(step, step.inputs.map((s) => slots[s]), 'fast');
-          step.outputs.forEach((s, i) => (slots[s] = outs[i]));
-        }
+        runTapedSteps(program, program.steps, (s) => slots[s], (s, v) => (slots[s] = v), 'fast');
         const flat = logitFromSlots(program, (s) => slots[s]).reshape([1, -1]);
         logits = Float32Array.from(flat.dataSync());
         classIndex = pickClass(logits);

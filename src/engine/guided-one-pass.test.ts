@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { buildTestModel, testImage, type TestModelCase } from './node/test-models';
 import { loadedModelFromLayersModel } from './model';
 import { registerFastWasmGradients } from './kernels/wasm-gradients';
-import type { ExplainResult } from '../shared/types';
+import type { ExplainResult, LayerNode } from '../shared/types';
 
 beforeAll(async () => {
   await tf.setBackend('wasm');
@@ -56,6 +56,27 @@ describe('one-pass guided backprop for a new image (WASM)', () => {
       loaded.dispose();
     });
   }
+
+  it('after a one-pass guided backprop, Grad-CAM at every layer (folded conv outputs included) equals the two-pass one', async () => {
+    const { model } = buildTestModel('e', { classes: 4 });
+    const loaded = await loadedModelFromLayersModel(model, { name: 'every-layer' });
+    const image = testImage();
+    const paths: string[] = [];
+    const visit = (n: LayerNode) => (n.children ? n.children.forEach(visit) : n.explainable && paths.push(n.path));
+    visit(loaded.summary.tree);
+    expect(paths.length).toBeGreaterThan(3);
+    const camsAfter = async (prime: () => Promise<unknown>) => {
+      loaded.clearCache();
+      await prime();
+      const out: Float32Array[] = [];
+      for (const layerPath of paths) out.push((await loaded.explain(image, { methods: ['gradcam'], layerPath, target: 1 })).cam!.data);
+      return out;
+    };
+    const onePass = await camsAfter(() => loaded.explain(image, { methods: ['guided-backprop'], target: 1 }));
+    const twoPass = await camsAfter(() => loaded.predict(image));
+    paths.forEach((path, i) => expect(relativeError(onePass[i]!, twoPass[i]!), path).toBeLessThanOrEqual(1e-4));
+    loaded.dispose();
+  });
 
   it('a bad target fails with CLASS_NOT_FOUND and leaks nothing', async () => {
     const { model } = buildTestModel('a', { classes: 3 });

@@ -17,7 +17,7 @@ import type {
   Prediction, PreprocessDefaults, PreprocessOptions, RgbMap,
 } from '../shared/types';
 import { notice, studioError, type StudioNotice } from '../shared/errors';
-import { compileProgram, downstreamSteps, gradientError, logitFromSlots, runForward, runOutput, type GradientPath, type Program } from './executor';
+import { compileProgram, disposeFoldedWeights, downstreamSteps, gradientError, prepareFoldedWeights, slotValue, logitFromSlots, runForward, runOutput, type GradientPath, type Program } from './executor';
 import { buildLayerTree, defaultLayerPath, resolveLayerPath } from './tree';
 import { DEFAULT_PREPROCESS, preprocessImage, resolvePreprocess } from './preprocess';
 import { gradCamMap, guidedBackprop, guidedBackpropWithForward, guidedGradCam, normaliseMap, upsampleMap, visualiseGradient, type GuidedWithForward } from './explain';
@@ -128,9 +128,15 @@ export async function loadedModelFromLayersModel(model: tf.LayersModel, meta: Lo
 
   // Warm up once: compiles kernels (shaders on GPU backends) so the first explanation is not the slow one.
   meta.onProgress?.({ phase: 'warmup', message: 'Warming up the model…' });
-  const warm = tf.tidy(() => runOutput(program, tf.zeros([1, ...imageSize])));
-  await warm.data();
-  warm.dispose();
+  if ((meta.gradientPath ?? 'fast') === 'fast') prepareFoldedWeights(program);
+  try {
+    const warm = tf.tidy(() => runOutput(program, tf.zeros([1, ...imageSize])));
+    await warm.data();
+    warm.dispose();
+  } catch (e) {
+    disposeFoldedWeights(program);
+    throw e;
+  }
   if (SHADER_BACKENDS.has(tf.getBackend())) await warmGradientShaders(program, imageSize, defaultPath, meta.onProgress);
   meta.onProgress?.({ phase: 'done', message: 'Model ready.' });
   return new LoadedModelImpl(model, summary, program, meta.gradientPath ?? 'fast');
@@ -235,6 +241,7 @@ class LoadedModelImpl implements LoadedModel {
   dispose(): void {
     if (this.disposed) return;
     this.clearCache();
+    disposeFoldedWeights(this.program);
     this.model.dispose();
     this.disposed = true;
   }
@@ -398,6 +405,7 @@ class LoadedModelImpl implements LoadedModel {
         const t = performance.now();
         const slot = this.program.slotsByPath.get(layerPath as string);
         if (slot === undefined) throw studioError('LAYER_NOT_FOUND', { path: String(layerPath) });
+        slotValue(this.program, cache.values, slot); // a conv output skipped by a folded one-pass forward
         const raw = gradCamMap(this.program, cache.values, slot, classIndex, gradOptions);
         const rawMax = (await readFloats(raw.max()))[0] || 0;
         const cam = normaliseMap(raw, rawMax);
