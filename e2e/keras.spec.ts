@@ -85,7 +85,7 @@ test.describe('Keras .h5 in the app', () => {
     expect(modelJson.format).toBe('layers-model');
     const configLayers = modelJson.modelTopology.model_config?.config.layers ?? modelJson.modelTopology.config?.layers ?? [];
     expect(configLayers, 'the 46 Keras layers of the .hdf5').toHaveLength(46);
-    expect(configLayers.filter((l) => l.class_name !== 'InputLayer').map((l) => l.config.name).sort()).toEqual(leaves.map((l) => l.name).sort());
+    expect(configLayers.map((l) => l.config.name).sort()).toEqual(leaves.map((l) => l.name).sort());
     expect(modelJson.weightsManifest[0].paths).toEqual(['weights.bin']);
     expect(JSON.parse(new TextDecoder().decode(files['metadata.json'])).labels).toEqual(LABELS);
 
