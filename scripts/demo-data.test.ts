@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateBatch, randomScene, renderScene, Rng, SHAPE_CLASSES, shapeBox, shapePolygon, twoShapeScene } from './demo-data';
+import { generateBatch, randomScene, renderScene, Rng, SHAPE_CLASSES, shapeBox, shapePolygon, targetClasses, topClasses, twoShapeScene } from './demo-data';
 
 describe('demo data generator', () => {
   it('is deterministic: the same seed gives the same bytes, another seed different ones', () => {
@@ -22,6 +22,41 @@ describe('demo data generator', () => {
       expect(row.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 6);
       expect(row[batch.labels[i]!]).toBeGreaterThan(0);
     }
+  });
+
+  it('gives two-shape scenes soft targets 0.5 / 0.5 on two different classes, one of them the label', () => {
+    const batch = generateBatch(new Rng(11), { count: 24, size: 16, twoShapeFraction: 1 });
+    const again = generateBatch(new Rng(11), { count: 24, size: 16, twoShapeFraction: 1 });
+    expect(Buffer.from(batch.images.buffer).equals(Buffer.from(again.images.buffer))).toBe(true);
+    const pairs = new Set<string>();
+    for (let i = 0; i < batch.count; i++) {
+      const row = Array.from(batch.targets.slice(i * 4, i * 4 + 4));
+      const present = targetClasses(batch, i);
+      expect(present).toHaveLength(2);
+      expect(present[0]).not.toBe(present[1]);
+      expect(present).toContain(batch.labels[i]);
+      for (const k of present) expect(row[k]).toBeCloseTo(0.5, 6);
+      expect(row.filter((v) => v === 0)).toHaveLength(2);
+      pairs.add(present.join('+'));
+    }
+    // The second class is drawn at random, so several of the six pairs occur.
+    expect(pairs.size).toBeGreaterThanOrEqual(4);
+    // Single-shape scenes keep a one-hot target.
+    const single = generateBatch(new Rng(11), { count: 8, size: 16 });
+    for (let i = 0; i < single.count; i++) expect(targetClasses(single, i)).toEqual([single.labels[i]]);
+  });
+
+  it('mixes in about the requested share of two-shape scenes', () => {
+    const batch = generateBatch(new Rng(12), { count: 200, size: 8, twoShapeFraction: 0.25 });
+    const twoShapes = Array.from({ length: batch.count }, (_, i) => targetClasses(batch, i).length).filter((n) => n === 2).length;
+    expect(twoShapes).toBeGreaterThan(30);
+    expect(twoShapes).toBeLessThan(70);
+  });
+
+  it('ranks classes by probability for the top-k check', () => {
+    expect(topClasses([0.1, 0.4, 0.05, 0.45], 2)).toEqual([3, 1]);
+    expect(topClasses([0.25, 0.25, 0.25, 0.25], 2)).toEqual([0, 1]);
+    expect(topClasses(new Float32Array([0.7, 0.1, 0.2, 0]), 1)).toEqual([0]);
   });
 
   it('places every shape wholly inside the image, two-shape scenes far apart', () => {

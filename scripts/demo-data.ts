@@ -375,6 +375,21 @@ export function generateBatch(rng: Rng, { count, size, twoShapeFraction = 0 }: B
   return { images, targets, labels, count, size };
 }
 
+/** Classes present in image `index` of a batch (those with a non-zero target), in class order. */
+export function targetClasses(batch: Pick<Batch, 'targets'>, index: number): number[] {
+  const classes = SHAPE_CLASSES.length;
+  const present: number[] = [];
+  for (let k = 0; k < classes; k++) if (batch.targets[index * classes + k]! > 0) present.push(k);
+  return present;
+}
+
+/** Indices of the `k` largest values (ties: lower index first), in descending order of value. */
+export function topClasses(probabilities: ArrayLike<number>, k: number): number[] {
+  return Array.from({ length: probabilities.length }, (_, i) => i)
+    .sort((a, b) => probabilities[b]! - probabilities[a]! || a - b)
+    .slice(0, k);
+}
+
 /** Two different shapes far apart: left/right or along a diagonal, in random order. */
 export function twoShapeScene(rng: Rng, first: ShapeClass, second: ShapeClass): Scene {
   const radius = () => rng.range(0.14, 0.19);
