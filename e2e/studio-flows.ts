@@ -35,6 +35,7 @@ export interface AppState {
     } | null;
   };
   status: { pending: number; outcome: 'ready' | 'error'; notices: { code: string | null; message: string }[] };
+  backend: { info: { name: string; reason: string } | null; switching: boolean };
 }
 
 export interface TreeNode {

@@ -228,10 +228,17 @@ export class StudioClient {
         ? session.remote.openFiles(id, source.files, undefined, only)
         : session.remote.openDemo(id, undefined, { sample: source.sample, only });
     };
-    if (this.modelSource && this.modelSource === this.imageSource) await this.race(session, replay(this.modelSource));
-    else {
-      if (this.modelSource) await this.race(session, replay(this.modelSource, 'model'));
-      if (this.imageSource) await this.race(session, replay(this.imageSource, 'image'));
+    // A replay that brings nothing back (e.g. the cache was emptied) must not leave a worker without
+    // the model the page shows: fail the recovery with a coded error instead.
+    const expect = (result: DroppedResult | null, what: 'model' | 'image') => {
+      if (!result?.[what]) throw studioError('WORKER_CRASHED', { reason: `the ${what} could not be reloaded into the new worker` });
+    };
+    if (this.modelSource && this.modelSource === this.imageSource) {
+      const result = await this.race(session, replay(this.modelSource));
+      expect(result, 'model');
+    } else {
+      if (this.modelSource) expect(await this.race(session, replay(this.modelSource, 'model')), 'model');
+      if (this.imageSource) expect(await this.race(session, replay(this.imageSource, 'image')), 'image');
     }
     if (this.view) await this.race(session, session.remote.setView(this.view));
   }
@@ -365,7 +372,8 @@ export class StudioClient {
     }
     this.session = next;
     old.recovery = Promise.resolve(next); // its death is not a crash
-    old.worker.terminate();
+    // Killing (not just terminating) rejects the old worker's calls in flight, which then retry on `next`.
+    this.killSession(old, 'backend switched', 'WORKER_CRASHED');
     const info = next.backend as BackendInfo;
     this.emit({ type: 'backend', info });
     return info;

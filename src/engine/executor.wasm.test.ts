@@ -64,3 +64,17 @@ describe.each(CASES)('WASM executor, case (%s)', (kind) => {
     model.dispose();
   });
 });
+
+describe('WASM gradient kernels and model lifetime', () => {
+  it("a disposed model's flipped conv kernels are released with it", async () => {
+    const { loadedModelFromLayersModel } = await import('./model');
+    const { rearrangedFilterCount, clearRearrangedFilters } = await import('./kernels/wasm-gradients');
+    const { testImage } = await import('./node/test-models');
+    clearRearrangedFilters();
+    const loaded = await loadedModelFromLayersModel(buildTestModel('a').model);
+    await loaded.explain(testImage(), { methods: ['guided-backprop'] });
+    expect(rearrangedFilterCount()).toBeGreaterThan(0);
+    loaded.dispose();
+    expect(rearrangedFilterCount()).toBe(0);
+  });
+});

@@ -20,6 +20,7 @@ import { notice, studioError, type StudioNotice } from '../shared/errors';
 import { compileProgram, disposeFoldedWeights, downstreamSteps, gradientError, prepareFoldedWeights, slotValue, logitFromSlots, runForward, runOutput, type GradientPath, type Program } from './executor';
 import { buildLayerTree, defaultLayerPath, resolveLayerPath } from './tree';
 import { DEFAULT_PREPROCESS, preprocessImage, resolvePreprocess } from './preprocess';
+import { releaseFreedRearrangedFilters } from './kernels/wasm-gradients';
 import { gradCamMap, guidedBackprop, guidedBackpropWithForward, guidedGradCam, normaliseMap, upsampleMap, visualiseGradient, type GuidedWithForward } from './explain';
 
 export interface LoadedModel {
@@ -243,6 +244,8 @@ class LoadedModelImpl implements LoadedModel {
     this.clearCache();
     disposeFoldedWeights(this.program);
     this.model.dispose();
+    // WASM keeps a flipped copy of each conv kernel for gradients; a big model's must not outlive it.
+    releaseFreedRearrangedFilters();
     this.disposed = true;
   }
 

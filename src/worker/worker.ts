@@ -172,6 +172,11 @@ async function commit(newModel: LoadedModel | null, newImage: DecodedImage | nul
   // An explanation still running uses the old model and image: stop it before swapping them out.
   for (const id of explainIds) controllers.get(id)?.abort();
   await explainChain;
+  // A newer load may have cancelled this one while the explanation wound down.
+  if (signal.aborted) {
+    newModel?.dispose();
+    throw studioError('CANCELLED');
+  }
   if (newModel) {
     model?.dispose();
     model = newModel;

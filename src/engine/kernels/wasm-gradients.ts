@@ -148,6 +148,12 @@ function rearrangedFilter(backend: KernelBackend, filter: TensorInfo, kind: stri
   return made;
 }
 
+/** Release the rearranged filters whose source weights are gone (after a model is disposed). */
+export function releaseFreedRearrangedFilters(): void {
+  const backend = tf.findBackend(BACKEND);
+  if (backend && rearrangedFilters.size > 0) sweepRearrangedFilters(backend);
+}
+
 /** Free every cached rearranged filter (tests; a backend switch). */
 export function clearRearrangedFilters(): void {
   const backend = tf.findBackend(BACKEND);
