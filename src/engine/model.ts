@@ -17,7 +17,7 @@ import type {
   Prediction, PreprocessDefaults, PreprocessOptions, RgbMap,
 } from '../shared/types';
 import { notice, studioError, type StudioNotice } from '../shared/errors';
-import { compileProgram, disposeFoldedWeights, downstreamSteps, gradientError, prepareFoldedWeights, slotValue, logitFromSlots, runForward, runOutput, type GradientPath, type Program } from './executor';
+import { compileProgram, disposeFoldedWeights, gradientError, prepareFoldedWeights, slotValue, logitFromSlots, runForward, runOutput, type GradientPath, type Program } from './executor';
 import { buildLayerTree, defaultLayerPath, resolveLayerPath } from './tree';
 import { DEFAULT_PREPROCESS, preprocessImage, resolvePreprocess } from './preprocess';
 import { releaseFreedRearrangedFilters } from './kernels/wasm-gradients';
@@ -252,7 +252,7 @@ class LoadedModelImpl implements LoadedModel {
   /** The activations of `image` under `preprocess`, computed once (outside any tape) and reused. */
   private async ensureCache(image: RawImage, preprocess: PreprocessOptions): Promise<ImageCache> {
     if (this.disposed) throw studioError('INTERNAL', { reason: 'the model was disposed' });
-    const key = `${preprocess.normalization}|${preprocess.resize}`;
+    const key = this.cacheKey(preprocess);
     if (this.cache && this.cache.image === image && this.cache.key === key) return this.cache;
     this.clearCache();
     const values = tf.tidy(() => runForward(this.program, preprocessImage(image, this.summary.imageSize, preprocess), { fast: this.gradientPath === 'fast' }));
@@ -458,8 +458,3 @@ class LoadedModelImpl implements LoadedModel {
   }
 }
 
-/** How many steps a Grad-CAM at `layerPath` runs under the tape (for tools and tests). */
-export function tapedStepCount(program: Program, layerPath: string): number {
-  const slot = program.slotsByPath.get(layerPath);
-  return slot === undefined ? 0 : downstreamSteps(program, slot).length;
-}

@@ -70,29 +70,27 @@ function openDb(): Promise<IDBDatabase> {
   return opening;
 }
 
-/** SHA-256 over every file's name, size and bytes (in name order), hex. */
+/** SHA-256 over every file's name, size and own SHA-256 (in name order), hex. Hashing file by file
+ *  keeps the peak memory at one file, not a joined copy of the whole model. */
 export async function contentHash(files: CachedFile[]): Promise<string> {
-  const encoder = new TextEncoder();
-  const parts: Uint8Array[] = [];
+  const hex = (digest: ArrayBuffer) => Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+  const lines: string[] = [];
   for (const f of [...files].sort((a, b) => (a.path ?? a.name).localeCompare(b.path ?? b.name))) {
-    parts.push(encoder.encode(`${f.path ?? f.name}\u0000${f.bytes.byteLength}\u0000`), new Uint8Array(f.bytes));
+    lines.push(`${f.path ?? f.name}\u0000${f.bytes.byteLength}\u0000${hex(await crypto.subtle.digest('SHA-256', f.bytes))}`);
   }
-  const total = parts.reduce((n, p) => n + p.byteLength, 0);
-  const all = new Uint8Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    all.set(p, offset);
-    offset += p.byteLength;
-  }
-  const digest = await crypto.subtle.digest('SHA-256', all);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+  return hex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(lines.join('\n'))));
 }
 
 /** Store the model's files (if new) and make it current, with the image it came with. */
-export async function rememberModel(name: string, files: CachedFile[], image?: CachedFile): Promise<string> {
+export async function rememberModel(name: string, files: CachedFile[], image?: CachedFile): Promise<string | null> {
+  const bytes = files.reduce((n, f) => n + f.bytes.byteLength, 0);
+  if (bytes > MODEL_CACHE_CAP_BYTES) {
+    // Too large to keep: a reload must not bring back the previous model as if it were current.
+    await forgetCurrent();
+    return null;
+  }
   const hash = await contentHash(files);
   const db = await openDb();
-  const bytes = files.reduce((n, f) => n + f.bytes.byteLength, 0);
   const tx = db.transaction([MODELS, META], 'readwrite');
   const record: CachedModel = { hash, name, files, bytes, usedAt: Date.now() };
   tx.objectStore(MODELS).put(record);
@@ -143,12 +141,6 @@ export async function forgetAll(): Promise<void> {
   await done(tx);
 }
 
-/** Count and total size of the cached models. */
-export async function cacheSize(): Promise<{ models: number; bytes: number }> {
-  const db = await openDb();
-  const all = (await request(db.transaction(MODELS, 'readonly').objectStore(MODELS).getAll())) as CachedModel[];
-  return { models: all.length, bytes: all.reduce((n, m) => n + m.bytes, 0) };
-}
 
 /** Least recently used first, until under the cap; `keep` stays whatever its size. */
 async function evict(keep: string): Promise<void> {

@@ -150,12 +150,16 @@ function rearrangedFilter(backend: KernelBackend, filter: TensorInfo, kind: stri
 
 /** Release the rearranged filters whose source weights are gone (after a model is disposed). */
 export function releaseFreedRearrangedFilters(): void {
+  // Check the map first: findBackend would START initialising WASM where it never ran (e.g. in a
+  // WebGPU worker), and the active backend then throws "has not yet been initialized".
+  if (rearrangedFilters.size === 0) return;
   const backend = tf.findBackend(BACKEND);
-  if (backend && rearrangedFilters.size > 0) sweepRearrangedFilters(backend);
+  if (backend) sweepRearrangedFilters(backend);
 }
 
 /** Free every cached rearranged filter (tests; a backend switch). */
 export function clearRearrangedFilters(): void {
+  if (rearrangedFilters.size === 0) return; // see releaseFreedRearrangedFilters
   const backend = tf.findBackend(BACKEND);
   for (const entry of rearrangedFilters.values()) backend?.disposeData(entry.filter.dataId);
   rearrangedFilters.clear();
