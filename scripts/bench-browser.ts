@@ -22,6 +22,7 @@ import * as tf from '@tensorflow/tfjs';
 import { exportLayersModelAsTfjs } from '../src/engine/formats/export-tfjs';
 import type { BenchCase, BenchResult } from '../src/worker/api';
 import { BENCH_MODELS, buildBenchModel, type BenchModelName } from './bench-models';
+import { stats, type Stats } from './bench-stats';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_SWIFTSHADER_ARGS } from '../e2e/helpers';
 
 const PORT = Number(process.env.BENCH_PORT ?? 4179);
@@ -30,13 +31,6 @@ const MODEL_DIR = join(tmpdir(), 'gradcam-studio-bench');
 /** Fewer repetitions for the big models keep the whole bench within ~10 minutes on 2 cores. */
 const DEFAULT_RUNS: Record<BenchModelName, number> = { mobilenet_v2: 5, vgg16: 3, resnet50: 3 };
 const LONG_TASK_MS = 50;
-
-interface Stats {
-  median: number;
-  min: number;
-  max: number;
-  runs: number[];
-}
 
 interface ModelReport {
   model: string;
@@ -57,14 +51,6 @@ function argument(name: string, fallback: string): string {
   return index >= 0 && process.argv[index + 1] ? process.argv[index + 1]! : fallback;
 }
 
-const round = (v: number) => Math.round(v * 10) / 10;
-
-function stats(runs: number[]): Stats {
-  const sorted = [...runs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { median: round(median), min: round(sorted[0]!), max: round(sorted[sorted.length - 1]!), runs: runs.map(round) };
-}
 
 const SHARD_BYTES = 16 * 2 ** 20;
 
@@ -221,7 +207,7 @@ async function benchModel(page: Page, backend: string, name: BenchModelName, run
   const tasks = await longTasks(page, true);
   const forward = timingsMs.forward!.median;
   const ratios = Object.fromEntries(Object.entries(timingsMs).map(([k, s]) => [k, Math.round((s.median / forward) * 100) / 100]));
-  return { model: name, backend, params: model.params, runs, lastLayer: last, earlyLayer: early, timingsMs, ratios, longTasks: tasks.count, longestTaskMs: round(tasks.longest) };
+  return { model: name, backend, params: model.params, runs, lastLayer: last, earlyLayer: early, timingsMs, ratios, longTasks: tasks.count, longestTaskMs: Math.round(tasks.longest * 10) / 10 };
 }
 
 const COLUMNS = ['forward', 'gradcam_last', 'gradcam_early', 'guided_backprop', 'guided_gradcam', 'gradcam_last_warm', 'gradcam_early_warm', 'guided_backprop_warm'];

@@ -18,13 +18,7 @@ import { flattenTree } from '../src/engine/tree';
 import type { RawImage } from '../src/engine/files';
 import type { ExplainMethod } from '../src/shared/types';
 import { BENCH_MODELS, buildBenchModel, type BenchModelName } from './bench-models';
-
-interface Stats {
-  median: number;
-  min: number;
-  max: number;
-  runs: number[];
-}
+import { stats, type Stats } from './bench-stats';
 
 interface ModelReport {
   model: string;
@@ -41,13 +35,6 @@ function argument(name: string, fallback: string): string {
   return index >= 0 && process.argv[index + 1] ? process.argv[index + 1]! : fallback;
 }
 
-function stats(runs: number[]): Stats {
-  const sorted = [...runs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  const round = (v: number) => Math.round(v * 10) / 10;
-  return { median: round(median), min: round(sorted[0]!), max: round(sorted[sorted.length - 1]!), runs: runs.map(round) };
-}
 
 function randomImage(size: number, seed: number): RawImage {
   let state = seed >>> 0;
