@@ -15,7 +15,7 @@ import type {
   ExplainMethod,
   LoadProgress,
   ModelSummary,
-  Prediction,
+  ExplainResult,
   ViewOptions,
 } from '../shared/types';
 
@@ -37,22 +37,15 @@ export interface ImageInfo {
 }
 
 /** What the page needs of an explanation: no pixel arrays (the worker already drew them). */
-export interface ExplainSummary {
+export type ExplainSummary = Pick<
+  ExplainResult,
+  'layerPath' | 'classIndex' | 'classLabel' | 'score' | 'probability' | 'counterfactual' | 'predictions' | 'camRawMax' | 'warnings' | 'timings'
+> & {
   requestId: number;
-  layerPath: string | null;
-  classIndex: number;
-  classLabel: string;
-  score: number;
-  probability: number;
-  counterfactual: boolean;
-  predictions: Prediction[];
   methods: ExplainMethod[];
-  camRawMax?: number;
   /** Grad-CAM at the layer's own resolution, [0,1] — small; the UI uses it for tests and tooltips. */
-  cam?: { width: number; height: number; data: Float32Array };
-  warnings: StudioNotice[];
-  timings: Record<string, number>;
-}
+  cam?: ExplainResult['cam'];
+};
 
 export interface ModelLoaded {
   summary: ModelSummary;

@@ -4,8 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { zipSync } from 'fflate';
 import jpeg from 'jpeg-js';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { expectCode } from '../node/expect-code';
 import { fromBytes, type InputFile } from '../files';
-import { StudioError } from '../../shared/errors';
 import { encodePng } from '../node/image';
 import { filesFromPaths } from '../node/files';
 import { buildLayersModel, classifyFiles, disposeLayersModel, modelReaders, openModel, registerReader, sniffImage } from './index';
@@ -21,18 +21,6 @@ const gif = enc('GIF89a\x01\x00\x01\x00');
 const webp = new Uint8Array([...enc('RIFF'), 0, 0, 0, 0, ...enc('WEBPVP8 ')]);
 const bmp = new Uint8Array([...enc('BM'), ...new Array(40).fill(0)]);
 const svg = enc('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"></svg>');
-
-async function expectCode(promise: Promise<unknown>, code: string): Promise<StudioError> {
-  const error = await promise.then(
-    () => {
-      throw new Error(`expected ${code}, but it succeeded`);
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StudioError);
-  expect((error as StudioError).code).toBe(code);
-  return error as StudioError;
-}
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

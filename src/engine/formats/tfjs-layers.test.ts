@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { expectCode } from '../node/expect-code';
 import { fromBytes, type InputFile } from '../files';
-import { StudioError } from '../../shared/errors';
 import type { LoadProgress } from '../../shared/types';
 import { openModel } from './index';
 import { buildLayersModel } from './build';
@@ -61,18 +61,6 @@ async function predictOpened(files: InputFile[]): Promise<{ out: Float32Array; f
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length);
   return a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
-}
-
-async function expectCode(promise: Promise<unknown>, code: string): Promise<StudioError> {
-  const error = await promise.then(
-    () => {
-      throw new Error(`expected ${code}, but it succeeded`);
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StudioError);
-  expect((error as StudioError).code).toBe(code);
-  return error as StudioError;
 }
 
 /** Byte ranges of each weight in the concatenated buffer. */
