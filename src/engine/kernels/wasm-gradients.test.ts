@@ -53,7 +53,7 @@ interface ConvCase {
   name: string;
   x: Shape4;
   filter: Shape4;
-  strides: number;
+  strides: number | [number, number];
   pad: Pad;
   dilations?: number;
 }
@@ -73,6 +73,13 @@ const CONV_CASES: ConvCase[] = [
   { name: 'stride 2 same 1×1 kernel', x: [1, 7, 8, 5], filter: [1, 1, 5, 6], strides: 2, pad: 'same' },
   { name: 'stride 1 same 5×4 kernel', x: [1, 6, 7, 2], filter: [5, 4, 2, 3], strides: 1, pad: 'same' },
   { name: 'stride 2 explicit padding', x: [1, 9, 9, 2], filter: [3, 3, 2, 3], strides: 2, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+  { name: 'stride 2 same 7×7 from 3 channels (ResNet stem)', x: [1, 16, 15, 3], filter: [7, 7, 3, 8], strides: 2, pad: 'same' },
+  { name: 'stride 2 valid 1×1 odd size (projection shortcut)', x: [2, 9, 7, 6], filter: [1, 1, 6, 5], strides: 2, pad: 'valid' },
+  { name: 'stride 2 same 2×2 kernel odd size', x: [1, 9, 9, 3], filter: [2, 2, 3, 4], strides: 2, pad: 'same' },
+  { name: 'stride 3 same 3×3', x: [1, 10, 11, 2], filter: [3, 3, 2, 3], strides: 3, pad: 'same' },
+  { name: 'stride 3 valid 5×4 kernel', x: [2, 13, 12, 2], filter: [5, 4, 2, 3], strides: 3, pad: 'valid' },
+  { name: 'strides 2×1 same 3×3', x: [1, 8, 7, 3], filter: [3, 3, 3, 4], strides: [2, 1], pad: 'same' },
+  { name: 'strides 1×2 valid 3×2', x: [1, 7, 9, 2], filter: [3, 2, 2, 3], strides: [1, 2], pad: 'valid' },
 ];
 
 const DEPTHWISE_CASES: ConvCase[] = [
@@ -81,6 +88,9 @@ const DEPTHWISE_CASES: ConvCase[] = [
   { name: 'stride 2 same 3×3 even size', x: [2, 8, 8, 5], filter: [3, 3, 5, 1], strides: 2, pad: 'same' },
   { name: 'stride 2 valid 3×3 odd size multiplier 3', x: [2, 9, 11, 2], filter: [3, 3, 2, 3], strides: 2, pad: 'valid' },
   { name: 'stride 2 same 5×5', x: [1, 11, 10, 3], filter: [5, 5, 3, 1], strides: 2, pad: 'same' },
+  { name: 'stride 2 same 1×1 multiplier 2', x: [2, 7, 8, 3], filter: [1, 1, 3, 2], strides: 2, pad: 'same' },
+  { name: 'stride 3 valid 3×3 multiplier 2', x: [1, 11, 10, 2], filter: [3, 3, 2, 2], strides: 3, pad: 'valid' },
+  { name: 'strides 2×1 same 3×3', x: [1, 9, 8, 4], filter: [3, 3, 4, 1], strides: [2, 1], pad: 'same' },
   { name: 'dilation 2 same 3×3', x: [1, 9, 10, 3], filter: [3, 3, 3, 1], strides: 1, pad: 'same', dilations: 2 },
   { name: 'dilation 2 valid 3×3 multiplier 2', x: [2, 10, 9, 2], filter: [3, 3, 2, 2], strides: 1, pad: 'valid', dilations: 2 },
 ];
@@ -346,9 +356,11 @@ describe('rearranged-filter cache (one XNNPACK operator per layer, not per call)
 
 describe('fused guided ReLU gradient kernel', () => {
   const shape = [1, 9, 9, 5];
-  // Values spread over [-9, 9] so every region (≤ 0, (0, 6], > 6) is hit, with exact 0 and 6 too.
-  const x = randomArray(size(shape), 21).map((v, i) => (i % 17 === 0 ? 0 : i % 19 === 0 ? 6 : v * 9));
-  const dy = randomArray(size(shape), 22);
+  // Values spread over [-9, 9] so every region (≤ 0, (0, 6], > 6) is hit, with exact 0, −0, 6 and
+  // subnormals too (the kernel compares float bits as integers).
+  const special = (i: number, v: number) => (i % 17 === 0 ? 0 : i % 19 === 0 ? 6 : i % 23 === 0 ? -0 : i % 29 === 0 ? 1e-40 : i % 31 === 0 ? -1e-40 : v);
+  const x = randomArray(size(shape), 21).map((v, i) => special(i, v * 9));
+  const dy = randomArray(size(shape), 22).map((v, i) => special(i + 3, v));
   const reference = (activation: 'relu' | 'relu6' | 'leaky'): Float32Array =>
     tf.tidy(() => {
       const xt = tf.tensor(x, shape);
