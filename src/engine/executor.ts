@@ -427,11 +427,13 @@ function forwardStep(step: Step, inputs: tf.Tensor[], fast: boolean): tf.Tensor[
 /**
  * Full forward pass outside any tape; returns every slot's value (the per-image activation cache).
  * `fast`: the faster leaf calls of FAST_FORWARD_CLASSES (equal up to float rounding).
+ * `exclude`: step indices left out (their output slots stay unset).
  */
-export function runForward(program: Program, input: tf.Tensor, options: { fast?: boolean } = {}): tf.Tensor[] {
+export function runForward(program: Program, input: tf.Tensor, options: { fast?: boolean; exclude?: ReadonlySet<number> } = {}): tf.Tensor[] {
   const values: tf.Tensor[] = new Array(program.slotCount);
   values[program.inputSlot] = input;
   for (const step of program.steps) {
+    if (options.exclude?.has(step.index)) continue;
     const outs = forwardStep(step, step.inputs.map((s) => values[s]), options.fast === true);
     step.outputs.forEach((s, i) => (values[s] = outs[i]));
   }

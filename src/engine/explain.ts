@@ -5,7 +5,7 @@
  * `runForward`) so that only the steps downstream of the target run under the tape.
  */
 import * as tf from '@tensorflow/tfjs';
-import { gradientAt, logitFromSlots, runTapedSteps, type GradientPath, type Program } from './executor';
+import { downstreamSteps, gradientAt, logitFromSlots, runForward, runTapedSteps, type GradientPath, type Program } from './executor';
 import { studioError } from '../shared/errors';
 import { GUIDED_RELU_GRAD, type GuidedReluGradAttrs } from './kernels/wasm-gradients';
 
@@ -94,9 +94,13 @@ export function gradCamMap(
 ): tf.Tensor2D {
   const activation = cached[slot];
   if (!activation || activation.rank !== 4) throw studioError('LAYER_NOT_SPATIAL', { path: String(slot) });
+  return tf.tidy(() => gradCamFromGradient(activation, gradientAt(program, cached, slot, classIndex, options)));
+}
+
+/** ReLU(sum_k w_k A_k) from an activation [1, h, w, C] and the score's gradient there. */
+export function gradCamFromGradient(activation: tf.Tensor, gradient: tf.Tensor): tf.Tensor2D {
   return tf.tidy(() => {
-    const grads = gradientAt(program, cached, slot, classIndex, options) as tf.Tensor4D;
-    const weights = grads.mean([1, 2], true); // [1, 1, 1, C]
+    const weights = gradient.mean([1, 2], true); // [1, 1, 1, C]
     const cam = tf.relu(activation.mul(weights).sum(3)); // [1, h, w]
     return cam.squeeze([0]) as tf.Tensor2D;
   });
@@ -143,54 +147,84 @@ export function guidedBackprop(
   );
 }
 
-export interface GuidedWithForward {
-  /** Every slot's activation (kept: the caller owns them), computed under the tape. */
+export interface GradientWithForward {
+  /** Every slot's activation (kept: the caller owns them); slots a folded conv skipped stay unset. */
   values: tf.Tensor[];
-  gradient: tf.Tensor3D;
+  /** dScore/d(value at the slot), batch dimension kept. */
+  gradient: tf.Tensor;
   classIndex: number;
   /** [classes] logits of output 0. */
   logits: Float32Array;
 }
 
 /**
- * Guided backprop for an image with no cached activations, in ONE taped pass: the forward pass from
- * the input under the tape also yields the activation cache, so a new image costs one taped forward
- * and the backward instead of a plain forward first and then a taped one. The class is picked from
- * the logits inside the pass (`pickClass`), read synchronously — use on CPU-side backends (WASM, CPU),
- * where that read is cheap. Values equal `runForward`'s up to float rounding (plain-op leaf calls).
+ * A gradient at `slot` for an image with no cached activations, in ONE pass: the steps upstream of
+ * the slot run outside the tape (fast fused kernels), the steps downstream of it run under the tape,
+ * and every value becomes the image's activation cache. A new image then costs one forward pass and
+ * the backward, instead of a plain forward first and a taped re-run of the downstream steps (for an
+ * early layer that re-run is most of the network). The class is picked from the logits inside the
+ * pass (`pickClass`), read synchronously — use on CPU-side backends (WASM, CPU), where that read is
+ * cheap. Values equal `runForward`'s up to float rounding (plain-op leaf calls under the tape).
  */
+export function gradientWithForward(
+  program: Program,
+  input: tf.Tensor,
+  slot: number,
+  pickClass: (logits: Float32Array) => number,
+  options: { sign?: number; guided?: boolean } = {},
+): GradientWithForward {
+  const sign = options.sign ?? 1;
+  const downstream = downstreamSteps(program, slot);
+  const head = tf.tidy(() => runForward(program, input, { fast: true, exclude: new Set(downstream.map((s) => s.index)) }));
+  const start = head[slot];
+  const own = (values: tf.Tensor[]) => tf.dispose(values.filter((v) => v && v !== input));
+  if (!start) {
+    own(head);
+    throw studioError('INTERNAL', { reason: `slot ${slot} has no value` });
+  }
+  let values: tf.Tensor[] = head;
+  let classIndex = -1;
+  let logits = new Float32Array(0);
+  const taped = () =>
+    tf.tidy(() => {
+      const score = (x: tf.Tensor): tf.Scalar => {
+        const slots = head.slice();
+        slots[slot] = x;
+        runTapedSteps(program, downstream, (s) => slots[s]!, (s, v) => (slots[s] = v), 'fast');
+        const flat = logitFromSlots(program, (s) => slots[s]!).reshape([1, -1]);
+        logits = Float32Array.from(flat.dataSync());
+        classIndex = pickClass(logits);
+        values = slots.map((v, s) => (v && v !== head[s] ? tf.keep(v) : v));
+        const picked = flat.slice([0, classIndex], [1, 1]).sum() as tf.Scalar;
+        return (sign === 1 ? picked : picked.mul(sign)) as tf.Scalar;
+      };
+      return tf.grad(score)(start);
+    });
+  try {
+    const gradient = options.guided ? withGuidedGradients(taped) : taped();
+    return { values, gradient, classIndex, logits };
+  } catch (e) {
+    own(values === head ? head : [...new Set([...head, ...values])]);
+    throw e;
+  }
+}
+
+export interface GuidedWithForward extends Omit<GradientWithForward, 'gradient'> {
+  /** [h, w, c] guided gradient at the input. */
+  gradient: tf.Tensor3D;
+}
+
+/** Guided backprop for a new image in one taped pass from the input (see gradientWithForward). */
 export function guidedBackpropWithForward(
   program: Program,
   input: tf.Tensor,
   pickClass: (logits: Float32Array) => number,
   options: { sign?: number } = {},
 ): GuidedWithForward {
-  const sign = options.sign ?? 1;
-  let values: tf.Tensor[] = [];
-  let classIndex = -1;
-  let logits = new Float32Array(0);
-  const gradient = withGuidedGradients(() =>
-    tf.tidy(() => {
-      const score = (x: tf.Tensor): tf.Scalar => {
-        const slots: tf.Tensor[] = new Array(program.slotCount);
-        slots[program.inputSlot] = x;
-        runTapedSteps(program, program.steps, (s) => slots[s], (s, v) => (slots[s] = v), 'fast');
-        const flat = logitFromSlots(program, (s) => slots[s]).reshape([1, -1]);
-        logits = Float32Array.from(flat.dataSync());
-        classIndex = pickClass(logits);
-        values = slots.map((v) => (v === x ? v : v && tf.keep(v)));
-        const picked = flat.slice([0, classIndex], [1, 1]).sum() as tf.Scalar;
-        return (sign === 1 ? picked : picked.mul(sign)) as tf.Scalar;
-      };
-      try {
-        return tf.grad(score)(input).squeeze([0]) as tf.Tensor3D;
-      } catch (e) {
-        tf.dispose(values.filter((v) => v !== input));
-        throw e;
-      }
-    }),
-  );
-  return { values, gradient, classIndex, logits };
+  const done = gradientWithForward(program, input, program.inputSlot, pickClass, { ...options, guided: true });
+  const gradient = tf.tidy(() => done.gradient.squeeze([0]) as tf.Tensor3D);
+  done.gradient.dispose();
+  return { ...done, gradient };
 }
 
 /** Standard gradient visualisation: zero-centre, scale by 0.1/std, shift to 0.5, clip to [0, 1]; grey → RGB. */

@@ -21,7 +21,7 @@ import { compileProgram, disposeFoldedWeights, gradientError, prepareFoldedWeigh
 import { buildLayerTree, defaultLayerPath, resolveLayerPath } from './tree';
 import { DEFAULT_PREPROCESS, preprocessImage, resolvePreprocess } from './preprocess';
 import { releaseFreedRearrangedFilters } from './kernels/wasm-gradients';
-import { gradCamMap, guidedBackprop, guidedBackpropWithForward, guidedGradCam, normaliseMap, upsampleMap, visualiseGradient, type GuidedWithForward } from './explain';
+import { gradCamFromGradient, gradCamMap, gradientWithForward, guidedBackprop, guidedBackpropWithForward, guidedGradCam, normaliseMap, upsampleMap, visualiseGradient, type GradientWithForward, type GuidedWithForward } from './explain';
 
 export interface LoadedModel {
   readonly model: tf.LayersModel;
@@ -279,35 +279,38 @@ class LoadedModelImpl implements LoadedModel {
   }
 
   /**
-   * A new image asking for guided backprop: one taped pass gives both the activations and the
-   * gradient (see guidedBackpropWithForward). Only where reading the logits synchronously is cheap.
+   * A new image asking for a gradient: one pass gives both the activations and the gradient (see
+   * gradientWithForward). Only where reading the logits synchronously is cheap.
    */
-  private onePassGuidedPossible(image: RawImage, preprocess: PreprocessOptions): boolean {
+  private onePassPossible(image: RawImage, preprocess: PreprocessOptions): boolean {
     const cached = this.cache && this.cache.image === image && this.cache.key === this.cacheKey(preprocess);
     return !cached && !this.disposed && this.gradientPath === 'fast' && SYNC_READ_BACKENDS.has(tf.getBackend());
   }
 
-  private cacheWithGuided(image: RawImage, preprocess: PreprocessOptions, target: ExplainOptions['target'], sign: number): ImageCache {
+  /**
+   * Fill the image cache in the same pass that computes a gradient: the guided gradient at the input
+   * (kept in the cache) or, with `slot`, the plain gradient there (returned; the caller disposes it).
+   */
+  private cacheWithGradient(image: RawImage, preprocess: PreprocessOptions, target: ExplainOptions['target'], sign: number, slot: number | 'guided'): { cache: ImageCache; gradient: tf.Tensor | null } {
     // A bad target fails here, not inside the taped pass (tfjs leaks a tape's tensors on a throw).
     if (target !== null && target !== undefined && target !== '') this.resolveClass(target, []);
     this.clearCache();
     const input = preprocessImage(image, this.summary.imageSize, preprocess);
     const probabilitiesOf = (logits: Float32Array) => probabilitiesFromLogits(logits, this.summary.outputActivation === 'sigmoid');
-    let done: GuidedWithForward;
+    const pickClass = (logits: Float32Array) => this.resolveClass(target, this.predictions({ logits, probabilities: probabilitiesOf(logits) }));
+    let done: GuidedWithForward | GradientWithForward;
     try {
-      done = guidedBackpropWithForward(
-        this.program,
-        input,
-        (logits) => this.resolveClass(target, this.predictions({ logits, probabilities: probabilitiesOf(logits) })),
-        { sign },
-      );
+      done = slot === 'guided'
+        ? guidedBackpropWithForward(this.program, input, pickClass, { sign })
+        : gradientWithForward(this.program, input, slot, pickClass, { sign });
     } catch (e) {
       input.dispose();
       throw gradientError(e);
     }
     const { values, gradient, classIndex, logits } = done;
-    this.cache = { image, key: this.cacheKey(preprocess), values, logits, probabilities: probabilitiesOf(logits), guided: { key: `${classIndex}|${sign}`, gradient } };
-    return this.cache;
+    const guided = slot === 'guided' ? { key: `${classIndex}|${sign}`, gradient: gradient as tf.Tensor3D } : undefined;
+    this.cache = { image, key: this.cacheKey(preprocess), values, logits, probabilities: probabilitiesOf(logits), guided };
+    return { cache: this.cache, gradient: guided ? null : gradient };
   }
 
   private predictions(cache: Pick<ImageCache, 'logits' | 'probabilities'>): Prediction[] {
@@ -379,37 +382,47 @@ class LoadedModelImpl implements LoadedModel {
 
     const sign = options.counterfactual ? -1 : 1;
     const wantsGuided = methods.includes('guided-backprop') || methods.includes('guided-gradcam');
-    const cache = wantsGuided && this.onePassGuidedPossible(image, preprocess)
-      ? this.cacheWithGuided(image, preprocess, options.target, sign)
-      : await this.ensureCache(image, preprocess);
-    throwIfAborted(signal);
-    timings.forward = performance.now() - t0;
-    const predictions = this.predictions(cache);
-    const classIndex = this.resolveClass(options.target, predictions);
-    const counterfactual = Boolean(options.counterfactual);
-    const result: ExplainResult = {
-      layerPath: methods.some((m) => m !== 'guided-backprop') ? layerPath : null,
-      classIndex,
-      classLabel: this.summary.labels[classIndex],
-      score: sign * cache.logits[classIndex],
-      probability: cache.probabilities[classIndex],
-      counterfactual,
-      predictions,
-      warnings,
-      timings,
-    };
-    const [inputH, inputW] = this.summary.imageSize;
-    const gradOptions = { path: this.gradientPath, sign };
-
+    const wantsCam = methods.includes('gradcam') || methods.includes('guided-gradcam');
+    const camSlot = wantsCam && layerPath !== null ? this.program.slotsByPath.get(layerPath) : undefined;
+    // A new image: compute the activations and the gradient in one pass (guided wins when both are asked:
+    // its pass covers the whole network, and Grad-CAM then re-runs only the steps after its layer).
+    let cache: ImageCache;
+    let camGradient: tf.Tensor | null = null;
+    if (wantsGuided && this.onePassPossible(image, preprocess)) {
+      cache = this.cacheWithGradient(image, preprocess, options.target, sign, 'guided').cache;
+    } else if (camSlot !== undefined && this.onePassPossible(image, preprocess)) {
+      ({ cache, gradient: camGradient } = this.cacheWithGradient(image, preprocess, options.target, sign, camSlot));
+    } else {
+      cache = await this.ensureCache(image, preprocess);
+    }
     let camUp: tf.Tensor2D | null = null;
     try {
+      throwIfAborted(signal);
+      timings.forward = performance.now() - t0;
+      const predictions = this.predictions(cache);
+      const classIndex = this.resolveClass(options.target, predictions);
+      const counterfactual = Boolean(options.counterfactual);
+      const result: ExplainResult = {
+        layerPath: methods.some((m) => m !== 'guided-backprop') ? layerPath : null,
+        classIndex,
+        classLabel: this.summary.labels[classIndex],
+        score: sign * cache.logits[classIndex],
+        probability: cache.probabilities[classIndex],
+        counterfactual,
+        predictions,
+        warnings,
+        timings,
+      };
+      const [inputH, inputW] = this.summary.imageSize;
+      const gradOptions = { path: this.gradientPath, sign };
+
       if (methods.includes('gradcam') || methods.includes('guided-gradcam')) {
         throwIfAborted(signal);
         const t = performance.now();
         const slot = this.program.slotsByPath.get(layerPath as string);
         if (slot === undefined) throw studioError('LAYER_NOT_FOUND', { path: String(layerPath) });
         slotValue(this.program, cache.values, slot); // a conv output skipped by a folded one-pass forward
-        const raw = gradCamMap(this.program, cache.values, slot, classIndex, gradOptions);
+        const raw = camGradient ? gradCamFromGradient(cache.values[slot]!, camGradient) : gradCamMap(this.program, cache.values, slot, classIndex, gradOptions);
         const rawMax = (await readFloats(raw.max()))[0] || 0;
         const cam = normaliseMap(raw, rawMax);
         raw.dispose();
@@ -450,11 +463,12 @@ class LoadedModelImpl implements LoadedModel {
           timings.guidedGradcam = performance.now() - t2;
         }
       }
+      timings.total = performance.now() - t0;
+      return result;
     } finally {
       camUp?.dispose();
+      camGradient?.dispose();
     }
-    timings.total = performance.now() - t0;
-    return result;
   }
 }
 

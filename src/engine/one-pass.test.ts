@@ -1,7 +1,8 @@
 /**
- * A cold guided backprop on WASM/CPU runs the forward pass under the tape once and keeps its
- * activations as the image cache (guidedBackpropWithForward). It must equal the two-pass route
- * (plain forward, then a taped pass over the cached input) and leave a cache that later requests use.
+ * A cold guided backprop or Grad-CAM on WASM/CPU computes the activations and the gradient in one
+ * pass and keeps the activations as the image cache (gradientWithForward). It must equal the
+ * two-pass route (plain forward, then a taped pass over the cached values) and leave a cache that
+ * later requests use.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -28,7 +29,7 @@ function relativeError(a: Float32Array, b: Float32Array): number {
   return diff / Math.max(1e-12, ref);
 }
 
-describe('one-pass guided backprop for a new image (WASM)', () => {
+describe('one-pass gradients for a new image (WASM)', () => {
   for (const kind of ['a', 'c', 'e'] as TestModelCase[]) {
     it(`equals the two-pass result, for the top class and for a counterfactual target (case ${kind})`, async () => {
       const { model, innerLayerPath } = buildTestModel(kind, { classes: 4 });
@@ -78,11 +79,46 @@ describe('one-pass guided backprop for a new image (WASM)', () => {
     loaded.dispose();
   });
 
+  it('one-pass Grad-CAM for a new image equals the two-pass one at every layer, for the top class and a counterfactual target', async () => {
+    const { model } = buildTestModel('e', { classes: 4 });
+    const loaded = await loadedModelFromLayersModel(model, { name: 'one-pass-cam' });
+    const image = testImage();
+    const paths: string[] = [];
+    const visit = (n: LayerNode) => (n.children ? n.children.forEach(visit) : n.explainable && paths.push(n.path));
+    visit(loaded.summary.tree);
+    expect(paths.length).toBeGreaterThan(3);
+    const baseline = tf.memory().numTensors;
+    for (const layerPath of paths) {
+      for (const options of [{ target: null }, { target: 2, counterfactual: true }]) {
+        const request = { ...options, methods: ['gradcam' as const], layerPath };
+        loaded.clearCache();
+        const onePass = await loaded.explain(image, request);
+        loaded.clearCache();
+        await loaded.predict(image); // the plain forward fills the cache first: the two-pass route
+        const twoPass = await loaded.explain(image, request);
+        expect(onePass.classIndex, layerPath).toBe(twoPass.classIndex);
+        expect(onePass.camRawMax!, layerPath).toBeCloseTo(twoPass.camRawMax!, 4);
+        expect(relativeError(onePass.cam!.data, twoPass.cam!.data), layerPath).toBeLessThanOrEqual(1e-4);
+      }
+    }
+    // The one-pass cache serves the next requests (guided backprop, another layer) and frees cleanly.
+    loaded.clearCache();
+    await loaded.explain(image, { methods: ['gradcam'], layerPath: paths[0] });
+    const guided = await loaded.explain(image, { methods: ['guided-backprop'] });
+    loaded.clearCache();
+    const reference = await loaded.explain(image, { methods: ['guided-backprop'] });
+    expect(relativeError(guided.guidedBackprop!.data, reference.guidedBackprop!.data)).toBeLessThanOrEqual(1e-4);
+    loaded.clearCache();
+    expect(tf.memory().numTensors).toBe(baseline);
+    loaded.dispose();
+  });
+
   it('a bad target fails with CLASS_NOT_FOUND and leaks nothing', async () => {
     const { model } = buildTestModel('a', { classes: 3 });
     const loaded = await loadedModelFromLayersModel(model, { name: 'bad-target' });
     const before = tf.memory().numTensors;
     await expect(loaded.explain(testImage(), { methods: ['guided-backprop'], target: 7 })).rejects.toMatchObject({ code: 'CLASS_NOT_FOUND' });
+    await expect(loaded.explain(testImage(), { methods: ['gradcam'], target: 7 })).rejects.toMatchObject({ code: 'CLASS_NOT_FOUND' });
     expect(tf.memory().numTensors).toBe(before);
     loaded.dispose();
   });
