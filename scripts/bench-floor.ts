@@ -1,0 +1,83 @@
+/**
+ * The least an explanation can cost relative to the forward pass, counted in multiply-adds.
+ * A gradient at slot L needs, after the forward pass, the input gradient of every conv / dense step
+ * downstream of L, and an input gradient has exactly its forward step's multiply-adds. So
+ * floor(L) = 1 + MACs(steps downstream of L) / MACs(all steps): ≈ 1 for Grad-CAM at the last conv,
+ * 2 for guided backprop (every step is downstream of the input), close to 2 for an early layer.
+ * Elementwise ops, pooling and batch norm are left out (a few % of the time on WASM).
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { compileProgram, downstreamSteps, type Program, type ProgramTreeNode, type Step } from '../src/engine/executor';
+
+interface KernelOwner {
+  kernel?: { shape: number[] };
+  depthwiseKernel?: { shape: number[] };
+  pointwiseKernel?: { shape: number[] };
+}
+
+const product = (values: number[]) => values.reduce((a, b) => a * b, 1);
+
+/** Multiply-adds of one step's forward pass (convolutions and dense layers; 0 for everything else). */
+export function stepMacs(step: Step): number {
+  const layer = step.layer as unknown as KernelOwner;
+  const out = step.outputShape.slice(1).map((d) => d ?? 1);
+  const positions = product(out.slice(0, -1)); // output pixels (or rows for dense)
+  const channelsOut = out[out.length - 1] ?? 1;
+  switch (step.layer.getClassName()) {
+    case 'Conv2D':
+    case 'Dense': {
+      const kernel = layer.kernel?.shape ?? [];
+      return positions * channelsOut * product(kernel.slice(0, -1)); // kh·kw·Ci (or the input size) per output
+    }
+    case 'DepthwiseConv2D':
+      return positions * channelsOut * product((layer.depthwiseKernel?.shape ?? []).slice(0, 2));
+    case 'SeparableConv2D': {
+      const [kh = 1, kw = 1, c = 1, m = 1] = layer.depthwiseKernel?.shape ?? [];
+      return positions * (c * m * kh * kw + c * m * channelsOut);
+    }
+    default:
+      return 0;
+  }
+}
+
+function findByName(node: ProgramTreeNode, name: string): ProgramTreeNode | undefined {
+  if (node.name === name && node.kind === 'layer') return node;
+  for (const child of node.children ?? []) {
+    const hit = findByName(child, name);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+function floorAt(program: Program, slot: number): number {
+  const total = program.steps.reduce((sum, s) => sum + stepMacs(s), 0);
+  const tail = downstreamSteps(program, slot).reduce((sum, s) => sum + stepMacs(s), 0);
+  return 1 + tail / total;
+}
+
+export interface GradientFloors {
+  /** Cold (× forward, forward included) per bench case. */
+  gradcam_last: number;
+  gradcam_early: number;
+  guided_backprop: number;
+  guided_gradcam: number;
+  forwardGMacs: number;
+}
+
+export function gradientFloors(model: tf.LayersModel, lastLayer: string, earlyLayer: string): GradientFloors {
+  const program = compileProgram(model);
+  const slotOf = (name: string) => {
+    const node = findByName(program.tree, name);
+    if (!node) throw new Error(`bench: no layer named ${name}`);
+    return node.outputSlot;
+  };
+  const round = (v: number) => Math.round(v * 100) / 100;
+  const guided = round(floorAt(program, program.inputSlot));
+  return {
+    gradcam_last: round(floorAt(program, slotOf(lastLayer))),
+    gradcam_early: round(floorAt(program, slotOf(earlyLayer))),
+    guided_backprop: guided,
+    guided_gradcam: guided,
+    forwardGMacs: round(program.steps.reduce((sum, s) => sum + stepMacs(s), 0) / 1e9),
+  };
+}
