@@ -19,6 +19,7 @@ import type { RawImage } from '../src/engine/files';
 import type { ExplainMethod } from '../src/shared/types';
 import { BENCH_MODELS, buildBenchModel, type BenchModelName } from './bench-models';
 import { stats, type Stats } from './bench-stats';
+import { gradientFloors, type GradientFloors } from './bench-floor';
 
 interface ModelReport {
   model: string;
@@ -28,6 +29,8 @@ interface ModelReport {
   timingsMs: Record<string, Stats>;
   /** Each measurement's median over the forward pass's median. */
   ratios: Record<string, number>;
+  /** The least each case can cost (× forward) by multiply-adds: bench-floor.ts. */
+  floors: GradientFloors;
 }
 
 function argument(name: string, fallback: string): string {
@@ -64,6 +67,7 @@ async function timeIt(runs: number, fn: () => Promise<unknown>): Promise<Stats> 
 
 async function benchModel(name: BenchModelName, runs: number): Promise<ModelReport> {
   const built = buildBenchModel(name);
+  const floors = gradientFloors(built.model, built.lastLayer, built.earlyLayer);
   const loaded = await loadedModelFromLayersModel(built.model, { name });
   const image = randomImage(224, 7);
   const last = layerPathByName(loaded, built.lastLayer);
@@ -91,13 +95,15 @@ async function benchModel(name: BenchModelName, runs: number): Promise<ModelRepo
   const tensorsBefore = tf.memory().numTensors;
   loaded.dispose();
   if (tf.memory().numTensors > tensorsBefore) throw new Error('bench: dispose freed nothing');
-  return { model: name, params, lastLayer: last, earlyLayer: early, timingsMs, ratios };
+  return { model: name, params, lastLayer: last, earlyLayer: early, timingsMs, ratios, floors };
 }
 
 function table(reports: ModelReport[]): string {
   const columns = ['forward', 'gradcam_last', 'gradcam_early', 'guided_backprop', 'guided_gradcam'];
-  const header = ['model', ...columns].map((c) => c.padEnd(22)).join('');
-  const rows = reports.map((r) => [r.model, ...columns.map((c) => `${r.timingsMs[c]!.median.toFixed(0)} ms (${r.ratios[c]!.toFixed(2)}×)`)].map((c) => c.padEnd(22)).join(''));
+  const header = ['model', ...columns].map((c) => c.padEnd(30)).join('');
+  const floorOf = (r: ModelReport, c: string) => (r.floors as unknown as Record<string, number | undefined>)[c];
+  const cell = (r: ModelReport, c: string) => `${r.timingsMs[c]!.median.toFixed(0)} ms (${r.ratios[c]!.toFixed(2)}×${floorOf(r, c) ? `, ≥${floorOf(r, c)!.toFixed(2)}` : ''})`;
+  const rows = reports.map((r) => [r.model, ...columns.map((c) => cell(r, c))].map((c) => c.padEnd(30)).join(''));
   return [header, ...rows].join('\n');
 }
 
@@ -115,7 +121,7 @@ async function main(): Promise<void> {
     if (!BENCH_MODELS.includes(name)) throw new Error(`bench: unknown model ${name}; choose from ${BENCH_MODELS.join(', ')}`);
     reports.push(await benchModel(name, runs));
   }
-  console.log('\nmedian (ratio to forward)\n' + table(reports));
+  console.log('\nmedian (ratio to forward, ≥ multiply-add floor)\n' + table(reports));
   writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), environment: 'node', backend: tf.getBackend(), machine, runs, fastWasmGradients: backend === 'wasm', reports }, null, 2) + '\n');
   console.log(`\nwrote ${out}`);
 }
