@@ -11,6 +11,7 @@
  * Nothing here calls symbolic `apply` (that would grow `inboundNodes` on every request).
  */
 import * as tf from '@tensorflow/tfjs';
+import { stepVjp } from './backward';
 import type { Node as LayerGraphNode, SymbolicTensor } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import { studioError } from '../shared/errors';
 
@@ -501,7 +502,10 @@ export function foldPlan(program: Program): Map<number, number> {
   return plan;
 }
 
-/** The folded kernel and bias of a conv → BN pair, made once per program (kept until disposeFoldedWeights). */
+/**
+ * The folded kernel and bias of a conv → BN pair, made on first use by a taped fast pass (the written-out
+ * backward pass needs none) and kept until disposeFoldedWeights.
+ */
 function foldedWeights(program: Program, conv: Step, bnStep: Step): FoldedWeights {
   let cache = foldedWeightCache.get(program);
   if (!cache) {
@@ -526,11 +530,6 @@ function foldedWeights(program: Program, conv: Step, bnStep: Step): FoldedWeight
   });
   cache.set(conv.index, made);
   return made;
-}
-
-/** Make every folded kernel and bias now (at load, so explanations and tensor counts see no new ones later). */
-export function prepareFoldedWeights(program: Program): void {
-  for (const [convIndex, bnIndex] of foldPlan(program)) foldedWeights(program, program.steps[convIndex], program.steps[bnIndex]);
 }
 
 /** Free the folded weights made for `program` (the model's dispose). */
@@ -630,7 +629,12 @@ export function scoreFunction(
   };
 }
 
-/** dScore/dValue at `slot` (value taken from `cached`). */
+/**
+ * dScore/dValue at `slot` (value taken from `cached`). The fast path walks the steps after the slot
+ * backwards over the cached activations (backward.ts: nothing runs forward again); the plain path
+ * re-runs them under a tfjs tape through tfjs-layers' own calls (the reference the tests compare to).
+ * Inside withGuidedGradients both follow the guided rule.
+ */
 export function gradientAt(
   program: Program,
   cached: ReadonlyArray<tf.Tensor | undefined>,
@@ -638,14 +642,66 @@ export function gradientAt(
   classIndex: number,
   options: { path?: GradientPath; sign?: number } = {},
 ): tf.Tensor {
-  const f = scoreFunction(program, cached, slot, classIndex, options);
   const value = cached[slot];
   if (!value) throw studioError('INTERNAL', { reason: `slot ${slot} has no value` });
+  const downstream = downstreamSteps(program, slot);
+  // Written out where every value it reads is cached (a folded one-pass forward skips conv outputs)
+  // and every step has one output.
+  const writtenOut = (options.path ?? 'fast') === 'fast' &&
+    downstream.every((s) => s.outputs.length === 1 && s.inputs.every((i) => cached[i]) && cached[s.outputs[0]]);
   try {
-    return tf.grad(f)(value);
+    if (writtenOut) return backwardGradient(program, cached, slot, downstream, classIndex, options.sign ?? 1);
+    return tf.grad(scoreFunction(program, cached, slot, classIndex, { ...options, downstream }))(value);
   } catch (e) {
     throw gradientError(e);
   }
+}
+
+/** The backward pass over cached activations (see gradientAt); every step in `downstream` has one output. */
+function backwardGradient(program: Program, cached: ReadonlyArray<tf.Tensor | undefined>, slot: number, downstream: Step[], classIndex: number, sign: number): tf.Tensor {
+  const read = (s: number) => {
+    const v = cached[s];
+    if (!v) throw studioError('INTERNAL', { reason: `slot ${s} has no value` });
+    return v;
+  };
+  const final = program.steps[program.finalStepIndex];
+  // The score is one entry of the logits: read before a final Softmax/Activation layer, before the
+  // probability activation of a final Dense/Conv ('linear-of-layer'), or the output itself.
+  const logitSlot = program.logit.kind === 'activation-input' ? final.inputs[0] : program.outputSlots[0];
+  const live = new Set<number>([slot, ...downstream.flatMap((s) => s.outputs)]);
+  // The score does not depend on a probability output (it is read before the activation).
+  const afterLogit = program.logit.kind !== 'none' && slot === final.outputs[0];
+  return tf.tidy(() => {
+    if (!live.has(logitSlot) || afterLogit) return tf.zerosLike(read(slot));
+    const logit = read(logitSlot);
+    const grads = new Map<number, tf.Tensor>();
+    grads.set(logitSlot, tf.oneHot(tf.tensor1d([classIndex], 'int32'), logit.size).toFloat().mul(sign).reshape(logit.shape));
+    const inUse = (t: tf.Tensor) => [...grads.values()].includes(t);
+    for (let i = downstream.length - 1; i >= 0; i--) {
+      const step = downstream[i];
+      if (step === final && program.logit.kind === 'activation-input') continue;
+      const out = step.outputs[0];
+      const dy = grads.get(out);
+      if (!dy) continue;
+      grads.delete(out);
+      const linear = step === final && program.logit.kind === 'linear-of-layer';
+      const wanted = step.inputs.flatMap((s, k) => (live.has(s) ? [k] : []));
+      const inputGrads: tf.Tensor[] = tf.tidy(() => {
+        const all = stepVjp(step, step.inputs.map(read), read(out), dy, linear, (xs) => callStep(step, xs, 'fast')[0]);
+        return wanted.map((k) => all[k] ?? tf.zerosLike(read(step.inputs[k])));
+      });
+      inputGrads.forEach((g, j) => {
+        const s = step.inputs[wanted[j]];
+        const before = grads.get(s);
+        grads.set(s, before ? tf.add(before, g) : g);
+        if (before && !inUse(before) && before !== dy) before.dispose();
+      });
+      // Free as we go: a whole network's gradients at once would double the activation memory.
+      if (out !== slot && !inUse(dy)) dy.dispose();
+      inputGrads.forEach((g) => !inUse(g) && g !== dy && g.dispose());
+    }
+    return grads.get(slot) ?? tf.zerosLike(read(slot));
+  });
 }
 
 /** tfjs's "cannot differentiate" failures as GRADIENT_UNSUPPORTED (with the op named); anything else unchanged. */

@@ -125,8 +125,8 @@ describe('LoadedModel', () => {
 
   it('reuses the guided backprop gradient when only the layer changes', async () => {
     const { lm, inner } = await loaded('e');
-    // steps[2] is the depthwise conv: its kernel is read in the forward pass and in every guided backprop
-    // (the whole model is taped), but not by a Grad-CAM at the inner layer (it is upstream of it).
+    // steps[2] is the depthwise conv: its kernel is read by the forward pass and by every guided backprop
+    // (whose backward pass goes through the whole model), but not by a Grad-CAM at a later layer.
     const depthwise = lm.program.steps[2].layer as unknown as { depthwiseKernel: tf.LayerVariable };
     expect(lm.program.steps[2].layer.getClassName()).toBe('DepthwiseConv2D');
     let calls = 0;
@@ -138,16 +138,15 @@ describe('LoadedModel', () => {
     };
     const image = testImage();
     const first = await lm.explain(image, { layerPath: inner, target: 1 });
-    // The depthwise conv runs folded with its BatchNormalization (a kernel made once, at load) and the
-    // plain forward reads it through the layer: a new image on CPU/WASM is ONE taped pass, no plain forward.
-    expect(calls).toBe(0);
+    expect(calls).toBeGreaterThan(0); // the forward pass and guided backprop's backward pass read it
+    calls = 0;
     const second = await lm.explain(image, { target: 1 }); // another layer
-    expect(calls).toBe(0);
+    expect(calls).toBe(0); // activations cached, guided gradient reused, Grad-CAM goes back only to its layer
     expect(second.guidedBackprop!.data).toEqual(first.guidedBackprop!.data);
     expect(second.guidedGradcam!.data).not.toEqual(first.guidedGradcam!.data);
-    // A new class recomputes it.
+    // A new class recomputes it: one read, by the backward pass alone (no forward pass runs again).
     const third = await lm.explain(image, { target: 2 });
-    expect(calls).toBe(0);
+    expect(calls).toBe(1);
     expect(third.guidedBackprop!.data).not.toEqual(first.guidedBackprop!.data);
     lm.dispose();
   });

@@ -17,11 +17,11 @@ import type {
   Prediction, PreprocessDefaults, PreprocessOptions, RgbMap,
 } from '../shared/types';
 import { notice, studioError, type StudioNotice } from '../shared/errors';
-import { compileProgram, disposeFoldedWeights, gradientError, prepareFoldedWeights, slotValue, logitFromSlots, runForward, runOutput, type GradientPath, type Program } from './executor';
+import { compileProgram, disposeFoldedWeights, logitFromSlots, runForward, runOutput, type GradientPath, type Program } from './executor';
 import { buildLayerTree, defaultLayerPath, resolveLayerPath } from './tree';
 import { DEFAULT_PREPROCESS, preprocessImage, resolvePreprocess } from './preprocess';
 import { releaseFreedRearrangedFilters } from './kernels/wasm-gradients';
-import { gradCamFromGradient, gradCamMap, gradientWithForward, guidedBackprop, guidedBackpropWithForward, guidedGradCam, normaliseMap, upsampleMap, visualiseGradient, type GradientWithForward, type GuidedWithForward } from './explain';
+import { gradCamMap, guidedBackprop, guidedGradCam, normaliseMap, upsampleMap, visualiseGradient } from './explain';
 
 export interface LoadedModel {
   readonly model: tf.LayersModel;
@@ -129,7 +129,6 @@ export async function loadedModelFromLayersModel(model: tf.LayersModel, meta: Lo
 
   // Warm up once: compiles kernels (shaders on GPU backends) so the first explanation is not the slow one.
   meta.onProgress?.({ phase: 'warmup', message: 'Warming up the model…' });
-  if ((meta.gradientPath ?? 'fast') === 'fast') prepareFoldedWeights(program);
   try {
     const warm = tf.tidy(() => runOutput(program, tf.zeros([1, ...imageSize])));
     await warm.data();
@@ -166,18 +165,6 @@ async function warmGradientShaders(program: Program, imageSize: [number, number,
   } catch {
     // Not fatal: the explanation that needs these kernels reports its own error.
   }
-}
-
-/** Backends whose tensors live in CPU memory: a synchronous read inside a taped pass costs nothing. */
-const SYNC_READ_BACKENDS = new Set(['wasm', 'cpu']);
-
-/** Softmax (or per-class sigmoid; also for a single output) in float64, as float32. */
-function probabilitiesFromLogits(logits: Float32Array, sigmoid: boolean): Float32Array {
-  if (sigmoid || logits.length === 1) return Float32Array.from(logits, (l) => 1 / (1 + Math.exp(-l)));
-  const max = logits.reduce((m, l) => Math.max(m, l), Number.NEGATIVE_INFINITY);
-  const exps = Array.from(logits, (l) => Math.exp(l - max));
-  const total = exps.reduce((a, b) => a + b, 0);
-  return Float32Array.from(exps, (e) => e / total);
 }
 
 interface ImageCache {
@@ -278,41 +265,6 @@ class LoadedModelImpl implements LoadedModel {
     return `${preprocess.normalization}|${preprocess.resize}`;
   }
 
-  /**
-   * A new image asking for a gradient: one pass gives both the activations and the gradient (see
-   * gradientWithForward). Only where reading the logits synchronously is cheap.
-   */
-  private onePassPossible(image: RawImage, preprocess: PreprocessOptions): boolean {
-    const cached = this.cache && this.cache.image === image && this.cache.key === this.cacheKey(preprocess);
-    return !cached && !this.disposed && this.gradientPath === 'fast' && SYNC_READ_BACKENDS.has(tf.getBackend());
-  }
-
-  /**
-   * Fill the image cache in the same pass that computes a gradient: the guided gradient at the input
-   * (kept in the cache) or, with `slot`, the plain gradient there (returned; the caller disposes it).
-   */
-  private cacheWithGradient(image: RawImage, preprocess: PreprocessOptions, target: ExplainOptions['target'], sign: number, slot: number | 'guided'): { cache: ImageCache; gradient: tf.Tensor | null } {
-    // A bad target fails here, not inside the taped pass (tfjs leaks a tape's tensors on a throw).
-    if (target !== null && target !== undefined && target !== '') this.resolveClass(target, []);
-    this.clearCache();
-    const input = preprocessImage(image, this.summary.imageSize, preprocess);
-    const probabilitiesOf = (logits: Float32Array) => probabilitiesFromLogits(logits, this.summary.outputActivation === 'sigmoid');
-    const pickClass = (logits: Float32Array) => this.resolveClass(target, this.predictions({ logits, probabilities: probabilitiesOf(logits) }));
-    let done: GuidedWithForward | GradientWithForward;
-    try {
-      done = slot === 'guided'
-        ? guidedBackpropWithForward(this.program, input, pickClass, { sign })
-        : gradientWithForward(this.program, input, slot, pickClass, { sign });
-    } catch (e) {
-      input.dispose();
-      throw gradientError(e);
-    }
-    const { values, gradient, classIndex, logits } = done;
-    const guided = slot === 'guided' ? { key: `${classIndex}|${sign}`, gradient: gradient as tf.Tensor3D } : undefined;
-    this.cache = { image, key: this.cacheKey(preprocess), values, logits, probabilities: probabilitiesOf(logits), guided };
-    return { cache: this.cache, gradient: guided ? null : gradient };
-  }
-
   private predictions(cache: Pick<ImageCache, 'logits' | 'probabilities'>): Prediction[] {
     return Array.from(cache.probabilities, (probability, index) => ({
       index,
@@ -381,20 +333,7 @@ class LoadedModelImpl implements LoadedModel {
     }
 
     const sign = options.counterfactual ? -1 : 1;
-    const wantsGuided = methods.includes('guided-backprop') || methods.includes('guided-gradcam');
-    const wantsCam = methods.includes('gradcam') || methods.includes('guided-gradcam');
-    const camSlot = wantsCam && layerPath !== null ? this.program.slotsByPath.get(layerPath) : undefined;
-    // A new image: compute the activations and the gradient in one pass (guided wins when both are asked:
-    // its pass covers the whole network, and Grad-CAM then re-runs only the steps after its layer).
-    let cache: ImageCache;
-    let camGradient: tf.Tensor | null = null;
-    if (wantsGuided && this.onePassPossible(image, preprocess)) {
-      cache = this.cacheWithGradient(image, preprocess, options.target, sign, 'guided').cache;
-    } else if (camSlot !== undefined && this.onePassPossible(image, preprocess)) {
-      ({ cache, gradient: camGradient } = this.cacheWithGradient(image, preprocess, options.target, sign, camSlot));
-    } else {
-      cache = await this.ensureCache(image, preprocess);
-    }
+    const cache = await this.ensureCache(image, preprocess);
     let camUp: tf.Tensor2D | null = null;
     try {
       throwIfAborted(signal);
@@ -421,8 +360,7 @@ class LoadedModelImpl implements LoadedModel {
         const t = performance.now();
         const slot = this.program.slotsByPath.get(layerPath as string);
         if (slot === undefined) throw studioError('LAYER_NOT_FOUND', { path: String(layerPath) });
-        slotValue(this.program, cache.values, slot); // a conv output skipped by a folded one-pass forward
-        const raw = camGradient ? gradCamFromGradient(cache.values[slot]!, camGradient) : gradCamMap(this.program, cache.values, slot, classIndex, gradOptions);
+        const raw = gradCamMap(this.program, cache.values, slot, classIndex, gradOptions);
         const rawMax = (await readFloats(raw.max()))[0] || 0;
         const cam = normaliseMap(raw, rawMax);
         raw.dispose();
@@ -467,7 +405,6 @@ class LoadedModelImpl implements LoadedModel {
       return result;
     } finally {
       camUp?.dispose();
-      camGradient?.dispose();
     }
   }
 }
