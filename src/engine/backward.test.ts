@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { compileProgram, gradientAt, runForward, scoreFunction, type Program } from './executor';
+import { compileProgram, disposeFoldedWeights, foldPlan, gradientAt, prepareFoldedWeights, runForward, scoreFunction, type Program } from './executor';
 import { withGuidedGradients } from './explain';
 import { WRITTEN_VJP_CLASSES } from './backward';
 import { registerFastWasmGradients } from './kernels/wasm-gradients';
@@ -22,6 +22,7 @@ function zooModel(): tf.LayersModel {
   const input = tf.input({ shape: [16, 16, 3] });
   let x = tf.layers.rescaling({ scale: 1 / 127.5, offset: -1 }).apply(input) as T;
   x = tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu6', kernelInitializer: seeded(1) }).apply(x) as T;
+  x = tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', kernelInitializer: seeded(13) }).apply(x) as T; // → BN: a folded pair
   x = tf.layers.batchNormalization({ gammaInitializer: tf.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: 2 }), movingVarianceInitializer: tf.initializers.randomUniform({ minval: 0.5, maxval: 2, seed: 3 }), movingMeanInitializer: tf.initializers.randomNormal({ stddev: 0.1, seed: 4 }) }).apply(x) as T;
   x = tf.layers.leakyReLU({ alpha: 0.1 }).apply(x) as T;
   x = tf.layers.zeroPadding2d({ padding: 1 }).apply(x) as T;
@@ -34,6 +35,8 @@ function zooModel(): tf.LayersModel {
   const b = tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 1, padding: 'same', kernelInitializer: seeded(9) }).apply(x) as T;
   x = tf.layers.add().apply([a, b]) as T;
   x = tf.layers.reLU({ maxValue: 6 }).apply(x) as T;
+  x = tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', depthwiseInitializer: seeded(14) }).apply(x) as T; // → BN: folded too
+  x = tf.layers.batchNormalization({ gammaInitializer: tf.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: 15 }), movingVarianceInitializer: tf.initializers.randomUniform({ minval: 0.5, maxval: 2, seed: 16 }) }).apply(x) as T;
   x = tf.layers.upSampling2d({ size: [2, 2] }).apply(x) as T;
   x = tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: seeded(10) }).apply(x) as T;
   x = tf.layers.activation({ activation: 'relu' }).apply(x) as T;
@@ -60,8 +63,8 @@ const scoredSteps = (program: Program) => program.steps.filter((s) => s.index !=
 
 const input = () => tf.randomUniform([1, 16, 16, 3], 0, 255, 'float32', 3);
 
-for (const backend of ['cpu', 'wasm'] as const) {
-  describe(`written-out backward pass = tfjs tape (${backend})`, () => {
+for (const [backend, folded] of [['cpu', false], ['wasm', false], ['wasm', true]] as const) {
+  describe(`written-out backward pass = tfjs tape (${backend}${folded ? ', conv → BN folded' : ''})`, () => {
     let model: tf.LayersModel;
     let program: Program;
     let values: tf.Tensor[];
@@ -71,9 +74,14 @@ for (const backend of ['cpu', 'wasm'] as const) {
       if (backend === 'wasm') registerFastWasmGradients();
       model = zooModel();
       program = compileProgram(model);
+      if (folded) {
+        prepareFoldedWeights(program);
+        expect(foldPlan(program).size).toBe(2);
+      }
       values = runForward(program, input());
     });
     afterAll(() => {
+      disposeFoldedWeights(program);
       tf.dispose(values);
       model.dispose();
     });

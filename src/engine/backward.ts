@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Step } from './executor';
-import { fusedGuidedGrad, guidedActive } from './guided';
+import { fusedReluGrad, guidedActive } from './guided';
 
 interface LayerInternals {
   kernel?: tf.LayerVariable | null;
@@ -54,17 +54,17 @@ function activationVjp(kind: Activation, dy: tf.Tensor, y: tf.Tensor, alpha = 0)
       return dy;
     case 'relu':
       // y > 0 ⇔ x > 0.
-      if (guided) return fusedGuidedGrad(dy, y, null, 0) ?? tf.mul(tf.relu(dy), tf.step(y));
-      return tf.mul(dy, tf.step(y));
+      if (guided) return fusedReluGrad(dy, y, null, 0) ?? tf.mul(tf.relu(dy), tf.step(y));
+      return fusedReluGrad(dy, y, null, 0, false) ?? tf.mul(dy, tf.step(y));
     case 'relu6': {
       // x in (0, 6) ⇔ y in (0, 6); tfjs also passes x = 6 exactly, which y cannot tell from x > 6.
-      if (guided) return fusedGuidedGrad(dy, y, BELOW_SIX, 0) ?? tf.mul(tf.relu(dy), tf.mul(tf.step(y), tf.less(y, 6).toFloat()));
-      return tf.mul(dy, tf.mul(tf.step(y), tf.less(y, 6).toFloat()));
+      if (guided) return fusedReluGrad(dy, y, BELOW_SIX, 0) ?? tf.mul(tf.relu(dy), tf.mul(tf.step(y), tf.less(y, 6).toFloat()));
+      return fusedReluGrad(dy, y, BELOW_SIX, 0, false) ?? tf.mul(dy, tf.mul(tf.step(y), tf.less(y, 6).toFloat()));
     }
     case 'leaky':
       // For alpha > 0, y > 0 ⇔ x > 0; step(y, alpha) = 1 there and alpha elsewhere.
-      if (guided) return fusedGuidedGrad(dy, y, null, alpha) ?? tf.mul(tf.relu(dy), tf.step(y, alpha));
-      return tf.mul(dy, tf.step(y, alpha));
+      if (guided) return fusedReluGrad(dy, y, null, alpha) ?? tf.mul(tf.relu(dy), tf.step(y, alpha));
+      return fusedReluGrad(dy, y, null, alpha, false) ?? tf.mul(dy, tf.step(y, alpha));
     case 'sigmoid':
       return tf.mul(dy, tf.mul(y, tf.sub(1, y)));
     case 'tanh':
@@ -93,7 +93,14 @@ function layerActivation(layer: LayerInternals): Activation | null {
 }
 
 /** One step's input gradients (null where an input needs none), or null when the step is not covered here. */
-type Vjp = (step: Step, inputs: tf.Tensor[], output: tf.Tensor, dy: tf.Tensor, linear: boolean) => (tf.Tensor | null)[] | null;
+type Vjp = (step: Step, inputs: tf.Tensor[], output: tf.Tensor, dy: tf.Tensor, options: VjpOptions) => (tf.Tensor | null)[] | null;
+
+export interface VjpOptions {
+  /** Leave the step's activation out (the logit of a softmax head is taken before it). */
+  linear?: boolean;
+  /** A conv kernel to use instead of the layer's (batch norm folded in: see executor's foldPlan). */
+  kernel?: tf.Tensor;
+}
 
 const convPadding = (l: LayerInternals) => (l.padding === 'same' ? 'same' : 'valid');
 const undilated = (l: LayerInternals) => pair(l.dilationRate).every((d) => d === 1);
@@ -110,22 +117,22 @@ function depthwiseInputGrad(dy: tf.Tensor, filter: tf.Tensor, inputShape: number
 }
 
 const VJPS: Record<string, Vjp> = {
-  Conv2D(step, [x], y, dy, linear) {
+  Conv2D(step, [x], y, dy, { linear, kernel }) {
     const l = step.layer as unknown as LayerInternals;
     const act = linear ? 'linear' : layerActivation(l);
     if (!act || !l.kernel || x!.rank !== 4 || !channelsLast(l) || !undilated(l)) return null;
     const pre = activationVjp(act, dy, y) as tf.Tensor4D;
-    return [conv2dInputGrad(pre, l.kernel.read() as tf.Tensor4D, x!.shape, pair(l.strides), convPadding(l))];
+    return [conv2dInputGrad(pre, (kernel ?? l.kernel.read()) as tf.Tensor4D, x!.shape, pair(l.strides), convPadding(l))];
   },
-  DepthwiseConv2D(step, [x], y, dy, linear) {
+  DepthwiseConv2D(step, [x], y, dy, { linear, kernel }) {
     const l = step.layer as unknown as LayerInternals;
     const act = linear ? 'linear' : layerActivation(l);
     // tfjs-layers' DepthwiseConv2D ignores its dilation rate (see plainLeafCall): so does this.
     if (!act || !l.depthwiseKernel || x!.rank !== 4 || !channelsLast(l)) return null;
     const pre = activationVjp(act, dy, y);
-    return [depthwiseInputGrad(pre, l.depthwiseKernel.read(), x!.shape, pair(l.strides), convPadding(l))];
+    return [depthwiseInputGrad(pre, kernel ?? l.depthwiseKernel.read(), x!.shape, pair(l.strides), convPadding(l))];
   },
-  SeparableConv2D(step, [x], y, dy, linear) {
+  SeparableConv2D(step, [x], y, dy, { linear }) {
     const l = step.layer as unknown as LayerInternals;
     const act = linear ? 'linear' : layerActivation(l);
     if (!act || !l.depthwiseKernel || !l.pointwiseKernel || x!.rank !== 4 || !channelsLast(l) || !undilated(l)) return null;
@@ -136,7 +143,7 @@ const VJPS: Record<string, Vjp> = {
     const dMiddle = conv2dInputGrad(pre, l.pointwiseKernel.read() as tf.Tensor4D, middle, [1, 1], 'valid');
     return [depthwiseInputGrad(dMiddle, depthwise, x!.shape, pair(l.strides), convPadding(l))];
   },
-  Dense(step, [x], y, dy, linear) {
+  Dense(step, [x], y, dy, { linear }) {
     const l = step.layer as unknown as LayerInternals;
     const act = linear ? 'linear' : layerActivation(l);
     if (!act || !l.kernel || x!.rank !== 2) return null;
@@ -202,8 +209,7 @@ for (const name of ['Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'Gaussian
 }
 
 /**
- * The input gradients of one step. `linear`: the step's activation is left out (the logit of a
- * softmax head is taken before it). `rerun` differentiates the step itself under a tape — the
+ * The input gradients of one step. `rerun` differentiates the step itself under a tape — the
  * fallback for every layer without a written-out product above.
  */
 export function stepVjp(
@@ -211,10 +217,10 @@ export function stepVjp(
   inputs: tf.Tensor[],
   output: tf.Tensor,
   dy: tf.Tensor,
-  linear: boolean,
+  options: VjpOptions,
   rerun: (inputs: tf.Tensor[]) => tf.Tensor,
 ): (tf.Tensor | null)[] {
-  const written = VJPS[step.layer.getClassName()]?.(step, inputs, output, dy, linear);
+  const written = VJPS[step.layer.getClassName()]?.(step, inputs, output, dy, options);
   if (written) return written;
   return tf.grads((...xs: tf.Tensor[]) => rerun(xs))(inputs, dy);
 }

@@ -428,13 +428,11 @@ function forwardStep(step: Step, inputs: tf.Tensor[], fast: boolean): tf.Tensor[
 /**
  * Full forward pass outside any tape; returns every slot's value (the per-image activation cache).
  * `fast`: the faster leaf calls of FAST_FORWARD_CLASSES (equal up to float rounding).
- * `exclude`: step indices left out (their output slots stay unset).
  */
-export function runForward(program: Program, input: tf.Tensor, options: { fast?: boolean; exclude?: ReadonlySet<number> } = {}): tf.Tensor[] {
+export function runForward(program: Program, input: tf.Tensor, options: { fast?: boolean } = {}): tf.Tensor[] {
   const values: tf.Tensor[] = new Array(program.slotCount);
   values[program.inputSlot] = input;
   for (const step of program.steps) {
-    if (options.exclude?.has(step.index)) continue;
     const outs = forwardStep(step, step.inputs.map((s) => values[s]), options.fast === true);
     step.outputs.forEach((s, i) => (values[s] = outs[i]));
   }
@@ -530,6 +528,20 @@ function foldedWeights(program: Program, conv: Step, bnStep: Step): FoldedWeight
   });
   cache.set(conv.index, made);
   return made;
+}
+
+/**
+ * Make every folded kernel and bias now (at load, so explanations and tensor counts see no new ones
+ * later). Done on CPU-side backends, where the written-out backward pass then saves one elementwise
+ * op per conv → BN pair; elsewhere they are made only if a taped fast pass runs.
+ */
+export function prepareFoldedWeights(program: Program): void {
+  for (const [convIndex, bnIndex] of foldPlan(program)) foldedWeights(program, program.steps[convIndex], program.steps[bnIndex]);
+}
+
+/** The folded weights of a conv step if they were prepared (never makes them). */
+function preparedFold(program: Program, convIndex: number): FoldedWeights | undefined {
+  return foldedWeightCache.get(program)?.get(convIndex);
 }
 
 /** Free the folded weights made for `program` (the model's dispose). */
@@ -645,8 +657,8 @@ export function gradientAt(
   const value = cached[slot];
   if (!value) throw studioError('INTERNAL', { reason: `slot ${slot} has no value` });
   const downstream = downstreamSteps(program, slot);
-  // Written out where every value it reads is cached (a folded one-pass forward skips conv outputs)
-  // and every step has one output.
+  // Written out where every value it reads is cached (runForward's cache is complete) and every step
+  // has one output; otherwise the tape.
   const writtenOut = (options.path ?? 'fast') === 'fast' &&
     downstream.every((s) => s.outputs.length === 1 && s.inputs.every((i) => cached[i]) && cached[s.outputs[0]]);
   try {
@@ -669,6 +681,18 @@ function backwardGradient(program: Program, cached: ReadonlyArray<tf.Tensor | un
   // probability activation of a final Dense/Conv ('linear-of-layer'), or the output itself.
   const logitSlot = program.logit.kind === 'activation-input' ? final.inputs[0] : program.outputSlots[0];
   const live = new Set<number>([slot, ...downstream.flatMap((s) => s.outputs)]);
+  // Conv → BN pairs with folded weights prepared (CPU-side backends): the BN step passes its gradient
+  // straight to the conv, whose input gradient then uses the folded kernel (one elementwise op fewer).
+  const inPass = new Set(downstream.map((s) => s.index));
+  const foldedConvKernel = new Map<number, tf.Tensor>();
+  const foldedBatchNorms = new Set<number>();
+  for (const [convIndex, bnIndex] of foldPlan(program)) {
+    const folded = preparedFold(program, convIndex);
+    if (folded && inPass.has(convIndex) && inPass.has(bnIndex)) {
+      foldedConvKernel.set(convIndex, folded.kernel);
+      foldedBatchNorms.add(bnIndex);
+    }
+  }
   // The score does not depend on a probability output (it is read before the activation).
   const afterLogit = program.logit.kind !== 'none' && slot === final.outputs[0];
   return tf.tidy(() => {
@@ -684,10 +708,16 @@ function backwardGradient(program: Program, cached: ReadonlyArray<tf.Tensor | un
       const dy = grads.get(out);
       if (!dy) continue;
       grads.delete(out);
+      if (foldedBatchNorms.has(step.index)) {
+        const into = step.inputs[0];
+        const before = grads.get(into);
+        grads.set(into, before ? tf.add(before, dy) : dy);
+        continue;
+      }
       const linear = step === final && program.logit.kind === 'linear-of-layer';
       const wanted = step.inputs.flatMap((s, k) => (live.has(s) ? [k] : []));
       const inputGrads: tf.Tensor[] = tf.tidy(() => {
-        const all = stepVjp(step, step.inputs.map(read), read(out), dy, linear, (xs) => callStep(step, xs, 'fast')[0]);
+        const all = stepVjp(step, step.inputs.map(read), read(out), dy, { linear, kernel: foldedConvKernel.get(step.index) }, (xs) => callStep(step, xs, 'fast')[0]);
         return wanted.map((k) => all[k] ?? tf.zerosLike(read(step.inputs[k])));
       });
       inputGrads.forEach((g, j) => {

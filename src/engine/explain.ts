@@ -2,7 +2,7 @@
  * Explanation methods over a compiled program: Grad-CAM at any slot, guided backprop (gradient at the
  * input with ReLU/ReLU6/LeakyReLU passing only positive gradients), guided Grad-CAM, and their
  * standard visualisations. All functions take the per-image activation cache (`cached`, from
- * `runForward`) so that only the steps downstream of the target run under the tape.
+ * `runForward`): a gradient is a backward pass over it, from the score to the target (gradientAt).
  */
 import * as tf from '@tensorflow/tfjs';
 import { gradientAt, type GradientPath, type Program } from './executor';

@@ -2,19 +2,22 @@
  * Guided backprop's gradient rule: through ReLU, ReLU6 and LeakyReLU only positive gradients pass,
  * and only where the unit was active. Used two ways: as a tfjs gradient override while a taped pass
  * records and runs (withGuidedGradients), and by the hand-written backward pass (backward.ts), which
- * asks guidedActive() and applies guidedReluGrad itself.
+ * asks guidedActive() and applies the rule itself (fusedReluGrad on WASM).
  */
 import * as tf from '@tensorflow/tfjs';
-import { GUIDED_RELU_GRAD, type GuidedReluGradAttrs } from './kernels/wasm-gradients';
+import { RELU_GRAD, type ReluGradAttrs } from './kernels/wasm-gradients';
 
 /** Kernels whose gradient is "guided": pass only positive gradients, only where the input was positive. */
 export const GUIDED_KERNELS = ['Relu', 'Relu6', 'LeakyRelu'] as const;
 
-/** On WASM, one fused kernel (wasm-gradients.ts) instead of 4–6 elementwise kernels per ReLU. */
-export function fusedGuidedGrad(dy: tf.Tensor, x: tf.Tensor, cap: number | null, alpha: number): tf.Tensor | null {
-  if (tf.getBackend() !== 'wasm' || !tf.getKernel(GUIDED_RELU_GRAD, 'wasm') || dy.dtype !== 'float32' || x.dtype !== 'float32') return null;
-  const attrs: GuidedReluGradAttrs = { cap, alpha };
-  return tf.engine().runKernel(GUIDED_RELU_GRAD, { dy, x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+/**
+ * On WASM, a ReLU-family gradient (guided, or plain with `guided` false) as one fused kernel
+ * (wasm-gradients.ts) instead of 2–6 elementwise kernels; null elsewhere.
+ */
+export function fusedReluGrad(dy: tf.Tensor, x: tf.Tensor, cap: number | null, alpha: number, guided = true): tf.Tensor | null {
+  if (tf.getBackend() !== 'wasm' || !tf.getKernel(RELU_GRAD, 'wasm') || dy.dtype !== 'float32' || x.dtype !== 'float32') return null;
+  const attrs: ReluGradAttrs = { cap, alpha, guided };
+  return tf.engine().runKernel(RELU_GRAD, { dy, x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
 function guidedConfigs(): tf.GradConfig[] {
@@ -24,7 +27,7 @@ function guidedConfigs(): tf.GradConfig[] {
       inputsToSave: ['x'],
       gradFunc: (dy, saved) => {
         const [x] = saved;
-        return { x: () => fusedGuidedGrad(dy as tf.Tensor, x, null, 0) ?? tf.mul(tf.relu(dy as tf.Tensor), tf.step(x)) };
+        return { x: () => fusedReluGrad(dy as tf.Tensor, x, null, 0) ?? tf.mul(tf.relu(dy as tf.Tensor), tf.step(x)) };
       },
     },
     {
@@ -33,7 +36,7 @@ function guidedConfigs(): tf.GradConfig[] {
       gradFunc: (dy, saved) => {
         const [x] = saved;
         return {
-          x: () => fusedGuidedGrad(dy as tf.Tensor, x, 6, 0) ?? tf.mul(tf.relu(dy as tf.Tensor), tf.mul(tf.lessEqual(x, 6).toFloat(), tf.step(x))),
+          x: () => fusedReluGrad(dy as tf.Tensor, x, 6, 0) ?? tf.mul(tf.relu(dy as tf.Tensor), tf.mul(tf.lessEqual(x, 6).toFloat(), tf.step(x))),
         };
       },
     },
@@ -44,7 +47,7 @@ function guidedConfigs(): tf.GradConfig[] {
         const [x] = saved;
         const alpha = (attrs as { alpha?: number } | undefined)?.alpha ?? 0.2;
         // step(x, alpha) = 1 where x > 0, alpha elsewhere: LeakyReLU's derivative in one kernel.
-        return { x: () => fusedGuidedGrad(dy as tf.Tensor, x, null, alpha) ?? tf.mul(tf.relu(dy as tf.Tensor), tf.step(x, alpha)) };
+        return { x: () => fusedReluGrad(dy as tf.Tensor, x, null, alpha) ?? tf.mul(tf.relu(dy as tf.Tensor), tf.step(x, alpha)) };
       },
     },
   ];

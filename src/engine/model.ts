@@ -4,8 +4,9 @@
  *
  * Per-image cache: the first request for an image (+ preprocessing) runs one full forward pass outside
  * any tape and keeps every slot's activation. A new class, the counterfactual or another layer then
- * re-runs only the steps downstream of the target layer, under the tape; the last guided backprop
- * gradient (which does not depend on the layer) is kept too, so a new layer costs only its Grad-CAM.
+ * runs only a backward pass over those activations, from the score back to the target layer
+ * (backward.ts); the last guided backprop gradient (which does not depend on the layer) is kept too,
+ * so a new layer costs only its Grad-CAM.
  * The cache is released on a new image, a new preprocessing, `clearCache()` or `dispose()`.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -17,7 +18,7 @@ import type {
   Prediction, PreprocessDefaults, PreprocessOptions, RgbMap,
 } from '../shared/types';
 import { notice, studioError, type StudioNotice } from '../shared/errors';
-import { compileProgram, disposeFoldedWeights, logitFromSlots, runForward, runOutput, type GradientPath, type Program } from './executor';
+import { compileProgram, disposeFoldedWeights, logitFromSlots, prepareFoldedWeights, runForward, runOutput, type GradientPath, type Program } from './executor';
 import { buildLayerTree, defaultLayerPath, resolveLayerPath } from './tree';
 import { DEFAULT_PREPROCESS, preprocessImage, resolvePreprocess } from './preprocess';
 import { releaseFreedRearrangedFilters } from './kernels/wasm-gradients';
@@ -45,7 +46,7 @@ export interface LoadedModelMeta {
   preprocess?: Partial<PreprocessOptions> & { source: string };
   warnings?: StudioNotice[];
   weightBytes?: number;
-  /** 'fast' (default): conv/dense leaves under the tape through plain ops. 'plain': everything via layer.apply. */
+  /** 'fast' (default): the written-out backward pass (backward.ts). 'plain': a tfjs tape through layer.apply (the reference). */
   gradientPath?: GradientPath;
   onProgress?: (p: LoadProgress) => void;
 }
@@ -129,6 +130,7 @@ export async function loadedModelFromLayersModel(model: tf.LayersModel, meta: Lo
 
   // Warm up once: compiles kernels (shaders on GPU backends) so the first explanation is not the slow one.
   meta.onProgress?.({ phase: 'warmup', message: 'Warming up the model…' });
+  if ((meta.gradientPath ?? 'fast') === 'fast' && CPU_SIDE_BACKENDS.has(tf.getBackend())) prepareFoldedWeights(program);
   try {
     const warm = tf.tidy(() => runOutput(program, tf.zeros([1, ...imageSize])));
     await warm.data();
@@ -166,6 +168,9 @@ async function warmGradientShaders(program: Program, imageSize: [number, number,
     // Not fatal: the explanation that needs these kernels reports its own error.
   }
 }
+
+/** Backends whose tensors live in CPU memory: a copy of the folded conv weights costs little there. */
+const CPU_SIDE_BACKENDS = new Set(['wasm', 'cpu']);
 
 interface ImageCache {
   image: RawImage;

@@ -98,7 +98,7 @@ export interface BenchCase {
   /**
    * cold (default): the per-image activation cache is cleared before every run, so the figure
    * includes the full forward pass (one explanation of a new image). warm: the cache is kept and each
-   * run asks for another class, so only the taped part re-runs.
+   * run asks for another class, so only the backward pass re-runs.
    */
   warm?: boolean;
 }

@@ -526,7 +526,7 @@ async function benchCases(loaded: LoadedModel, raw: DecodedImage['raw'], spec: B
   const classes = loaded.summary.labels.length;
   let warmCalls = 0;
   const once = async (c: BenchCase): Promise<number> => {
-    const target = c.warm ? ++warmCalls % classes : 0; // warm: a new class each call, so the taped part re-runs
+    const target = c.warm ? ++warmCalls % classes : 0; // warm: a new class each call, so the backward pass re-runs
     if (c.warm) await loaded.predict(raw); // untimed: the activations are cached (a cold case may have cleared them)
     else loaded.clearCache();
     const t0 = performance.now();

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { clearRearrangedFilters, fastWasmGradientsRegistered, GUIDED_RELU_GRAD, rearrangedFilterCount, registerFastWasmGradients } from './wasm-gradients';
+import { clearRearrangedFilters, fastWasmGradientsRegistered, RELU_GRAD, rearrangedFilterCount, registerFastWasmGradients } from './wasm-gradients';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -354,27 +354,29 @@ describe('rearranged-filter cache (one XNNPACK operator per layer, not per call)
   });
 });
 
-describe('fused guided ReLU gradient kernel', () => {
+describe('fused ReLU-family gradient kernel, guided and plain', () => {
   const shape = [1, 9, 9, 5];
   // Values spread over [-9, 9] so every region (≤ 0, (0, 6], > 6) is hit, with exact 0, −0, 6 and
   // subnormals too (the kernel compares float bits as integers).
   const special = (i: number, v: number) => (i % 17 === 0 ? 0 : i % 19 === 0 ? 6 : i % 23 === 0 ? -0 : i % 29 === 0 ? 1e-40 : i % 31 === 0 ? -1e-40 : v);
   const x = randomArray(size(shape), 21).map((v, i) => special(i, v * 9));
   const dy = randomArray(size(shape), 22).map((v, i) => special(i + 3, v));
-  const reference = (activation: 'relu' | 'relu6' | 'leaky'): Float32Array =>
+  const reference = (activation: 'relu' | 'relu6' | 'leaky', guided: boolean): Float32Array =>
     tf.tidy(() => {
       const xt = tf.tensor(x, shape);
-      const g = tf.relu(tf.tensor(dy, shape));
+      const g = guided ? tf.relu(tf.tensor(dy, shape)) : tf.tensor(dy, shape);
       const mask = activation === 'relu' ? tf.step(xt) : activation === 'relu6' ? tf.mul(tf.lessEqual(xt, 6).toFloat(), tf.step(xt)) : tf.step(xt, 0.3);
       return tf.mul(g, mask).dataSync() as Float32Array;
     });
-  for (const [activation, cap, alpha] of [['relu', null, 0], ['relu6', 6, 0], ['leaky', null, 0.3]] as const) {
-    it(`equals relu(dy) · f'(x) for ${activation}`, async () => {
-      await tf.setBackend('cpu');
-      const expected = reference(activation);
-      const out = await runKernelOn('wasm', GUIDED_RELU_GRAD, { dy: { shape, values: dy }, x: { shape, values: x } }, { cap, alpha });
-      expect(out.shape).toEqual(shape);
-      expect(relativeError(out.values, expected)).toBeLessThanOrEqual(1e-6);
-    });
+  for (const guided of [true, false]) {
+    for (const [activation, cap, alpha] of [['relu', null, 0], ['relu6', 6, 0], ['leaky', null, 0.3]] as const) {
+      it(`equals ${guided ? 'relu(dy)' : 'dy'} · f'(x) for ${activation}`, async () => {
+        await tf.setBackend('cpu');
+        const expected = reference(activation, guided);
+        const out = await runKernelOn('wasm', RELU_GRAD, { dy: { shape, values: dy }, x: { shape, values: x } }, { cap, alpha, guided });
+        expect(out.shape).toEqual(shape);
+        expect(relativeError(out.values, expected)).toBeLessThanOrEqual(1e-6);
+      });
+    }
   }
 });

@@ -611,25 +611,27 @@ function maxPoolGrad({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): Ten
   return dx;
 }
 
-/** Our own kernel: the guided-backprop gradient of Relu / Relu6 / LeakyRelu in one pass. */
-export const GUIDED_RELU_GRAD = 'StudioGuidedReluGrad';
+/** Our own kernel: the gradient of Relu / Relu6 / LeakyRelu in one pass, plain or guided. */
+export const RELU_GRAD = 'StudioReluGrad';
 
-export interface GuidedReluGradAttrs {
+export interface ReluGradAttrs {
   /** 6 for Relu6 (the gradient stops above it); null for Relu/LeakyRelu. */
   cap: number | null;
   /** Slope below zero (LeakyRelu); 0 for Relu/Relu6. */
   alpha: number;
+  /** Guided backprop's rule (only positive dy passes); false = the plain derivative. Default true. */
+  guided?: boolean;
 }
 
 /**
- * dx = relu(dy) · f'(x), with f'(x) = 1 on (0, cap], alpha below or at 0 (0 for Relu/Relu6), 0 above cap:
- * what the guided gradients in explain.ts compute with 4–6 kernels (LessEqual alone measured 6 ms
- * on 1.2 M values on WASM; this loop does the whole map in about the time of one Multiply).
+ * dx = dy · f'(x), f'(x) = 1 on (0, cap], alpha at or below 0 (0 for Relu/Relu6), 0 above cap; guided:
+ * relu(dy) · f'(x). What explain.ts and backward.ts would compute with 2–6 kernels (LessEqual alone
+ * measured 6 ms on 1.2 M values on WASM; this loop does the whole map in less than one Multiply).
  */
-function guidedReluGrad({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): TensorInfo {
+function reluGrad({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): TensorInfo {
   const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
-  const { cap, alpha } = attrs as unknown as GuidedReluGradAttrs;
-  if (dy.dtype !== 'float32' || x.dtype !== 'float32') throw new Error(`${GUIDED_RELU_GRAD} takes float32 tensors.`);
+  const { cap, alpha, guided = true } = attrs as unknown as ReluGradAttrs;
+  if (dy.dtype !== 'float32' || x.dtype !== 'float32') throw new Error(`${RELU_GRAD} takes float32 tensors.`);
   const wasm = backend as WasmHeapBackend;
   const dx = wasm.makeOutput(x.shape, 'float32');
   const xs = wasm.typedArrayFromHeap(x);
@@ -647,16 +649,24 @@ function guidedReluGrad({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): 
     const vi = new Int32Array(xs.buffer, xs.byteOffset, n);
     const oi = new Int32Array(out.buffer, out.byteOffset, n);
     const capPlusOne = (floatBits(upper) + 1) | 0;
+    // Plain: the same without the −g term (any dy passes where the unit is active).
+    const dyMask = guided ? 0 : -1;
     for (let i = 0; i < n; i++) {
       const g = gi[i]!;
       const v = vi[i]!;
-      oi[i] = g & ((-g & -v & (v - capPlusOne)) >> 31);
+      oi[i] = g & (((-g | dyMask) & -v & (v - capPlusOne)) >> 31);
+    }
+  } else if (guided) {
+    for (let i = 0; i < n; i++) {
+      const g = gs[i]!;
+      const v = xs[i]!;
+      out[i] = g > 0 ? (v > 0 ? (v <= upper ? g : 0) : g * alpha) : 0;
     }
   } else {
     for (let i = 0; i < n; i++) {
       const g = gs[i]!;
       const v = xs[i]!;
-      out[i] = g > 0 ? (v > 0 ? (v <= upper ? g : 0) : g * alpha) : 0;
+      out[i] = v > 0 ? (v <= upper ? g : 0) : g * alpha;
     }
   }
   return dx;
@@ -690,7 +700,7 @@ function sharedIdentity(args: Parameters<KernelFunc>[0]): TensorInfo {
 
 const FAST_KERNELS: ReadonlyArray<Pick<KernelConfig, 'kernelName' | 'kernelFunc'>> = [
   { kernelName: 'Identity', kernelFunc: sharedIdentity as KernelFunc },
-  { kernelName: GUIDED_RELU_GRAD, kernelFunc: guidedReluGrad as KernelFunc },
+  { kernelName: RELU_GRAD, kernelFunc: reluGrad as KernelFunc },
   { kernelName: 'Conv2DBackpropInput', kernelFunc: conv2DBackpropInput as KernelFunc },
   { kernelName: 'Conv2DBackpropFilter', kernelFunc: conv2DBackpropFilter as KernelFunc },
   { kernelName: 'DepthwiseConv2dNativeBackpropInput', kernelFunc: depthwiseBackpropInput as KernelFunc },
