@@ -30,7 +30,7 @@ const PORT = Number(process.env.BENCH_PORT ?? 4179);
 const ORIGIN = `http://localhost:${PORT}`;
 const MODEL_DIR = join(tmpdir(), 'gradcam-studio-bench');
 /** Fewer repetitions for the big models keep the whole bench within ~10 minutes on 2 cores. */
-const DEFAULT_RUNS: Record<BenchModelName, number> = { mobilenet_v2: 5, vgg16: 3, resnet50: 3 };
+const DEFAULT_RUNS: Record<BenchModelName, number> = { mobilenet_v2: 9, vgg16: 3, resnet50: 5 };
 const LONG_TASK_MS = 50;
 
 interface ModelReport {
