@@ -29,7 +29,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_SWIFTSHADER_ARGS } from '../e2e/he
 const PORT = Number(process.env.BENCH_PORT ?? 4179);
 const ORIGIN = `http://localhost:${PORT}`;
 const MODEL_DIR = join(tmpdir(), 'gradcam-studio-bench');
-/** Fewer repetitions for the big models keep the whole bench within ~10 minutes on 2 cores. */
+/** Timed runs per model: more for the small one (its ratios are the noisiest); ~8 minutes in all on 2 cores. */
 const DEFAULT_RUNS: Record<BenchModelName, number> = { mobilenet_v2: 9, vgg16: 3, resnet50: 5 };
 const LONG_TASK_MS = 50;
 

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { compileProgram, disposeFoldedWeights, foldPlan, gradientAt, prepareFoldedWeights, runForward, scoreFunction, type Program } from './executor';
+import { compileProgram, disposeFoldedWeights, downstreamSteps, foldPlan, gradientAt, prepareFoldedWeights, runForward, scoreFunction, type Program } from './executor';
 import { withGuidedGradients } from './explain';
 import { WRITTEN_VJP_CLASSES } from './backward';
 import { registerFastWasmGradients } from './kernels/wasm-gradients';
@@ -17,14 +17,22 @@ import { testImage } from './node/test-models';
 type T = tf.SymbolicTensor;
 const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
 
-/** Every layer kind the backward pass writes out, plus ZeroPadding2D and UpSampling2D (per-step fallback). */
-function zooModel(): tf.LayersModel {
+/**
+ * Every layer kind the backward pass writes out, plus Rescaling, ZeroPadding2D, UpSampling2D, Multiply
+ * and (with `dilated`) a dilated conv → BN pair, which the per-step fallback differentiates.
+ */
+function zooModel({ dilated = true } = {}): tf.LayersModel {
   const input = tf.input({ shape: [16, 16, 3] });
   let x = tf.layers.rescaling({ scale: 1 / 127.5, offset: -1 }).apply(input) as T;
   x = tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu6', kernelInitializer: seeded(1) }).apply(x) as T;
   x = tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', kernelInitializer: seeded(13) }).apply(x) as T; // → BN: a folded pair
   x = tf.layers.batchNormalization({ gammaInitializer: tf.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: 2 }), movingVarianceInitializer: tf.initializers.randomUniform({ minval: 0.5, maxval: 2, seed: 3 }), movingMeanInitializer: tf.initializers.randomNormal({ stddev: 0.1, seed: 4 }) }).apply(x) as T;
   x = tf.layers.leakyReLU({ alpha: 0.1 }).apply(x) as T;
+  if (dilated) {
+    // A dilated conv → BN pair: foldPlan lists it, but its gradient is the fallback's, so it must not fold.
+    x = tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', dilationRate: 2, kernelInitializer: seeded(17) }).apply(x) as T;
+    x = tf.layers.batchNormalization({ gammaInitializer: tf.initializers.constant({ value: 3 }) }).apply(x) as T;
+  }
   x = tf.layers.zeroPadding2d({ padding: 1 }).apply(x) as T;
   x = tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'valid', depthMultiplier: 2, activation: 'relu', depthwiseInitializer: seeded(5) }).apply(x) as T;
   const sep = tf.layers.separableConv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'tanh', depthwiseInitializer: seeded(6), pointwiseInitializer: seeded(7) }).apply(x) as T;
@@ -34,6 +42,8 @@ function zooModel(): tf.LayersModel {
   const a = tf.layers.conv2d({ filters: 8, kernelSize: 1, activation: 'sigmoid', kernelInitializer: seeded(8) }).apply(x) as T;
   const b = tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 1, padding: 'same', kernelInitializer: seeded(9) }).apply(x) as T;
   x = tf.layers.add().apply([a, b]) as T;
+  x = tf.layers.add().apply([x, x]) as T; // one slot read twice, written out…
+  x = tf.layers.multiply().apply([x, x]) as T; // …and by the per-step fallback
   x = tf.layers.reLU({ maxValue: 6 }).apply(x) as T;
   x = tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', depthwiseInitializer: seeded(14) }).apply(x) as T; // → BN: folded too
   x = tf.layers.batchNormalization({ gammaInitializer: tf.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: 15 }), movingVarianceInitializer: tf.initializers.randomUniform({ minval: 0.5, maxval: 2, seed: 16 }) }).apply(x) as T;
@@ -76,7 +86,7 @@ for (const [backend, folded] of [['cpu', false], ['wasm', false], ['wasm', true]
       program = compileProgram(model);
       if (folded) {
         prepareFoldedWeights(program);
-        expect(foldPlan(program).size).toBe(2);
+        expect(foldPlan(program).size).toBe(3);
       }
       values = runForward(program, input());
     });
@@ -89,16 +99,21 @@ for (const [backend, folded] of [['cpu', false], ['wasm', false], ['wasm', true]
     it('covers the zoo: every class but the fallback ones has a written-out product', () => {
       const classes = new Set(program.steps.map((s) => s.layer.getClassName()));
       const fallback = [...classes].filter((c) => !WRITTEN_VJP_CLASSES.includes(c)).sort();
-      expect(fallback).toEqual(['Rescaling', 'UpSampling2D', 'ZeroPadding2D']);
+      expect(fallback).toEqual(['Multiply', 'Rescaling', 'UpSampling2D', 'ZeroPadding2D']);
     });
 
-    it('the plain gradient at every slot equals the tape through tfjs-layers, for the top class and a counterfactual', () => {
+    it('the plain gradient at every slot equals the tape through tfjs-layers (or, before the dilated conv, the taped fast path), for the top class and a counterfactual', () => {
       let checked = 0;
+      let throughLayers = 0;
       for (const step of scoredSteps(program)) {
         const slot = step.outputs[0]!;
+        // tfjs-layers' own dilated conv cannot be differentiated: upstream of it the reference is the
+        // taped fast path (space-to-batch), itself checked against tfjs-layers in executor.test.ts.
+        const viaLayers = !downstreamSteps(program, slot).some((s) => s.layer.getClassName() === 'Conv2D' && (s.layer.getConfig().dilationRate as number[])[0] !== 1);
+        if (viaLayers) throughLayers++;
         for (const [cls, sign] of [[1, 1], [3, -1]] as const) {
           const written = gradientAt(program, values, slot, cls, { path: 'fast', sign });
-          const reference = taped(program, values, slot, cls, 'plain', sign);
+          const reference = taped(program, values, slot, cls, viaLayers ? 'plain' : 'fast', sign);
           expect(written.shape, step.path).toEqual(reference.shape);
           expect(relativeDiff(written, reference), `${step.path} class ${cls} sign ${sign}`).toBeLessThanOrEqual(1e-4);
           tf.dispose([written, reference]);
@@ -106,6 +121,7 @@ for (const [backend, folded] of [['cpu', false], ['wasm', false], ['wasm', true]
         }
       }
       expect(checked).toBeGreaterThan(30);
+      expect(throughLayers).toBeGreaterThan(10);
     });
 
     it('guided: the gradient at every slot equals the taped guided pass, and differs from the plain one at the input', () => {
@@ -131,11 +147,32 @@ for (const [backend, folded] of [['cpu', false], ['wasm', false], ['wasm', true]
   });
 }
 
+describe('a softmax head the fallback differentiates (dilated conv)', () => {
+  it('takes the logit before the softmax, as the tape does', async () => {
+    await tf.setBackend('cpu');
+    const input = tf.input({ shape: [9, 9, 3] });
+    const hidden = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: seeded(20) }).apply(input) as T;
+    const out = tf.layers.conv2d({ filters: 5, kernelSize: 3, padding: 'same', dilationRate: 2, activation: 'softmax', kernelInitializer: seeded(21) }).apply(hidden) as T;
+    const model = tf.model({ inputs: input, outputs: out });
+    const program = compileProgram(model);
+    expect(program.logit.kind).toBe('linear-of-layer');
+    const values = runForward(program, tf.randomNormal([1, 9, 9, 3], 0, 1, 'float32', 22));
+    for (const slot of [program.inputSlot, program.steps[0]!.outputs[0]!]) {
+      const written = gradientAt(program, values, slot, 7);
+      const reference = taped(program, values, slot, 7, 'fast', 1); // tfjs-layers cannot differentiate the dilated conv
+      expect(relativeDiff(written, reference)).toBeLessThanOrEqual(1e-4);
+      tf.dispose([written, reference]);
+    }
+    tf.dispose(values);
+    model.dispose();
+  });
+});
+
 describe('a second request on the same image runs only the backward pass (WASM)', () => {
   it('another class and the counterfactual run no forward convolution', async () => {
     await tf.setBackend('wasm');
     registerFastWasmGradients();
-    const model = zooModel();
+    const model = zooModel({ dilated: false }); // a fallback conv would run its own forward pass
     const loaded = await loadedModelFromLayersModel(model, { name: 'zoo' });
     const image = testImage();
     const layerPath = loaded.summary.defaultLayerPath!;

@@ -10,7 +10,7 @@
  *  - convolutions (plain, depthwise, separable) and dense layers: the input gradient only, through
  *    the same backprop kernels tfjs's own gradients call (never a filter gradient);
  *  - batch norm, ReLU / ReLU6 / LeakyReLU / sigmoid / tanh (also as a layer's activation), add,
- *    concatenate, pooling, padding, reshapes and inference-time identities: a few elementwise ops;
+ *    concatenate, pooling, flatten / reshape and inference-time identities: a few elementwise ops;
  *  - anything else: that one step re-run under a tape (tf.grads), so every layer still works.
  * Guided backprop's rule applies to the ReLU family when called inside withGuidedGradients.
  */
@@ -46,25 +46,31 @@ function pair(v: number | number[] | undefined): [number, number] {
 
 type Activation = 'linear' | 'relu' | 'relu6' | 'sigmoid' | 'tanh' | 'leaky';
 
-/** d activation from its OUTPUT y (each of these derivatives can be read off y). */
-function activationVjp(kind: Activation, dy: tf.Tensor, y: tf.Tensor, alpha = 0): tf.Tensor {
+/**
+ * d activation, from its input `x` where the step has it (a separate activation layer) or else from
+ * its output `y` (a conv/dense layer's own activation: only the output is cached). The ReLU family's
+ * derivatives can be read off either; from y, ReLU6 cannot tell x = 6 (tfjs passes the gradient) from
+ * x > 6 (it does not) and blocks both — a difference only at exactly 6.0.
+ */
+function activationVjp(kind: Activation, dy: tf.Tensor, y: tf.Tensor, alpha = 0, x?: tf.Tensor): tf.Tensor {
   const guided = guidedActive();
+  const v = x ?? y; // y > 0 ⇔ x > 0 for the ReLU family (alpha > 0 for LeakyReLU)
   switch (kind) {
     case 'linear':
       return dy;
     case 'relu':
-      // y > 0 ⇔ x > 0.
-      if (guided) return fusedReluGrad(dy, y, null, 0) ?? tf.mul(tf.relu(dy), tf.step(y));
-      return fusedReluGrad(dy, y, null, 0, false) ?? tf.mul(dy, tf.step(y));
+      if (guided) return fusedReluGrad(dy, v, null, 0) ?? tf.mul(tf.relu(dy), tf.step(v));
+      return fusedReluGrad(dy, v, null, 0, false) ?? tf.mul(dy, tf.step(v));
     case 'relu6': {
-      // x in (0, 6) ⇔ y in (0, 6); tfjs also passes x = 6 exactly, which y cannot tell from x > 6.
-      if (guided) return fusedReluGrad(dy, y, BELOW_SIX, 0) ?? tf.mul(tf.relu(dy), tf.mul(tf.step(y), tf.less(y, 6).toFloat()));
-      return fusedReluGrad(dy, y, BELOW_SIX, 0, false) ?? tf.mul(dy, tf.mul(tf.step(y), tf.less(y, 6).toFloat()));
+      const cap = x ? 6 : BELOW_SIX;
+      const mask = () => tf.mul(tf.step(v), tf.lessEqual(v, cap).toFloat());
+      if (guided) return fusedReluGrad(dy, v, cap, 0) ?? tf.mul(tf.relu(dy), mask());
+      return fusedReluGrad(dy, v, cap, 0, false) ?? tf.mul(dy, mask());
     }
     case 'leaky':
-      // For alpha > 0, y > 0 ⇔ x > 0; step(y, alpha) = 1 there and alpha elsewhere.
-      if (guided) return fusedReluGrad(dy, y, null, alpha) ?? tf.mul(tf.relu(dy), tf.step(y, alpha));
-      return fusedReluGrad(dy, y, null, alpha, false) ?? tf.mul(dy, tf.step(y, alpha));
+      // step(v, alpha) = 1 where v > 0 and alpha elsewhere.
+      if (guided) return fusedReluGrad(dy, v, null, alpha) ?? tf.mul(tf.relu(dy), tf.step(v, alpha));
+      return fusedReluGrad(dy, v, null, alpha, false) ?? tf.mul(dy, tf.step(v, alpha));
     case 'sigmoid':
       return tf.mul(dy, tf.mul(y, tf.sub(1, y)));
     case 'tanh':
@@ -157,18 +163,18 @@ const VJPS: Record<string, Vjp> = {
     if (l.gamma) scale = tf.mul(scale, l.gamma.read());
     return [tf.mul(dy, scale)];
   },
-  Activation(step, _inputs, y, dy) {
+  Activation(step, [x], y, dy) {
     const act = layerActivation(step.layer as unknown as LayerInternals);
-    return act ? [activationVjp(act, dy, y)] : null;
+    return act ? [activationVjp(act, dy, y, 0, x)] : null;
   },
-  ReLU(step, _inputs, y, dy) {
+  ReLU(step, [x], y, dy) {
     const maxValue = (step.layer as unknown as LayerInternals).maxValue;
-    if (maxValue == null) return [activationVjp('relu', dy, y)];
-    return maxValue === 6 ? [activationVjp('relu6', dy, y)] : null;
+    if (maxValue == null) return [activationVjp('relu', dy, y, 0, x)];
+    return maxValue === 6 ? [activationVjp('relu6', dy, y, 0, x)] : null;
   },
-  LeakyReLU(step, _inputs, y, dy) {
+  LeakyReLU(step, [x], y, dy) {
     const alpha = (step.layer as unknown as LayerInternals).alpha ?? 0.3;
-    return alpha > 0 ? [activationVjp('leaky', dy, y, alpha)] : null;
+    return alpha > 0 ? [activationVjp('leaky', dy, y, alpha, x)] : null;
   },
   Add(_step, inputs, y, dy) {
     if (inputs.some((t) => !tf.util.arraysEqual(t.shape, y.shape))) return null; // broadcasting: not here
@@ -199,7 +205,8 @@ const VJPS: Record<string, Vjp> = {
       filterSize: pair(l.poolSize), strides: pair(l.strides), pad: convPadding(l),
     } as unknown as tf.NamedAttrMap) as tf.Tensor];
   },
-  Flatten: (_step, [x], _y, dy) => [dy.reshape(x!.shape)],
+  // channelsFirst Flatten moves channels last before flattening: left to the fallback.
+  Flatten: (step, [x], _y, dy) => ((step.layer as unknown as LayerInternals).dataFormat === 'channelsFirst' && x!.rank > 2 ? null : [dy.reshape(x!.shape)]),
   Reshape: (_step, [x], _y, dy) => [dy.reshape(x!.shape)],
 };
 
@@ -209,8 +216,22 @@ for (const name of ['Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'Gaussian
 }
 
 /**
- * The input gradients of one step. `rerun` differentiates the step itself under a tape — the
- * fallback for every layer without a written-out product above.
+ * True when the step's input gradient is written out AND takes a folded kernel (options.kernel): a
+ * linear, undilated, channels-last Conv2D or DepthwiseConv2D. Folding a BN into any other conv would
+ * drop the BN's scale (the fallback re-runs the layer with its own kernel).
+ */
+export function takesFoldedKernel(step: Step): boolean {
+  const l = step.layer as unknown as LayerInternals;
+  const className = step.layer.getClassName();
+  if (layerActivation(l) !== 'linear' || !channelsLast(l)) return false;
+  return (className === 'Conv2D' && !!l.kernel && undilated(l)) || (className === 'DepthwiseConv2D' && !!l.depthwiseKernel);
+}
+
+/**
+ * The input gradients of one step, where `wanted[k]` (null elsewhere). A slot the step reads twice
+ * (e.g. Multiply([x, x])) gets its whole gradient at its first position only: wanted must mark first
+ * positions. `rerun` differentiates the step itself under a tape — the fallback for every layer
+ * without a written-out product above; it must honour `options.linear` itself.
  */
 export function stepVjp(
   step: Step,
@@ -219,10 +240,27 @@ export function stepVjp(
   dy: tf.Tensor,
   options: VjpOptions,
   rerun: (inputs: tf.Tensor[]) => tf.Tensor,
+  wanted: readonly boolean[],
 ): (tf.Tensor | null)[] {
+  const slots = step.inputs;
   const written = VJPS[step.layer.getClassName()]?.(step, inputs, output, dy, options);
-  if (written) return written;
-  return tf.grads((...xs: tf.Tensor[]) => rerun(xs))(inputs, dy);
+  if (written) {
+    return slots.map((s, k) => {
+      if (!wanted[k]) return null;
+      const parts = written.filter((g, j): g is tf.Tensor => slots[j] === s && g !== null);
+      return parts.length === 1 ? parts[0]! : tf.addN(parts);
+    });
+  }
+  // Only the wanted slots are variables (one each; a clone where two slots share one tensor); the
+  // rest enter as constants.
+  const positions = wanted.flatMap((w, k) => (w ? [k] : []));
+  const variables = positions.map((k, i) => (positions.slice(0, i).some((j) => inputs[j] === inputs[k]) ? inputs[k]!.clone() : inputs[k]!));
+  const call = (...vs: tf.Tensor[]) => rerun(slots.map((s, k) => {
+    const i = positions.findIndex((p) => slots[p] === s);
+    return i >= 0 ? vs[i]! : inputs[k]!;
+  }));
+  const grads = tf.grads(call)(variables, dy);
+  return slots.map((_, k) => (wanted[k] ? grads[positions.indexOf(k)]! : null));
 }
 
 /** Class names with a written-out product (tests, diagnostics). */

@@ -11,7 +11,7 @@
  * Nothing here calls symbolic `apply` (that would grow `inboundNodes` on every request).
  */
 import * as tf from '@tensorflow/tfjs';
-import { stepVjp } from './backward';
+import { stepVjp, takesFoldedKernel } from './backward';
 import type { Node as LayerGraphNode, SymbolicTensor } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import { studioError } from '../shared/errors';
 
@@ -501,8 +501,9 @@ export function foldPlan(program: Program): Map<number, number> {
 }
 
 /**
- * The folded kernel and bias of a conv → BN pair, made on first use by a taped fast pass (the written-out
- * backward pass needs none) and kept until disposeFoldedWeights.
+ * The folded kernel and bias of a conv → BN pair, made once per program (at load on CPU-side
+ * backends, for the backward pass; elsewhere on first use by a taped fast pass) and kept until
+ * disposeFoldedWeights.
  */
 function foldedWeights(program: Program, conv: Step, bnStep: Step): FoldedWeights {
   let cache = foldedWeightCache.get(program);
@@ -537,16 +538,20 @@ function foldedWeights(program: Program, conv: Step, bnStep: Step): FoldedWeight
  */
 export function prepareFoldedWeights(program: Program): void {
   for (const [convIndex, bnIndex] of foldPlan(program)) foldedWeights(program, program.steps[convIndex], program.steps[bnIndex]);
+  preparedPrograms.add(program);
 }
 
-/** The folded weights of a conv step if they were prepared (never makes them). */
+const preparedPrograms = new WeakSet<Program>();
+
+/** The folded weights of a conv step if prepareFoldedWeights made them (never makes any). */
 function preparedFold(program: Program, convIndex: number): FoldedWeights | undefined {
-  return foldedWeightCache.get(program)?.get(convIndex);
+  return preparedPrograms.has(program) ? foldedWeightCache.get(program)?.get(convIndex) : undefined;
 }
 
 /** Free the folded weights made for `program` (the model's dispose). */
 export function disposeFoldedWeights(program: Program): void {
   const cache = foldedWeightCache.get(program);
+  preparedPrograms.delete(program);
   if (!cache) return;
   for (const w of cache.values()) tf.dispose([w.kernel, w.bias]);
   foldedWeightCache.delete(program);
@@ -594,19 +599,6 @@ export function runTapedSteps(
     const outs = callStep(step, step.inputs.map(read), path);
     step.outputs.forEach((s, i) => write(s, outs[i]));
   }
-}
-
-/** A slot's value, computed from its producing step's (cached) inputs when a folded pass left it unset. */
-export function slotValue(program: Program, values: (tf.Tensor | undefined)[], slot: number): tf.Tensor | undefined {
-  if (values[slot]) return values[slot];
-  const producer = program.steps.find((s) => s.outputs.includes(slot));
-  if (!producer || producer.inputs.some((s) => !values[s] && !slotValue(program, values, s))) return undefined;
-  const outs = tf.tidy(() => callStep(producer, producer.inputs.map((s) => values[s]!)));
-  producer.outputs.forEach((s, i) => {
-    if (values[s]) outs[i].dispose();
-    else values[s] = outs[i];
-  });
-  return values[slot];
 }
 
 /**
@@ -688,7 +680,7 @@ function backwardGradient(program: Program, cached: ReadonlyArray<tf.Tensor | un
   const foldedBatchNorms = new Set<number>();
   for (const [convIndex, bnIndex] of foldPlan(program)) {
     const folded = preparedFold(program, convIndex);
-    if (folded && inPass.has(convIndex) && inPass.has(bnIndex)) {
+    if (folded && inPass.has(convIndex) && inPass.has(bnIndex) && takesFoldedKernel(program.steps[convIndex])) {
       foldedConvKernel.set(convIndex, folded.kernel);
       foldedBatchNorms.add(bnIndex);
     }
@@ -715,19 +707,28 @@ function backwardGradient(program: Program, cached: ReadonlyArray<tf.Tensor | un
         continue;
       }
       const linear = step === final && program.logit.kind === 'linear-of-layer';
-      const wanted = step.inputs.flatMap((s, k) => (live.has(s) ? [k] : []));
+      // The score's own layer: the logit is taken before its probability activation.
+      const rerun = (xs: tf.Tensor[]) => {
+        const y = linear ? plainLeafCall(step.layer, xs[0], true) : callStep(step, xs, 'fast')[0];
+        if (!y) throw studioError('INTERNAL', { reason: `cannot take the logit of ${step.path}` });
+        return y;
+      };
+      const inputs = step.inputs.map(read);
+      // A slot given twice gets its gradient once (stepVjp returns it at its first position).
+      const wanted = step.inputs.map((s, k) => live.has(s) && step.inputs.indexOf(s) === k);
+      const positions = wanted.flatMap((w, k) => (w ? [k] : []));
       const inputGrads: tf.Tensor[] = tf.tidy(() => {
-        const all = stepVjp(step, step.inputs.map(read), read(out), dy, { linear, kernel: foldedConvKernel.get(step.index) }, (xs) => callStep(step, xs, 'fast')[0]);
-        return wanted.map((k) => all[k] ?? tf.zerosLike(read(step.inputs[k])));
+        const all = stepVjp(step, inputs, read(out), dy, { linear, kernel: foldedConvKernel.get(step.index) }, rerun, wanted);
+        return positions.map((k) => all[k] ?? tf.zerosLike(inputs[k]));
       });
       inputGrads.forEach((g, j) => {
-        const s = step.inputs[wanted[j]];
+        const s = step.inputs[positions[j]];
         const before = grads.get(s);
         grads.set(s, before ? tf.add(before, g) : g);
         if (before && !inUse(before) && before !== dy) before.dispose();
       });
       // Free as we go: a whole network's gradients at once would double the activation memory.
-      if (out !== slot && !inUse(dy)) dy.dispose();
+      if (!inUse(dy)) dy.dispose();
       inputGrads.forEach((g) => !inUse(g) && g !== dy && g.dispose());
     }
     return grads.get(slot) ?? tf.zerosLike(read(slot));
