@@ -290,6 +290,23 @@ function rearrangeOnHost(scope: KernelScope, backend: KernelBackend, filter: Ten
   return made;
 }
 
+/** Calls `visit` for every (tap jh/jw, phase ρh/ρw) pair that holds a kernel tap (ph, pw). */
+function forEachPhaseTap(plan: StridedGradientPlan, kh: number, kw: number, visit: (jh: number, jw: number, rh: number, rw: number, ph: number, pw: number) => void): void {
+  const { rows, cols } = plan;
+  for (let jh = 0; jh < rows.taps; jh++) {
+    for (let jw = 0; jw < cols.taps; jw++) {
+      for (let rh = 0; rh < rows.phases; rh++) {
+        const ph = phaseTap(rows, kh, rh, jh);
+        if (ph < 0) continue;
+        for (let rw = 0; rw < cols.phases; rw++) {
+          const pw = phaseTap(cols, kw, rw, jw);
+          if (pw >= 0) visit(jh, jw, rh, rw, ph, pw);
+        }
+      }
+    }
+  }
+}
+
 /**
  * Conv filter [kh,kw,Ci,Co] → phase-stacked [Th,Tw,Co,Ph·Pw·Ci]: output channel (ρh·Pw + ρw)·Ci + ci
  * holds W[ρh + sh·(Th−1−jh), ρw + sw·(Tw−1−jw), ci, co] at tap (jh, jw), zero past the kernel.
@@ -298,25 +315,15 @@ function phaseStackedConvFilter(scope: KernelScope, backend: KernelBackend, filt
   const [kh, kw, ci, co] = filter.shape as Shape4;
   const { rows, cols } = plan;
   const outChannels = rows.phases * cols.phases * ci;
-  return rearrangeOnHost(scope, backend, filter, [rows.taps, cols.taps, co, outChannels], (w, k) => {
-    for (let jh = 0; jh < rows.taps; jh++) {
-      for (let jw = 0; jw < cols.taps; jw++) {
-        for (let rh = 0; rh < rows.phases; rh++) {
-          const ph = phaseTap(rows, kh, rh, jh);
-          if (ph < 0) continue;
-          for (let rw = 0; rw < cols.phases; rw++) {
-            const pw = phaseTap(cols, kw, rw, jw);
-            if (pw < 0) continue;
-            for (let c = 0; c < ci; c++) {
-              const from = ((ph * kw + pw) * ci + c) * co;
-              const to = ((jh * cols.taps + jw) * co) * outChannels + (rh * cols.phases + rw) * ci + c;
-              for (let o = 0; o < co; o++) k[to + o * outChannels] = w[from + o]!;
-            }
-          }
-        }
+  return rearrangeOnHost(scope, backend, filter, [rows.taps, cols.taps, co, outChannels], (w, k) =>
+    forEachPhaseTap(plan, kh, kw, (jh, jw, rh, rw, ph, pw) => {
+      for (let c = 0; c < ci; c++) {
+        const from = ((ph * kw + pw) * ci + c) * co;
+        const to = ((jh * cols.taps + jw) * co) * outChannels + (rh * cols.phases + rw) * ci + c;
+        for (let o = 0; o < co; o++) k[to + o * outChannels] = w[from + o]!;
       }
-    }
-  });
+    }),
+  );
 }
 
 /**
@@ -328,21 +335,11 @@ function phaseStackedDepthwiseFilter(scope: KernelScope, backend: KernelBackend,
   const { rows, cols } = plan;
   const phases = rows.phases * cols.phases;
   const cm = channels * multiplier;
-  return rearrangeOnHost(scope, backend, filter, [rows.taps, cols.taps, cm, phases], (w, k) => {
-    for (let jh = 0; jh < rows.taps; jh++) {
-      for (let jw = 0; jw < cols.taps; jw++) {
-        for (let rh = 0; rh < rows.phases; rh++) {
-          const ph = phaseTap(rows, kh, rh, jh);
-          if (ph < 0) continue;
-          for (let rw = 0; rw < cols.phases; rw++) {
-            const pw = phaseTap(cols, kw, rw, jw);
-            if (pw < 0) continue;
-            for (let c = 0; c < cm; c++) k[((jh * cols.taps + jw) * cm + c) * phases + rh * cols.phases + rw] = w[(ph * kw + pw) * cm + c]!;
-          }
-        }
-      }
-    }
-  });
+  return rearrangeOnHost(scope, backend, filter, [rows.taps, cols.taps, cm, phases], (w, k) =>
+    forEachPhaseTap(plan, kh, kw, (jh, jw, rh, rw, ph, pw) => {
+      for (let c = 0; c < cm; c++) k[((jh * cols.taps + jw) * cm + c) * phases + rh * cols.phases + rw] = w[(ph * kw + pw) * cm + c]!;
+    }),
+  );
 }
 
 /** dy padded (or cropped) so that a valid stride-1 conv with Th×Tw taps yields steps×steps rows. */
