@@ -43,6 +43,8 @@ interface ModelReport {
   timingsMs: Record<string, Stats>;
   /** Each case's median over the forward pass's median. */
   ratios: Record<string, number>;
+  /** Each case's fastest run over the forward pass's fastest: steadier than medians on a busy machine. */
+  minRatios: Record<string, number>;
   /** The least each cold case can cost (× forward) by multiply-adds: scripts/bench-floor.ts. */
   floors: GradientFloors;
   longTasks: number;
@@ -227,7 +229,9 @@ async function benchModel(page: Page, backend: string, name: BenchModelName, run
   const tasks = await longTasks(page, true);
   const forward = timingsMs.forward!.median;
   const ratios = Object.fromEntries(Object.entries(timingsMs).map(([k, s]) => [k, Math.round((s.median / forward) * 100) / 100]));
-  return { model: name, backend, params: model.params, runs, lastLayer: last, earlyLayer: early, timingsMs, ratios, floors: model.floors, longTasks: tasks.count, longestTaskMs: Math.round(tasks.longest * 10) / 10 };
+  const fastestForward = timingsMs.forward!.min;
+  const minRatios = Object.fromEntries(Object.entries(timingsMs).map(([k, s]) => [k, Math.round((s.min / fastestForward) * 100) / 100]));
+  return { model: name, backend, params: model.params, runs, lastLayer: last, earlyLayer: early, timingsMs, ratios, minRatios, floors: model.floors, longTasks: tasks.count, longestTaskMs: Math.round(tasks.longest * 10) / 10 };
 }
 
 const COLUMNS = ['forward', 'gradcam_last', 'gradcam_early', 'guided_backprop', 'guided_gradcam', 'gradcam_last_warm', 'gradcam_early_warm', 'guided_backprop_warm'];
@@ -236,12 +240,12 @@ function table(reports: ModelReport[]): string {
   const lines: string[] = [];
   for (const r of reports) {
     lines.push(`\n${r.model} on ${r.backend} (${(r.params / 1e6).toFixed(1)} M params, ${r.floors.forwardGMacs} G multiply-adds, ${r.runs} timed runs each; last layer ${r.lastLayer}, early layer ${r.earlyLayer}; main-thread long tasks: ${r.longTasks})`);
-    lines.push(['case'.padEnd(22), 'median ms'.padStart(10), 'min ms'.padStart(10), 'max ms'.padStart(10), '× forward'.padStart(10), 'MAC floor'.padStart(11)].join(''));
+    lines.push(['case'.padEnd(22), 'median ms'.padStart(10), 'min ms'.padStart(10), 'max ms'.padStart(10), '× forward'.padStart(10), '× (min/min)'.padStart(13), 'MAC floor'.padStart(11)].join(''));
     for (const c of COLUMNS) {
       const s = r.timingsMs[c];
       if (!s) continue;
       const floor = (r.floors as unknown as Record<string, number | undefined>)[c];
-      lines.push([c.padEnd(22), s.median.toFixed(0).padStart(10), s.min.toFixed(0).padStart(10), s.max.toFixed(0).padStart(10), `${r.ratios[c]!.toFixed(2)}×`.padStart(10), (floor ? `${floor.toFixed(2)}×` : '').padStart(11)].join(''));
+      lines.push([c.padEnd(22), s.median.toFixed(0).padStart(10), s.min.toFixed(0).padStart(10), s.max.toFixed(0).padStart(10), `${r.ratios[c]!.toFixed(2)}×`.padStart(10), `${r.minRatios[c]!.toFixed(2)}×`.padStart(13), (floor ? `${floor.toFixed(2)}×` : '').padStart(11)].join(''));
     }
   }
   return lines.join('\n');
@@ -252,8 +256,10 @@ function targetCheck(reports: ModelReport[]): string[] {
   const misses: string[] = [];
   for (const r of reports) {
     if (r.backend !== 'wasm') continue;
-    if (r.ratios.gradcam_last! > 1.3) misses.push(`${r.model}: Grad-CAM ${r.ratios.gradcam_last}× forward (target ≤ 1.3×)`);
-    if (r.ratios.guided_backprop! > 3) misses.push(`${r.model}: guided backprop ${r.ratios.guided_backprop}× forward (target ≤ 3×)`);
+    // Met only if both the median and the fastest-run ratio are within the target.
+    const worst = (c: string) => Math.max(r.ratios[c]!, r.minRatios[c]!);
+    if (worst('gradcam_last') > 1.3) misses.push(`${r.model}: Grad-CAM ${worst('gradcam_last')}× forward (target ≤ 1.3×)`);
+    if (worst('guided_backprop') > 3) misses.push(`${r.model}: guided backprop ${worst('guided_backprop')}× forward (target ≤ 3×)`);
   }
   return misses;
 }
@@ -262,7 +268,7 @@ function targetCheck(reports: ModelReport[]): string[] {
 function earlyLayerNotes(reports: ModelReport[]): string[] {
   return reports
     .filter((r) => r.backend === 'wasm')
-    .map((r) => `${r.model}: Grad-CAM at ${r.earlyLayer} ${r.ratios.gradcam_early}× forward; its multiply-add floor is ${r.floors.gradcam_early}× (the backward through ${Math.round((r.floors.gradcam_early - 1) * 100)} % of the network's multiply-adds)`);
+    .map((r) => `${r.model}: Grad-CAM at ${r.earlyLayer} ${r.ratios.gradcam_early}× forward (fastest runs: ${r.minRatios.gradcam_early}×); its multiply-add floor is ${r.floors.gradcam_early}× (the backward through ${Math.round((r.floors.gradcam_early - 1) * 100)} % of the network's multiply-adds)`);
 }
 
 /** Long-task observer, the bench files route, the app loaded and idle. */
@@ -372,7 +378,7 @@ async function main(): Promise<void> {
   console.log(`\nmain-thread long tasks (> ${LONG_TASK_MS} ms) during the runs: ${totalLongTasks}`);
   for (const n of notes) console.log(`note: ${n}`);
   const misses = targetCheck(reports);
-  console.log(misses.length ? `\nTARGETS MISSED:\n  ${misses.join('\n  ')}` : '\nTargets met (WASM, cold): Grad-CAM at the last conv ≤ 1.3× forward, guided backprop ≤ 3× forward.');
+  console.log(misses.length ? `\nTARGETS MISSED:\n  ${misses.join('\n  ')}` : '\nTargets met (WASM, cold, by median and by fastest run): Grad-CAM at the last conv ≤ 1.3× forward, guided backprop ≤ 3× forward.');
   const early = earlyLayerNotes(reports);
   if (early.length) console.log(`\nGrad-CAM at an early layer (no target can be under its floor):\n  ${early.join('\n  ')}`);
   writeFileSync(
