@@ -16,6 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Step } from './executor';
+import { batchNormScale, isLastAxisBatchNorm } from './batch-norm';
 import { fusedReluGrad, guidedActive } from './guided';
 
 interface LayerInternals {
@@ -30,9 +31,6 @@ interface LayerInternals {
   maxValue?: number | null;
   alpha?: number;
   axis?: number;
-  epsilon?: number;
-  gamma?: tf.LayerVariable | null;
-  movingVariance?: tf.LayerVariable | null;
   poolSize?: number | number[];
 }
 
@@ -156,12 +154,7 @@ const VJPS: Record<string, Vjp> = {
     return [tf.matMul(activationVjp(act, dy, y), l.kernel.read() as tf.Tensor2D, false, true)];
   },
   BatchNormalization(step, [x], _y, dy) {
-    const l = step.layer as unknown as LayerInternals;
-    const axis = (l.axis ?? -1) >= 0 ? l.axis! : l.axis! + x!.rank;
-    if (axis !== x!.rank - 1 || !l.movingVariance) return null;
-    let scale: tf.Tensor = tf.rsqrt(tf.add(l.movingVariance.read(), l.epsilon ?? 1e-3));
-    if (l.gamma) scale = tf.mul(scale, l.gamma.read());
-    return [tf.mul(dy, scale)];
+    return isLastAxisBatchNorm(step.layer, x!.rank) ? [tf.mul(dy, batchNormScale(step.layer))] : null;
   },
   Activation(step, [x], y, dy) {
     const act = layerActivation(step.layer as unknown as LayerInternals);

@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { stepVjp, takesFoldedKernel } from './backward';
+import { batchNormOffset, batchNormScale, isLastAxisBatchNorm } from './batch-norm';
 import type { Node as LayerGraphNode, SymbolicTensor } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import { studioError } from '../shared/errors';
 
@@ -353,31 +354,16 @@ function atrous(
   return tf.batchToSpaceND(conv(batched, 'valid', [1, 1]), rate, crops) as tf.Tensor4D;
 }
 
-interface BatchNormInternals {
-  axis: number;
-  epsilon: number;
-  gamma?: tf.LayerVariable | null;
-  beta?: tf.LayerVariable | null;
-  movingMean?: tf.LayerVariable | null;
-  movingVariance?: tf.LayerVariable | null;
-}
-
 /**
  * Inference BatchNormalization over the last axis as one multiply-add with per-channel constants.
  * tfjs's FusedBatchNorm gradient tiles 1/sqrt(var) to the full input shape (the slowest kernel of a
  * darknet input gradient on WASM); x * scale + offset differentiates to a plain multiply.
  */
 function batchNormInference(layer: Layer, input: tf.Tensor): tf.Tensor | null {
-  const l = layer as unknown as BatchNormInternals;
-  const axis = l.axis >= 0 ? l.axis : l.axis + input.rank;
-  if (axis !== input.rank - 1 || !l.movingMean || !l.movingVariance) return null;
+  if (!isLastAxisBatchNorm(layer, input.rank)) return null;
   return tf.tidy(() => {
-    const mean = l.movingMean!.read();
-    let scale: tf.Tensor = tf.rsqrt(tf.add(l.movingVariance!.read(), l.epsilon));
-    if (l.gamma) scale = tf.mul(scale, l.gamma.read());
-    let offset: tf.Tensor = tf.neg(tf.mul(mean, scale));
-    if (l.beta) offset = tf.add(offset, l.beta.read());
-    return tf.add(tf.mul(input, scale), offset);
+    const scale = batchNormScale(layer);
+    return tf.add(tf.mul(input, scale), batchNormOffset(layer, scale));
   });
 }
 
@@ -488,10 +474,7 @@ export function foldPlan(program: Program): Map<number, number> {
     if (act !== null && act !== 'linear') continue;
     const users = consumers.get(step.outputs[0]) ?? [];
     if (users.length !== 1 || users[0].layer.getClassName() !== 'BatchNormalization' || users[0].inputs.length !== 1) continue;
-    const bn = users[0].layer as unknown as BatchNormInternals;
-    const rank = step.outputShape.length;
-    const axis = bn.axis >= 0 ? bn.axis : bn.axis + rank;
-    if (axis !== rank - 1 || !bn.movingMean || !bn.movingVariance) continue;
+    if (!isLastAxisBatchNorm(users[0].layer, step.outputShape.length)) continue;
     if (className === 'Conv2D' && !(step.layer as unknown as ConvInternals).kernel) continue;
     if (className === 'DepthwiseConv2D' && !(step.layer as unknown as ConvInternals).depthwiseKernel) continue;
     plan.set(step.index, users[0].index);
@@ -515,11 +498,8 @@ function foldedWeights(program: Program, conv: Step, bnStep: Step): FoldedWeight
   if (hit) return hit;
   const made = tf.tidy(() => {
     const l = conv.layer as unknown as ConvInternals;
-    const bn = bnStep.layer as unknown as BatchNormInternals;
-    let scale: tf.Tensor = tf.rsqrt(tf.add(bn.movingVariance!.read(), bn.epsilon));
-    if (bn.gamma) scale = tf.mul(scale, bn.gamma.read());
-    let offset: tf.Tensor = tf.neg(tf.mul(bn.movingMean!.read(), scale));
-    if (bn.beta) offset = tf.add(offset, bn.beta.read());
+    const scale = batchNormScale(bnStep.layer);
+    const offset = batchNormOffset(bnStep.layer, scale);
     const depthwise = conv.layer.getClassName() === 'DepthwiseConv2D';
     const w = (depthwise ? l.depthwiseKernel! : l.kernel!).read() as tf.Tensor4D;
     // Depthwise output channel c·M + m is scaled by scale[c·M + m]: reshape to [1, 1, C, M].
@@ -693,6 +673,12 @@ function backwardGradient(program: Program, cached: ReadonlyArray<tf.Tensor | un
     const grads = new Map<number, tf.Tensor>();
     grads.set(logitSlot, tf.oneHot(tf.tensor1d([classIndex], 'int32'), logit.size).toFloat().mul(sign).reshape(logit.shape));
     const inUse = (t: tf.Tensor) => [...grads.values()].includes(t);
+    /** Add `g` to slot `s`'s gradient, freeing the old sum unless it is still held (or is `keep`). */
+    const accumulate = (s: number, g: tf.Tensor, keep: tf.Tensor) => {
+      const before = grads.get(s);
+      grads.set(s, before ? tf.add(before, g) : g);
+      if (before && !inUse(before) && before !== keep) before.dispose();
+    };
     for (let i = downstream.length - 1; i >= 0; i--) {
       const step = downstream[i];
       if (step === final && program.logit.kind === 'activation-input') continue;
@@ -701,9 +687,7 @@ function backwardGradient(program: Program, cached: ReadonlyArray<tf.Tensor | un
       if (!dy) continue;
       grads.delete(out);
       if (foldedBatchNorms.has(step.index)) {
-        const into = step.inputs[0];
-        const before = grads.get(into);
-        grads.set(into, before ? tf.add(before, dy) : dy);
+        accumulate(step.inputs[0], dy, dy);
         continue;
       }
       const linear = step === final && program.logit.kind === 'linear-of-layer';
@@ -721,12 +705,7 @@ function backwardGradient(program: Program, cached: ReadonlyArray<tf.Tensor | un
         const all = stepVjp(step, inputs, read(out), dy, { linear, kernel: foldedConvKernel.get(step.index) }, rerun, wanted);
         return positions.map((k) => all[k] ?? tf.zerosLike(inputs[k]));
       });
-      inputGrads.forEach((g, j) => {
-        const s = step.inputs[positions[j]];
-        const before = grads.get(s);
-        grads.set(s, before ? tf.add(before, g) : g);
-        if (before && !inUse(before) && before !== dy) before.dispose();
-      });
+      inputGrads.forEach((g, j) => accumulate(step.inputs[positions[j]], g, dy));
       // Free as we go: a whole network's gradients at once would double the activation memory.
       if (!inUse(dy)) dy.dispose();
       inputGrads.forEach((g) => !inUse(g) && g !== dy && g.dispose());
