@@ -12,7 +12,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { loadModel } from './model';
 import { filesFromPaths } from './node/files';
 import { gradientAt, runForward, scoreFunction, type Program } from './executor';
-import { withGuidedGradients } from './explain';
+import { withGuidedGradients } from './guided';
 import { registerFastWasmGradients } from './kernels/wasm-gradients';
 
 const FIXTURES = resolve(process.cwd(), '../shared/fixtures');

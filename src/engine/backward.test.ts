@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { compileProgram, disposeFoldedWeights, downstreamSteps, foldPlan, gradientAt, prepareFoldedWeights, runForward, scoreFunction, type Program } from './executor';
-import { withGuidedGradients } from './explain';
+import { withGuidedGradients } from './guided';
 import { WRITTEN_VJP_CLASSES } from './backward';
 import { registerFastWasmGradients } from './kernels/wasm-gradients';
 import { loadedModelFromLayersModel } from './model';

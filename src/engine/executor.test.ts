@@ -6,7 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { buildTestModel, roundTrip, TEST_INPUT_SHAPE, type TestModelCase } from './node/test-models';
 import { compileProgram, downstreamSteps, gradientAt, plainLeafCall, runForward, runOutput, scoreFunction, type Program } from './executor';
-import { gradCam, guidedBackprop, withGuidedGradients } from './explain';
+import { gradCam, guidedBackprop } from './explain';
+import { withGuidedGradients } from './guided';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

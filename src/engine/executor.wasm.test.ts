@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { buildTestModel, TEST_INPUT_SHAPE, type TestModelCase } from './node/test-models';
 import { compileProgram, gradientAt, runForward, runOutput } from './executor';
-import { withGuidedGradients } from './explain';
+import { withGuidedGradients } from './guided';
 import { registerFastWasmGradients } from './kernels/wasm-gradients';
 
 beforeAll(async () => {

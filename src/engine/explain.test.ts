@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { visualiseGradient, withGuidedGradients } from './explain';
+import { visualiseGradient } from './explain';
+import { withGuidedGradients } from './guided';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

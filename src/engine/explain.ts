@@ -9,8 +9,6 @@ import { gradientAt, type GradientPath, type Program } from './executor';
 import { studioError } from '../shared/errors';
 import { withGuidedGradients } from './guided';
 
-export { GUIDED_KERNELS, withGuidedGradients } from './guided';
-
 // ---------------------------------------------------------------------------------------------
 // Grad-CAM
 
@@ -30,13 +28,9 @@ export function gradCamMap(
 ): tf.Tensor2D {
   const activation = cached[slot];
   if (!activation || activation.rank !== 4) throw studioError('LAYER_NOT_SPATIAL', { path: String(slot) });
-  return tf.tidy(() => gradCamFromGradient(activation, gradientAt(program, cached, slot, classIndex, options)));
-}
-
-/** ReLU(sum_k w_k A_k) from an activation [1, h, w, C] and the score's gradient there. */
-export function gradCamFromGradient(activation: tf.Tensor, gradient: tf.Tensor): tf.Tensor2D {
   return tf.tidy(() => {
-    const weights = gradient.mean([1, 2], true); // [1, 1, 1, C]
+    const grads = gradientAt(program, cached, slot, classIndex, options);
+    const weights = grads.mean([1, 2], true); // [1, 1, 1, C]
     const cam = tf.relu(activation.mul(weights).sum(3)); // [1, h, w]
     return cam.squeeze([0]) as tf.Tensor2D;
   });

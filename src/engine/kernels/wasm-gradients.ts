@@ -77,22 +77,6 @@ class KernelScope {
     return this.run('Sum', { x }, { axis, keepDims: false });
   }
 
-  /**
-   * Zero-insertion upsampling along H and W: [N,h,w,C] → [N,(h-1)·sh+1,(w-1)·sw+1,C] with sh-1 /
-   * sw-1 zeros between neighbours. Done as reshape to 6-D, pad, reshape, crop the trailing zeros.
-   */
-  upsample(x: TensorInfo, [sh, sw]: Pair): TensorInfo {
-    if (sh === 1 && sw === 1) return x;
-    const [n, h, w, c] = x.shape as Shape4;
-    const six = this.reshape(x, [n, h, 1, w, 1, c]);
-    const padded = this.run('PadV2', { x: six }, {
-      paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]],
-      constantValue: 0,
-    });
-    const flat = this.reshape(padded, [n, h * sh, w * sw, c]);
-    return this.slice(flat, [0, 0, 0, 0], [n, (h - 1) * sh + 1, (w - 1) * sw + 1, c]);
-  }
-
   /** Crop where a requested spatial padding is negative; return the non-negative rest for the conv. */
   cropNegativePads(x: TensorInfo, [top, bottom]: Pair, [left, right]: Pair): { x: TensorInfo; pad: ExplicitPad } {
     const [n, h, w, c] = x.shape as Shape4;
@@ -194,25 +178,21 @@ function requireNhwc(dataFormat: string | undefined, kernel: string): void {
 }
 
 /**
- * Everything needed to express an input gradient as a stride-1 forward conv: the upsampled dy is
- * padded by (effective kernel − 1 − padTop) before and (inputSize − upsampledSize + padTop) after.
+ * The padding that makes a stride-1 input gradient a forward conv of dy with the flipped kernel: dy
+ * is padded by (effective kernel − 1 − padTop) before and (inputSize − outputSize + padTop) after.
  */
 function inputGradientPads(
   inputShape: Shape4,
   filterShape: Shape4,
-  strides: Pair,
   dilations: Pair,
   pad: Pad,
   dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
   depthwise: boolean,
 ): { rows: Pair; cols: Pair; outShape: Shape4 } {
-  const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, strides, dilations, pad, dimRoundingMode, depthwise);
-  const upH = (info.outHeight - 1) * info.strideHeight + 1;
-  const upW = (info.outWidth - 1) * info.strideWidth + 1;
-  const before = (k: number) => k - 1;
+  const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, 1, dilations, pad, dimRoundingMode, depthwise);
   return {
-    rows: [before(info.effectiveFilterHeight) - info.padInfo.top, info.inHeight - upH + info.padInfo.top],
-    cols: [before(info.effectiveFilterWidth) - info.padInfo.left, info.inWidth - upW + info.padInfo.left],
+    rows: [info.effectiveFilterHeight - 1 - info.padInfo.top, info.inHeight - info.outHeight + info.padInfo.top],
+    cols: [info.effectiveFilterWidth - 1 - info.padInfo.left, info.inWidth - info.outWidth + info.padInfo.left],
     outShape: info.outShape as Shape4,
   };
 }
@@ -264,8 +244,10 @@ function stridedGradientPlan(
   depthwise: boolean,
 ): StridedGradientPlan | null {
   if (strides[0] === 1 && strides[1] === 1) return null;
-  // tfjs never differentiates a conv with both stride and dilation > 1; if one comes, zero insertion handles it.
-  if (dilations[0] !== 1 || dilations[1] !== 1) return null;
+  if (dilations[0] !== 1 || dilations[1] !== 1) {
+    // tfjs's conv gradients assert dilation 1 whenever the stride is above 1: this never comes.
+    throw new Error(`Input gradient with strides ${strides} and dilations ${dilations}: one of them must be 1.`);
+  }
   const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, strides, 1, pad, dimRoundingMode, depthwise);
   return {
     rows: phaseAxis(info.filterHeight, info.strideHeight, info.padInfo.top, info.inHeight, info.outHeight),
@@ -392,10 +374,9 @@ function conv2DBackpropInput({ inputs, backend, attrs }: Parameters<KernelFunc>[
     scope.disposeAllBut(dx);
     return dx;
   }
-  const { rows, cols } = inputGradientPads(a.inputShape, filterShape, strides, dilations, a.pad, a.dimRoundingMode, false);
-
-  const up = scope.upsample(dy, strides);
-  const { x, pad } = scope.cropNegativePads(up, rows, cols);
+  // Stride 1: a forward conv of dy with the flipped kernel.
+  const { rows, cols } = inputGradientPads(a.inputShape, filterShape, dilations, a.pad, a.dimRoundingMode, false);
+  const { x, pad } = scope.cropNegativePads(dy, rows, cols);
   // Flip spatially and swap in/out channels: [kh,kw,Ci,Co] → [kh,kw,Co,Ci] (once per filter).
   const flipped = rearrangedFilter(backend as KernelBackend, filter, 'conv-input-grad', (s, f) => s.transpose(s.reverse(f, [0, 1]), [0, 1, 3, 2]));
   const dx = scope.run('Conv2D', { x, filter: flipped }, {
@@ -473,10 +454,9 @@ function depthwiseBackpropInput({ inputs, backend, attrs }: Parameters<KernelFun
     scope.disposeAllBut(dx);
     return dx;
   }
-  const { rows, cols } = inputGradientPads(a.inputShape, filter.shape as Shape4, strides, dilations, a.pad, a.dimRoundingMode, true);
-
-  const up = scope.upsample(dy, strides);
-  const { x, pad } = scope.cropNegativePads(up, rows, cols);
+  // Stride 1: a depthwise conv of dy with the flipped kernel.
+  const { rows, cols } = inputGradientPads(a.inputShape, filter.shape as Shape4, dilations, a.pad, a.dimRoundingMode, true);
+  const { x, pad } = scope.cropNegativePads(dy, rows, cols);
   // Each of the C·M output channels maps back to one input channel: a depthwise conv (multiplier 1)
   // over C·M channels with the flipped kernel, then a sum over the multiplier.
   const flipped = rearrangedFilter(backend as KernelBackend, filter, 'depthwise-input-grad', (s, f) => s.reshape(s.reverse(f, [0, 1]), [kh, kw, channels * multiplier, 1]));
