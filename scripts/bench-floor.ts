@@ -7,7 +7,8 @@
  * Elementwise ops, pooling and batch norm are left out (a few % of the time on WASM).
  */
 import type * as tf from '@tensorflow/tfjs';
-import { compileProgram, downstreamSteps, type Program, type ProgramTreeNode, type Step } from '../src/engine/executor';
+import { compileProgram, type Program, type ProgramTreeNode, type Step } from '../src/engine/program';
+import { downstreamSteps } from '../src/engine/forward';
 
 interface KernelOwner {
   kernel?: { shape: number[] };

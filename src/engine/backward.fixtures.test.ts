@@ -11,7 +11,9 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { loadModel } from './model';
 import { filesFromPaths } from './node/files';
-import { gradientAt, runForward, scoreFunction, type Program } from './executor';
+import type { Program } from './program';
+import { runForward } from './forward';
+import { gradientAt, scoreFunction } from './gradient';
 import { withGuidedGradients } from './guided';
 import { registerFastWasmGradients } from './kernels/wasm-gradients';
 

@@ -7,7 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { compileProgram, disposeFoldedWeights, downstreamSteps, foldPlan, gradientAt, prepareFoldedWeights, runForward, scoreFunction, type Program } from './executor';
+import { compileProgram, type Program } from './program';
+import { downstreamSteps, runForward } from './forward';
+import { disposeFoldedWeights, foldPlan, prepareFoldedWeights } from './folding';
+import { gradientAt, scoreFunction } from './gradient';
 import { withGuidedGradients } from './guided';
 import { WRITTEN_VJP_CLASSES } from './backward';
 import { registerFastWasmGradients } from './kernels/wasm-gradients';

@@ -15,7 +15,7 @@
  * Guided backprop's rule applies to the ReLU family when called inside withGuidedGradients.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Step } from './executor';
+import type { Step } from './program';
 import { batchNormScale, isLastAxisBatchNorm } from './batch-norm';
 import { fusedReluGrad, guidedActive } from './guided';
 

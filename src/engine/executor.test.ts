@@ -5,7 +5,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { buildTestModel, roundTrip, TEST_INPUT_SHAPE, type TestModelCase } from './node/test-models';
-import { compileProgram, downstreamSteps, gradientAt, plainLeafCall, runForward, runOutput, scoreFunction, type Program } from './executor';
+import { compileProgram, type Program } from './program';
+import { plainLeafCall } from './leaf';
+import { downstreamSteps, runForward, runOutput } from './forward';
+import { gradientAt, scoreFunction } from './gradient';
 import { gradCam, guidedBackprop } from './explain';
 import { withGuidedGradients } from './guided';
 

@@ -6,7 +6,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { buildTestModel, TEST_INPUT_SHAPE, type TestModelCase } from './node/test-models';
-import { compileProgram, gradientAt, runForward, runOutput } from './executor';
+import { compileProgram } from './program';
+import { runForward, runOutput } from './forward';
+import { gradientAt } from './gradient';
 import { withGuidedGradients } from './guided';
 import { registerFastWasmGradients } from './kernels/wasm-gradients';
 

@@ -5,7 +5,9 @@
  * `runForward`): a gradient is a backward pass over it, from the score to the target (gradientAt).
  */
 import * as tf from '@tensorflow/tfjs';
-import { gradientAt, type GradientPath, type Program } from './executor';
+import type { Program } from './program';
+import type { GradientPath } from './leaf';
+import { gradientAt } from './gradient';
 import { studioError } from '../shared/errors';
 import { withGuidedGradients } from './guided';
 

@@ -18,7 +18,10 @@ import type {
   Prediction, PreprocessDefaults, PreprocessOptions, RgbMap,
 } from '../shared/types';
 import { notice, studioError, type StudioNotice } from '../shared/errors';
-import { compileProgram, disposeFoldedWeights, logitFromSlots, prepareFoldedWeights, runForward, runOutput, type GradientPath, type Program } from './executor';
+import { compileProgram, type Program } from './program';
+import type { GradientPath } from './leaf';
+import { logitFromSlots, runForward, runOutput } from './forward';
+import { disposeFoldedWeights, prepareFoldedWeights } from './folding';
 import { buildLayerTree, defaultLayerPath, resolveLayerPath } from './tree';
 import { DEFAULT_PREPROCESS, preprocessImage, resolvePreprocess } from './preprocess';
 import { releaseFreedRearrangedFilters } from './kernels/wasm-gradients';

@@ -1,0 +1,156 @@
+/**
+ * The gradient driver: the class score as a function of one slot (for a tfjs tape), and dScore/dSlot
+ * either as the written-out backward pass over the cached activations (backward.ts) or through the
+ * tape. Any batch size: the score of a batch is the sum of its rows' scores, so each row's gradient
+ * is its own image's.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { studioError } from '../shared/errors';
+import { stepVjp, takesFoldedKernel } from './backward';
+import { foldPlan, preparedFold, runTapedSteps } from './folding';
+import { downstreamSteps, logitFromSlots } from './forward';
+import { callStep, plainLeafCall, type GradientPath } from './leaf';
+import type { Program, Step } from './program';
+
+/**
+ * The score as a function of the value at `slot`: runs only the downstream steps, reading everything
+ * else from `cached` (values computed outside the tape). Must be called inside a tape (tf.grad) to
+ * differentiate; `sign` = -1 for the counterfactual.
+ */
+export function scoreFunction(
+  program: Program,
+  cached: ReadonlyArray<tf.Tensor | undefined>,
+  slot: number,
+  classIndex: number,
+  options: { path?: GradientPath; sign?: number; downstream?: Step[] } = {},
+): (value: tf.Tensor) => tf.Scalar {
+  const downstream = options.downstream ?? downstreamSteps(program, slot);
+  const path = options.path ?? 'fast';
+  const sign = options.sign ?? 1;
+  return (value: tf.Tensor) => {
+    const local = new Map<number, tf.Tensor>([[slot, value]]);
+    const read = (s: number) => {
+      const v = local.get(s) ?? cached[s];
+      if (!v) throw studioError('INTERNAL', { reason: `slot ${s} has no value` });
+      return v;
+    };
+    // The final step's probability activation is not needed for the score.
+    const skipFinal = (step: Step) => step.index === program.finalStepIndex && program.logit.kind !== 'none';
+    runTapedSteps(program, downstream, read, (s, v) => local.set(s, v), path, skipFinal);
+    const logits = logitFromSlots(program, read);
+    const flat = logits.reshape([logits.shape[0] ?? 1, -1]);
+    const score = flat.slice([0, classIndex], [1, 1]).sum() as tf.Scalar;
+    return (sign === 1 ? score : score.mul(sign)) as tf.Scalar;
+  };
+}
+
+/**
+ * dScore/dValue at `slot` (value taken from `cached`). The fast path walks the steps after the slot
+ * backwards over the cached activations (backward.ts: nothing runs forward again); the plain path
+ * re-runs them under a tfjs tape through tfjs-layers' own calls (the reference the tests compare to).
+ * Inside withGuidedGradients both follow the guided rule.
+ */
+export function gradientAt(
+  program: Program,
+  cached: ReadonlyArray<tf.Tensor | undefined>,
+  slot: number,
+  classIndex: number,
+  options: { path?: GradientPath; sign?: number } = {},
+): tf.Tensor {
+  const value = cached[slot];
+  if (!value) throw studioError('INTERNAL', { reason: `slot ${slot} has no value` });
+  const downstream = downstreamSteps(program, slot);
+  // Written out where every value it reads is cached (runForward's cache is complete) and every step
+  // has one output; otherwise the tape.
+  const writtenOut = (options.path ?? 'fast') === 'fast' &&
+    downstream.every((s) => s.outputs.length === 1 && s.inputs.every((i) => cached[i]) && cached[s.outputs[0]]);
+  try {
+    if (writtenOut) return backwardGradient(program, cached, slot, downstream, classIndex, options.sign ?? 1);
+    return tf.grad(scoreFunction(program, cached, slot, classIndex, { ...options, downstream }))(value);
+  } catch (e) {
+    throw gradientError(e);
+  }
+}
+
+/** The backward pass over cached activations (see gradientAt); every step in `downstream` has one output. */
+function backwardGradient(program: Program, cached: ReadonlyArray<tf.Tensor | undefined>, slot: number, downstream: Step[], classIndex: number, sign: number): tf.Tensor {
+  const read = (s: number) => {
+    const v = cached[s];
+    if (!v) throw studioError('INTERNAL', { reason: `slot ${s} has no value` });
+    return v;
+  };
+  const final = program.steps[program.finalStepIndex];
+  // The score is one entry of the logits: read before a final Softmax/Activation layer, before the
+  // probability activation of a final Dense/Conv ('linear-of-layer'), or the output itself.
+  const logitSlot = program.logit.kind === 'activation-input' ? final.inputs[0] : program.outputSlots[0];
+  const live = new Set<number>([slot, ...downstream.flatMap((s) => s.outputs)]);
+  // Conv → BN pairs with folded weights prepared (CPU-side backends): the BN step passes its gradient
+  // straight to the conv, whose input gradient then uses the folded kernel (one elementwise op fewer).
+  const inPass = new Set(downstream.map((s) => s.index));
+  const foldedConvKernel = new Map<number, tf.Tensor>();
+  const foldedBatchNorms = new Set<number>();
+  for (const [convIndex, bnIndex] of foldPlan(program)) {
+    const folded = preparedFold(program, convIndex);
+    if (folded && inPass.has(convIndex) && inPass.has(bnIndex) && takesFoldedKernel(program.steps[convIndex])) {
+      foldedConvKernel.set(convIndex, folded.kernel);
+      foldedBatchNorms.add(bnIndex);
+    }
+  }
+  // The score does not depend on a probability output (it is read before the activation).
+  const afterLogit = program.logit.kind !== 'none' && slot === final.outputs[0];
+  return tf.tidy(() => {
+    if (!live.has(logitSlot) || afterLogit) return tf.zerosLike(read(slot));
+    const logit = read(logitSlot);
+    const grads = new Map<number, tf.Tensor>();
+    grads.set(logitSlot, tf.oneHot(tf.tensor1d([classIndex], 'int32'), logit.size).toFloat().mul(sign).reshape(logit.shape));
+    const inUse = (t: tf.Tensor) => [...grads.values()].includes(t);
+    /** Add `g` to slot `s`'s gradient, freeing the old sum unless it is still held (or is `keep`). */
+    const accumulate = (s: number, g: tf.Tensor, keep: tf.Tensor) => {
+      const before = grads.get(s);
+      grads.set(s, before ? tf.add(before, g) : g);
+      if (before && !inUse(before) && before !== keep) before.dispose();
+    };
+    for (let i = downstream.length - 1; i >= 0; i--) {
+      const step = downstream[i];
+      if (step === final && program.logit.kind === 'activation-input') continue;
+      const out = step.outputs[0];
+      const dy = grads.get(out);
+      if (!dy) continue;
+      grads.delete(out);
+      if (foldedBatchNorms.has(step.index)) {
+        accumulate(step.inputs[0], dy, dy);
+        continue;
+      }
+      const linear = step === final && program.logit.kind === 'linear-of-layer';
+      // The score's own layer: the logit is taken before its probability activation.
+      const rerun = (xs: tf.Tensor[]) => {
+        const y = linear ? plainLeafCall(step.layer, xs[0], true) : callStep(step, xs, 'fast')[0];
+        if (!y) throw studioError('INTERNAL', { reason: `cannot take the logit of ${step.path}` });
+        return y;
+      };
+      const inputs = step.inputs.map(read);
+      // A slot given twice gets its gradient once (stepVjp returns it at its first position).
+      const wanted = step.inputs.map((s, k) => live.has(s) && step.inputs.indexOf(s) === k);
+      const positions = wanted.flatMap((w, k) => (w ? [k] : []));
+      const inputGrads: tf.Tensor[] = tf.tidy(() => {
+        const all = stepVjp(step, inputs, read(out), dy, { linear, kernel: foldedConvKernel.get(step.index) }, rerun, wanted);
+        return positions.map((k) => all[k] ?? tf.zerosLike(inputs[k]));
+      });
+      inputGrads.forEach((g, j) => accumulate(step.inputs[positions[j]], g, dy));
+      // Free as we go: a whole network's gradients at once would double the activation memory.
+      if (!inUse(dy)) dy.dispose();
+      inputGrads.forEach((g) => !inUse(g) && g !== dy && g.dispose());
+    }
+    return grads.get(slot) ?? tf.zerosLike(read(slot));
+  });
+}
+
+/** tfjs's "cannot differentiate" failures as GRADIENT_UNSUPPORTED (with the op named); anything else unchanged. */
+export function gradientError(e: unknown): unknown {
+  const message = e instanceof Error ? e.message : String(e);
+  const missingKernel = /Kernel '(\w+)' not registered for backend '(\w+)'/.exec(message);
+  if (missingKernel) return studioError('GRADIENT_UNSUPPORTED', { op: missingKernel[1], backend: missingKernel[2] });
+  const unsupported = /Error in gradient of (\w+)/.exec(message) ?? /gradient .*not (?:yet )?supported/i.exec(message);
+  if (unsupported) return studioError('GRADIENT_UNSUPPORTED', { op: unsupported[1] ?? message, backend: tf.getBackend() });
+  return e;
+}
