@@ -24,12 +24,18 @@ export const ERROR_MESSAGES = {
   ZIP_INVALID: (d: { file: string; reason: string }) => `${d.file} is not a readable zip (${d.reason}).`,
   WEIGHTS_MANIFEST_INVALID: (d: { file: string; reason: string }) => `${d.file} has an invalid weights manifest (${d.reason}).`,
   FILE_NOT_FOUND: (d: { path: string; reason: string }) => `${d.path} cannot be read (${d.reason}).`,
+  MODEL_CONFIG_INVALID: (d: { layer: string; field: string; value: string; reason: string }) => `Layer "${d.layer}" has ${d.field} ${d.value}: ${d.reason}.`,
+  INPUT_SIZE_INVALID: (d: { shape: string; reason: string }) => `The model's input shape ${d.shape} cannot be used: ${d.reason}.`,
+  LAYER_OUTPUT_EMPTY: (d: { layer: string; shape: string; input: string }) => `Layer "${d.layer}" would output [${d.shape}] for this model's ${d.input} input: the input is too small for this network.`,
+  ACTIVATIONS_TOO_LARGE: (d: { size: string; limit: string; input: string }) => `Explaining one ${d.input} image with this model needs about ${d.size} of activations, more than a browser tab can hold (${d.limit}).`,
   // Images
   NO_IMAGE: () => 'No image to explain yet: drop, paste or pick an image.',
   IMAGE_DECODE_FAILED: (d: { file: string }) => `${d.file} could not be decoded as an image (PNG, JPEG, WebP, BMP or GIF).`,
   IMAGE_EMPTY: (d: { file: string }) => `${d.file} has no pixels (0×0).`,
   IMAGE_DOWNSCALED: (d: { file: string; width: number; height: number; toWidth: number; toHeight: number }) => `${d.file} is ${d.width}×${d.height}; it was downscaled to ${d.toWidth}×${d.toHeight}.`,
   IMAGE_ANIMATED: (d: { file: string }) => `${d.file} is animated; its first frame is used.`,
+  IMAGE_FORMAT_UNSUPPORTED: (d: { file: string; format: string }) => `${d.file} is a ${d.format} image, which browsers cannot decode; convert it to PNG or JPEG and open that.`,
+  IMAGE_CORRUPT: (d: { file: string; reason: string }) => `${d.file} is not a readable image: ${d.reason}.`,
   IMAGE_SVG_UNSUPPORTED: (d: { file: string }) => `${d.file} is an SVG drawing that could not be rasterised here; export it as PNG and drop that.`,
   UNKNOWN_FILE: (d: { file: string }) => `${d.file} is neither a model file nor an image; ignored.`,
   // Explaining
@@ -45,6 +51,8 @@ export const ERROR_MESSAGES = {
   BACKEND_FAILED: (d: { backend: string; reason: string }) => `The ${d.backend} backend could not start: ${d.reason}`,
   WORKER_CRASHED: (d: { reason: string }) => `The computation worker stopped (${d.reason}); it was restarted and the model reloaded.`,
   DEVICE_LOST: (d: { reason: string }) => `The GPU device was lost (${d.reason}); switched to the next backend.`,
+  BACKEND_TRAPPED: (d: { reason: string; during: string }) => `The computation failed inside WebAssembly (${d.reason}) while ${d.during}; the worker was restarted with your model and image.`,
+  WORKER_UNRESPONSIVE: (d: { seconds: number; during: string }) => `The computation worker did not answer for ${d.seconds} s while ${d.during}; it was replaced, with your model and image.`,
   INTERNAL: (d: { reason: string }) => `Unexpected error: ${d.reason}`,
   // Command line
   BAD_ARGUMENT: (d: { reason: string }) => `Bad argument: ${d.reason}`,

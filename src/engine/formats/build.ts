@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { StudioError, studioError } from '../../shared/errors';
 import type { OpenedModel } from './reader';
 import { findUnsupportedLayers } from './tfjs-layers';
+import { validateBuiltShapes, validateModelConfig } from './validate-config';
 
 function errorReason(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -39,16 +40,18 @@ export function buildError(e: unknown, artifacts?: tf.io.ModelArtifacts): Studio
  */
 export async function buildLayersModel(source: OpenedModel | tf.io.ModelArtifacts): Promise<tf.LayersModel> {
   const artifacts = 'artifacts' in source ? source.artifacts : source;
+  // Before tfjs sees it: a config that would build a broken model (or break the backend) is refused here.
+  validateModelConfig(artifacts.modelTopology);
   const engine = tf.engine();
   const variablesBefore = new Set(Object.keys(engine.registeredVariables));
   // A scope catches the weight tensors tfjs decodes and then drops when loadWeights throws.
   engine.startScope('buildLayersModel');
+  let model: tf.LayersModel;
   try {
-    const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts), { strict: true });
+    model = await tf.loadLayersModel(tf.io.fromMemory(artifacts), { strict: true });
     // Success: hand every tensor still alive up, as tf.tidy does with its result.
     engine.endScope(engine.state.activeScope.track.filter((t) => !t.isDisposed));
     disposeEveryWeightOnDispose(model);
-    return model;
   } catch (e) {
     engine.endScope();
     for (const [name, variable] of Object.entries(engine.registeredVariables)) {
@@ -56,6 +59,14 @@ export async function buildLayersModel(source: OpenedModel | tf.io.ModelArtifact
     }
     throw buildError(e, artifacts);
   }
+  try {
+    // Before its first forward pass: zero-sized outputs would corrupt the WASM backend's memory.
+    validateBuiltShapes(model);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
 }
 
 /**
