@@ -9,8 +9,9 @@ import { compileProgram, type Program } from './program';
 import { plainLeafCall } from './leaf';
 import { downstreamSteps, runForward, runOutput } from './forward';
 import { gradientAt, scoreFunction } from './gradient';
-import { gradCam, guidedBackprop } from './explain';
 import { withGuidedGradients } from './guided';
+import { createContext } from './methods/context';
+import { gradcam } from './methods/gradcam';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -31,6 +32,21 @@ function slotOf(program: Program, path: string): number {
   const slot = program.slotsByPath.get(path);
   if (slot === undefined) throw new Error(`no slot for ${path}; paths: ${[...program.slotsByPath.keys()].join(', ')}`);
   return slot;
+}
+
+/** Guided backprop at the input, [H, W, c]. */
+function guidedBackprop(program: Program, values: tf.Tensor[], classIndex: number): tf.Tensor3D {
+  return tf.tidy(() => withGuidedGradients(() => gradientAt(program, values, program.inputSlot, classIndex)).squeeze([0]) as tf.Tensor3D);
+}
+
+/** Grad-CAM's raw map at `slot` through the method's context (its gradient memo released after). */
+async function gradCamRaw(program: Program, values: tf.Tensor[], slot: number, classIndex: number, sign: 1 | -1 = 1): Promise<tf.Tensor> {
+  const owned = createContext({ program, values, classIndex, sign, slot });
+  try {
+    return await gradcam.run(owned.ctx);
+  } finally {
+    owned.dispose();
+  }
 }
 
 async function modelFor(kind: TestModelCase, roundTripped: boolean, options: Parameters<typeof buildTestModel>[1] = {}) {
@@ -152,13 +168,13 @@ describe.each([false, true])('executor (round trip: %s)', (roundTripped) => {
       const values = runForward(program, x);
       const slot = slotOf(program, innerLayerPath);
       // First calls may allocate kernels' one-off constants; measure from the second.
-      tf.dispose([gradCam(program, values, slot, 0).raw, guidedBackprop(program, values, 0), runOutput(program, x)]);
+      tf.dispose([await gradCamRaw(program, values, slot, 0), guidedBackprop(program, values, 0), runOutput(program, x)]);
       const before = tf.memory().numTensors;
       for (let i = 0; i < 3; i++) {
-        const cam = gradCam(program, values, slot, i % 2, { sign: i === 2 ? -1 : 1 });
+        const cam = await gradCamRaw(program, values, slot, i % 2, i === 2 ? -1 : 1);
         const guided = guidedBackprop(program, values, 1);
         const out = runOutput(program, x);
-        tf.dispose([cam.raw, guided, out]);
+        tf.dispose([cam, guided, out]);
       }
       expect(tf.memory().numTensors).toBe(before);
       tf.dispose(values);

@@ -1,95 +1,204 @@
 /**
- * Explanation methods over a compiled program: Grad-CAM at any slot, guided backprop (gradient at the
- * input with ReLU/ReLU6/LeakyReLU passing only positive gradients), guided Grad-CAM, and their
- * standard visualisations. All functions take the per-image activation cache (`cached`, from
- * `runForward`): a gradient is a backward pass over it, from the score to the target (gradientAt).
+ * Running the requested methods over one image's activation cache: each method's raw result
+ * (methods/, one file per method) made into what a person sees — a heatmap normalised to [0, 1] at the
+ * layer's resolution and upsampled to the input's, or an RGB gradient image — with the CAM options of
+ * pytorch-grad-cam:
+ * - eigen-smoothing: the first principal component of the weighted activations replaces their sum
+ *   (inside each CAM method, methods/cam.ts);
+ * - flip smoothing (augSmooth): the mean of the normalised map and the mirrored map of the mirrored
+ *   image, renormalised;
+ * - multi-layer fusion: the mean of the normalised maps of several layers at the input's resolution,
+ *   renormalised.
+ * Methods run in registry order, dependencies first (guided Grad-CAM reads Grad-CAM's map); all of
+ * them share one context family, so the gradient at a layer is computed once per explanation.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Program } from './program';
+import { METHODS, methodInfo, resolveMethodOptions, type MethodId, type MethodOptionValue, type MethodSettings } from '../shared/methods';
+import type { ExplainProgress } from '../shared/types';
 import type { GradientPath } from './leaf';
-import { gradientAt } from './gradient';
-import { studioError } from '../shared/errors';
-import { withGuidedGradients } from './guided';
+import type { Program } from './program';
+import { METHOD_IMPLEMENTATIONS } from './methods/index';
+import { createContext, throwIfAborted, type OwnedContext } from './methods/context';
+import { flipWidth, normaliseMap, upsampleMap, visualiseGradient } from './methods/maps';
+import { magnitudeMap } from './methods/input-maps';
 
-// ---------------------------------------------------------------------------------------------
-// Grad-CAM
+export { flipWidth, normaliseMap, upsampleMap, visualiseGradient } from './methods/maps';
 
-export interface GradCamTensors {
-  /** ReLU(sum_k w_k A_k), [h, w], before normalisation. */
-  raw: tf.Tensor2D;
-  rawMax: number;
+export interface MethodRunPlan {
+  program: Program;
+  /** The image's activation cache (runForward). */
+  values: ReadonlyArray<tf.Tensor | undefined>;
+  classIndex: number;
+  sign: 1 | -1;
+  path: GradientPath;
+  /** Requested methods; their dependencies (METHODS[].uses) are run too. */
+  methods: readonly MethodId[];
+  /** The target layers of the layer methods (several: fusion); may be empty when no layer method is requested. */
+  layers: ReadonlyArray<{ path: string; slot: number }>;
+  methodOptions?: Partial<Record<MethodId, Record<string, MethodOptionValue>>>;
+  eigenSmooth?: boolean;
+  augSmooth?: boolean;
+  /** The activation cache of the mirrored image, for augSmooth (the caller owns it). */
+  flippedValues?: () => ReadonlyArray<tf.Tensor | undefined>;
+  /** Guided backprop's gradient when the caller keeps it (the image cache). */
+  guidedGradient?: () => tf.Tensor4D;
+  /** The preprocessed black image (Integrated Gradients' default baseline). */
+  blackInput?: () => tf.Tensor4D;
+  signal?: AbortSignal;
+  onProgress?: (progress: ExplainProgress) => void;
+  /** Filled with each method's time in ms, by method id. */
+  timings?: Record<string, number>;
 }
 
-/** ReLU(sum_k w_k A_k) at `slot` for `classIndex`, [h, w], not normalised (no read-back: fine on GPU backends). */
-export function gradCamMap(
-  program: Program,
-  cached: ReadonlyArray<tf.Tensor | undefined>,
-  slot: number,
-  classIndex: number,
-  options: { path?: GradientPath; sign?: number } = {},
-): tf.Tensor2D {
-  const activation = cached[slot];
-  if (!activation || activation.rank !== 4) throw studioError('LAYER_NOT_SPATIAL', { path: String(slot) });
-  return tf.tidy(() => {
-    const grads = gradientAt(program, cached, slot, classIndex, options);
-    const weights = grads.mean([1, 2], true); // [1, 1, 1, C]
-    const cam = tf.relu(activation.mul(weights).sum(3)); // [1, h, w]
-    return cam.squeeze([0]) as tf.Tensor2D;
+/** One method's result as tensors (the caller reads them back and disposes them). */
+export type MethodTensors =
+  | { kind: 'heatmap'; map: tf.Tensor2D; upsampled: tf.Tensor2D; rawMax: number; layerPaths: string[]; settings: MethodSettings }
+  | { kind: 'rgb'; visual: tf.Tensor3D; saliency: tf.Tensor2D; saliencyMax: number; layerPaths: string[]; settings: MethodSettings };
+
+/** The requested methods and everything they use, in registry order. */
+export function methodsWithDependencies(methods: readonly MethodId[]): MethodId[] {
+  const wanted = new Set<MethodId>();
+  const add = (id: MethodId) => {
+    if (wanted.has(id)) return;
+    wanted.add(id);
+    for (const used of methodInfo(id).uses ?? []) add(used);
+  };
+  methods.forEach(add);
+  return METHODS.map((m) => m.id).filter((id) => wanted.has(id));
+}
+
+export function disposeMethodTensors(results: Iterable<MethodTensors>): void {
+  for (const r of results) tf.dispose(r.kind === 'heatmap' ? [r.map, r.upsampled] : [r.visual, r.saliency]);
+}
+
+async function maxOf(t: tf.Tensor): Promise<number> {
+  const m = tf.max(t);
+  try {
+    return (await m.data())[0] || 0;
+  } finally {
+    m.dispose();
+  }
+}
+
+/** `t` divided by its maximum; disposes `t`. */
+async function renormalised(t: tf.Tensor2D): Promise<tf.Tensor2D> {
+  const max = await maxOf(t);
+  const out = normaliseMap(t, max);
+  t.dispose();
+  return out;
+}
+
+/** The mean of normalised maps, renormalised; disposes them. */
+async function meanMap(maps: tf.Tensor2D[]): Promise<tf.Tensor2D> {
+  if (maps.length === 1) return maps[0]!;
+  const mean = tf.tidy(() => tf.div(tf.addN(maps), maps.length) as tf.Tensor2D);
+  tf.dispose(maps);
+  return renormalised(mean);
+}
+
+export async function runMethods(plan: MethodRunPlan): Promise<Map<MethodId, MethodTensors>> {
+  const { program } = plan;
+  const [, height, width] = (plan.values[program.inputSlot] as tf.Tensor4D).shape;
+  const family = createContext({
+    program, values: plan.values, classIndex: plan.classIndex, sign: plan.sign, path: plan.path,
+    eigenSmooth: plan.eigenSmooth, signal: plan.signal, guidedGradient: plan.guidedGradient, blackInput: plan.blackInput,
   });
-}
-
-/** Grad-CAM at `slot` for `classIndex` with its raw maximum (read synchronously). `sign` = -1 gives the counterfactual map. */
-export function gradCam(
-  program: Program,
-  cached: ReadonlyArray<tf.Tensor | undefined>,
-  slot: number,
-  classIndex: number,
-  options: { path?: GradientPath; sign?: number } = {},
-): GradCamTensors {
-  const raw = gradCamMap(program, cached, slot, classIndex, options);
-  const rawMax = tf.tidy(() => raw.max().dataSync()[0]) || 0;
-  return { raw, rawMax };
-}
-
-/** The map divided by its maximum (all zeros stay zeros). */
-export function normaliseMap(raw: tf.Tensor2D, rawMax: number): tf.Tensor2D {
-  return tf.tidy(() => (rawMax > 0 ? raw.div(rawMax) : tf.zerosLike(raw)) as tf.Tensor2D);
-}
-
-/** Bilinear upsampling of a [h, w] map to [H, W], clipped back to [0, 1]. */
-export function upsampleMap(map: tf.Tensor2D, size: [number, number]): tf.Tensor2D {
-  return tf.tidy(() => {
-    const up = tf.image.resizeBilinear(map.expandDims(2) as tf.Tensor3D, size, false, true);
-    return up.squeeze([2]).clipByValue(0, 1) as tf.Tensor2D;
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Guided backprop and guided Grad-CAM
-
-/** dScore/dInput with guided ReLUs; [h, w, c] for the single image. */
-export function guidedBackprop(
-  program: Program,
-  cached: ReadonlyArray<tf.Tensor | undefined>,
-  classIndex: number,
-  options: { path?: GradientPath; sign?: number } = {},
-): tf.Tensor3D {
-  return withGuidedGradients(() =>
-    tf.tidy(() => gradientAt(program, cached, program.inputSlot, classIndex, options).squeeze([0]) as tf.Tensor3D),
-  );
-}
-
-/** Standard gradient visualisation: zero-centre, scale by 0.1/std, shift to 0.5, clip to [0, 1]; grey → RGB. */
-export function visualiseGradient(gradient: tf.Tensor3D): tf.Tensor3D {
-  return tf.tidy(() => {
-    const centred = gradient.sub(gradient.mean());
-    const std = tf.sqrt(centred.square().mean());
-    const vis = centred.div(std.add(1e-5)).mul(0.1).add(0.5).clipByValue(0, 1) as tf.Tensor3D;
-    return (vis.shape[2] === 1 ? tf.tile(vis, [1, 1, 3]) : vis) as tf.Tensor3D;
-  });
-}
-
-/** Guided backprop × upsampled Grad-CAM (per pixel, all channels). */
-export function guidedGradCam(guided: tf.Tensor3D, camUpsampled: tf.Tensor2D): tf.Tensor3D {
-  return tf.tidy(() => guided.mul(camUpsampled.expandDims(2)) as tf.Tensor3D);
+  let flipped: OwnedContext | null = null;
+  const mirrored = (): OwnedContext => {
+    if (!plan.flippedValues) throw new Error('augSmooth needs flippedValues');
+    flipped ??= createContext({
+      program, values: plan.flippedValues(), classIndex: plan.classIndex, sign: plan.sign, path: plan.path,
+      eigenSmooth: plan.eigenSmooth, signal: plan.signal,
+    });
+    return flipped;
+  };
+  const out = new Map<MethodId, MethodTensors>();
+  const order = methodsWithDependencies(plan.methods);
+  const layerPaths = plan.layers.map((l) => l.path);
+  try {
+    for (const [done, id] of order.entries()) {
+      throwIfAborted(plan);
+      const started = performance.now();
+      const info = methodInfo(id);
+      const implementation = METHOD_IMPLEMENTATIONS[id];
+      const options = resolveMethodOptions(id, plan.methodOptions?.[id]);
+      const report = (fraction: number) => plan.onProgress?.({ method: id, fraction: Math.min(1, fraction), done, total: order.length });
+      report(0);
+      if (info.needs === 'layer' && plan.layers.length === 0) throw new Error(`${id} needs a layer`);
+      if (info.output === 'heatmap' && info.needs === 'layer') {
+        const augs = plan.augSmooth ? 2 : 1;
+        const passes = plan.layers.length * augs;
+        const perLayer: tf.Tensor2D[] = [];
+        let rawMax = 0;
+        try {
+          for (const [li, layer] of plan.layers.entries()) {
+            const maps: tf.Tensor2D[] = [];
+            try {
+              for (let a = 0; a < augs; a++) {
+                const pass = li * augs + a;
+                const ctx = (a === 0 ? family : mirrored()).withTarget({
+                  slot: layer.slot, layerPath: layer.path, options, onProgress: (f) => report((pass + f) / passes),
+                });
+                const raw = (await implementation.run(ctx)) as tf.Tensor2D;
+                const max = await maxOf(raw);
+                if (pass === 0) rawMax = max;
+                const normalised = normaliseMap(raw, max);
+                raw.dispose();
+                maps.push(a === 0 ? normalised : flipWidth(normalised));
+                if (a !== 0) normalised.dispose();
+              }
+            } catch (e) {
+              tf.dispose(maps);
+              throw e;
+            }
+            perLayer.push(await meanMap(maps));
+          }
+        } catch (e) {
+          tf.dispose(perLayer);
+          throw e;
+        }
+        let map: tf.Tensor2D;
+        let upsampled: tf.Tensor2D;
+        if (perLayer.length === 1) {
+          map = perLayer[0]!;
+          upsampled = upsampleMap(map, [height, width]);
+        } else {
+          const ups = perLayer.map((m) => upsampleMap(m, [height, width]));
+          tf.dispose(perLayer);
+          map = await meanMap(ups);
+          upsampled = tf.clone(map);
+        }
+        const settings: MethodSettings = { ...options, eigenSmooth: Boolean(plan.eigenSmooth), augSmooth: Boolean(plan.augSmooth), fusedLayers: plan.layers.length };
+        out.set(id, { kind: 'heatmap', map, upsampled, rawMax, layerPaths, settings });
+        if (id === 'gradcam') family.remember(plan.layers[0]!.slot, 'gradcam', tf.clone(upsampled));
+      } else {
+        const layer = info.needs === 'layer' ? plan.layers[0]! : null;
+        const ctx = family.withTarget({ slot: layer?.slot ?? program.inputSlot, layerPath: layer?.path ?? null, options, onProgress: report });
+        const raw = await implementation.run(ctx);
+        if (info.output === 'heatmap') {
+          const rawMax = await maxOf(raw);
+          const map = normaliseMap(raw as tf.Tensor2D, rawMax);
+          raw.dispose();
+          out.set(id, { kind: 'heatmap', map, upsampled: tf.clone(map), rawMax, layerPaths: [], settings: { ...options } });
+        } else {
+          const visual = visualiseGradient(raw as tf.Tensor3D);
+          const magnitude = magnitudeMap(raw);
+          raw.dispose();
+          const saliencyMax = await maxOf(magnitude);
+          const saliency = normaliseMap(magnitude, saliencyMax);
+          magnitude.dispose();
+          out.set(id, { kind: 'rgb', visual, saliency, saliencyMax, layerPaths: layer ? layerPaths : [], settings: { ...options } });
+        }
+      }
+      if (plan.timings) plan.timings[id] = performance.now() - started;
+      report(1);
+    }
+    return out;
+  } catch (e) {
+    disposeMethodTensors(out.values());
+    throw e;
+  } finally {
+    family.dispose();
+    (flipped as OwnedContext | null)?.dispose();
+  }
 }

@@ -69,3 +69,73 @@ export function downstreamSteps(program: Program, slot: number): Step[] {
   }
   return out;
 }
+
+/**
+ * The class score (sign · logit of `classIndex`) of every row of a batch, from a forward pass that
+ * keeps nothing it no longer needs: each intermediate is freed once the last step reading it has
+ * run, so a batch of 16 masked images costs the memory of a few layers, not of 16 activation caches.
+ *
+ * `given` holds the batch's values for the slots it starts from (the input for a whole forward pass,
+ * or a layer's slot with only `steps` = its downstream steps); any other slot a step reads comes from
+ * `cached` (one image's activations), repeated along the batch. `given` and `cached` stay the
+ * caller's. The final probability activation is not run (the logit is read before it). Returns [batch].
+ */
+export function forwardScores(
+  program: Program,
+  steps: readonly Step[],
+  given: ReadonlyMap<number, tf.Tensor>,
+  cached: ReadonlyArray<tf.Tensor | undefined>,
+  classIndex: number,
+  sign: number,
+  options: { fast?: boolean } = {},
+): tf.Tensor1D {
+  const final = program.steps[program.finalStepIndex];
+  const run = steps.filter((s) => !(s === final && program.logit.kind !== 'none'));
+  const batch = [...given.values()][0]?.shape[0] ?? 1;
+  // Slots read at the end: the logit's source.
+  const logitSlots = program.logit.kind === 'none' ? [program.outputSlots[0]] : [final.inputs[0]];
+  const lastUse = new Map<number, number>();
+  run.forEach((step, i) => step.inputs.forEach((s) => lastUse.set(s, i)));
+  for (const s of logitSlots) lastUse.set(s, run.length);
+  const local = new Map<number, tf.Tensor>();
+  const repeated = new Map<number, tf.Tensor>();
+  const owned = (t: tf.Tensor) => [...given.values()].includes(t) || cached.includes(t);
+  const read = (s: number): tf.Tensor => {
+    const v = local.get(s) ?? given.get(s);
+    if (v) return v;
+    const c = cached[s];
+    if (!c) throw studioError('INTERNAL', { reason: `slot ${s} has no value` });
+    if (batch === 1 || c.shape[0] !== 1) return c;
+    let r = repeated.get(s);
+    if (!r) {
+      r = tf.tile(c, [batch, ...new Array(c.rank - 1).fill(1)]);
+      repeated.set(s, r);
+    }
+    return r;
+  };
+  try {
+    run.forEach((step, i) => {
+      const inputs = step.inputs.map(read);
+      const outs = tf.tidy(() => forwardStep(step, inputs, options.fast === true).map((o) => (inputs.includes(o) || owned(o) ? o.clone() : o)));
+      step.outputs.forEach((s, k) => {
+        if (lastUse.has(s)) local.set(s, outs[k]);
+        else outs[k].dispose(); // an output nothing reads (a second output of a layer)
+      });
+      for (const s of new Set(step.inputs)) {
+        if (lastUse.get(s) !== i) continue;
+        local.get(s)?.dispose();
+        local.delete(s);
+        repeated.get(s)?.dispose();
+        repeated.delete(s);
+      }
+    });
+    return tf.tidy(() => {
+      const logits = logitFromSlots(program, read);
+      const rows = logits.reshape([logits.shape[0] ?? 1, -1]);
+      const scores = rows.slice([0, classIndex], [rows.shape[0], 1]).reshape([-1]);
+      return (sign === 1 ? scores : scores.mul(sign)) as tf.Tensor1D;
+    });
+  } finally {
+    tf.dispose([...local.values(), ...repeated.values()]);
+  }
+}

@@ -39,7 +39,8 @@ export function scoreFunction(
     runTapedSteps(program, downstream, read, (s, v) => local.set(s, v), path, skipFinal);
     const logits = logitFromSlots(program, read);
     const flat = logits.reshape([logits.shape[0] ?? 1, -1]);
-    const score = flat.slice([0, classIndex], [1, 1]).sum() as tf.Scalar;
+    // A batch's score is the sum of its rows' scores: each row's gradient is its own image's.
+    const score = flat.slice([0, classIndex], [flat.shape[0], 1]).sum() as tf.Scalar;
     return (sign === 1 ? score : score.mul(sign)) as tf.Scalar;
   };
 }
@@ -102,7 +103,9 @@ function backwardGradient(program: Program, cached: ReadonlyArray<tf.Tensor | un
     if (!live.has(logitSlot) || afterLogit) return tf.zerosLike(read(slot));
     const logit = read(logitSlot);
     const grads = new Map<number, tf.Tensor>();
-    grads.set(logitSlot, tf.oneHot(tf.tensor1d([classIndex], 'int32'), logit.size).toFloat().mul(sign).reshape(logit.shape));
+    // d(sum of the rows' scores)/dLogits: `sign` at the class in every row of the batch.
+    const rows = logit.shape[0] ?? 1;
+    grads.set(logitSlot, tf.oneHot(tf.fill([rows], classIndex, 'int32') as tf.Tensor1D, logit.size / rows).toFloat().mul(sign).reshape(logit.shape));
     const inUse = (t: tf.Tensor) => [...grads.values()].includes(t);
     /** Add `g` to slot `s`'s gradient, freeing the old sum unless it is still held (or is `keep`). */
     const accumulate = (s: number, g: tf.Tensor, keep: tf.Tensor) => {

@@ -6,7 +6,9 @@
  * any tape and keeps every slot's activation. A new class, the counterfactual or another layer then
  * runs only a backward pass over those activations, from the score back to the target layer
  * (backward.ts); the last guided backprop gradient (which does not depend on the layer) is kept too,
- * so a new layer costs only its Grad-CAM.
+ * so a new layer costs only its Grad-CAM. Flip smoothing adds the mirrored image's activations to the
+ * cache (one more forward pass, once per image). The methods themselves are src/engine/methods/,
+ * run by explain.ts's runMethods.
  * The cache is released on a new image, a new preprocessing, `clearCache()` or `dispose()`.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -14,9 +16,10 @@ import type { InputFile, RawImage } from './files';
 import type { OpenedModel } from './formats/reader';
 import { buildLayersModel, openModel } from './formats/index';
 import type {
-  ExplainMethod, ExplainOptions, ExplainResult, Heatmap, LayerNode, LoadProgress, ModelSummary,
+  ExplainOptions, ExplainProgress, ExplainResult, Heatmap, LayerNode, LoadProgress, MethodMap, ModelSummary,
   Prediction, PreprocessDefaults, PreprocessOptions, RgbMap,
 } from '../shared/types';
+import { CLASSIC_METHODS, isMethodId, methodInfo, methodLabel, type MethodId } from '../shared/methods';
 import { notice, studioError, type StudioNotice } from '../shared/errors';
 import { compileProgram, type Program } from './program';
 import type { GradientPath } from './leaf';
@@ -25,15 +28,21 @@ import { disposeFoldedWeights, prepareFoldedWeights } from './folding';
 import { buildLayerTree, defaultLayerPath, resolveLayerPath } from './tree';
 import { DEFAULT_PREPROCESS, preprocessImage, resolvePreprocess } from './preprocess';
 import { releaseFreedRearrangedFilters } from './kernels/wasm-gradients';
-import { gradCamMap, guidedBackprop, guidedGradCam, normaliseMap, upsampleMap, visualiseGradient } from './explain';
+import { disposeMethodTensors, flipWidth, methodsWithDependencies, runMethods, type MethodTensors } from './explain';
+import { gradientAt } from './gradient';
+import { withGuidedGradients } from './guided';
 
 export interface LoadedModel {
   readonly model: tf.LayersModel;
   readonly summary: ModelSummary;
   /** The compiled flat program (steps, slots, tree): for tests, the bench and tools. */
   readonly program: Program;
-  /** One forward pass (+ the gradient part downstream of the layer). Caches per image so a new class / counterfactual re-runs only what changed. */
-  explain(image: RawImage, options: ExplainOptions, signal?: AbortSignal): Promise<ExplainResult>;
+  /**
+   * The requested methods (ExplainOptions.methods; Grad-CAM, guided backprop and guided Grad-CAM by
+   * default) for one image and class. One forward pass per image (cached); then backward passes, or
+   * the costly methods' batches, which check `signal` and report `onProgress` between batches.
+   */
+  explain(image: RawImage, options: ExplainOptions, signal?: AbortSignal, onProgress?: (progress: ExplainProgress) => void): Promise<ExplainResult>;
   /** All classes sorted by probability desc. */
   predict(image: RawImage, preprocess?: Partial<PreprocessOptions>): Promise<Prediction[]>;
   /** Release the per-image activation cache now. */
@@ -54,7 +63,8 @@ export interface LoadedModelMeta {
   onProgress?: (p: LoadProgress) => void;
 }
 
-export const ALL_METHODS: readonly ExplainMethod[] = ['gradcam', 'guided-backprop', 'guided-gradcam'];
+/** The methods explained when a request names none. */
+export const ALL_METHODS: readonly MethodId[] = CLASSIC_METHODS;
 
 /** = openModel + loadedModelFromOpened. */
 export async function loadModel(files: InputFile[], options?: { onProgress?: (p: LoadProgress) => void }): Promise<LoadedModel> {
@@ -160,9 +170,9 @@ async function warmGradientShaders(program: Program, imageSize: [number, number,
   try {
     const maps = tf.tidy(() => {
       const values = runForward(program, tf.zeros([1, ...imageSize]));
-      const out: tf.Tensor[] = [guidedBackprop(program, values, 0)];
+      const out: tf.Tensor[] = [withGuidedGradients(() => gradientAt(program, values, program.inputSlot, 0))];
       const slot = layerPath === null ? undefined : program.slotsByPath.get(layerPath);
-      if (slot !== undefined && values[slot]?.rank === 4) out.push(gradCamMap(program, values, slot, 0));
+      if (slot !== undefined && values[slot]?.rank === 4) out.push(gradientAt(program, values, slot, 0));
       return out;
     });
     await Promise.all(maps.map((m) => m.data()));
@@ -184,7 +194,11 @@ interface ImageCache {
   logits: Float32Array;
   probabilities: Float32Array;
   /** The last guided backprop gradient (independent of the layer): reused when only the layer changes. */
-  guided?: { key: string; gradient: tf.Tensor3D };
+  guided?: { key: string; gradient: tf.Tensor4D };
+  /** The mirrored image's activations (flip smoothing), made on first use. */
+  flipped?: tf.Tensor[];
+  /** The preprocessed black image (Integrated Gradients' baseline), made on first use. */
+  black?: tf.Tensor4D;
 }
 
 function throwIfAborted(signal?: AbortSignal): void {
@@ -230,7 +244,11 @@ class LoadedModelImpl implements LoadedModel {
   }
 
   clearCache(): void {
-    if (this.cache) tf.dispose([...this.cache.values, ...(this.cache.guided ? [this.cache.guided.gradient] : [])]);
+    if (this.cache) {
+      const { values, guided, flipped, black } = this.cache;
+      // The mirrored pass's input is its own tensor; everything else in it too.
+      tf.dispose([...values, ...(guided ? [guided.gradient] : []), ...(flipped ?? []), ...(black ? [black] : [])]);
+    }
     this.cache = null;
   }
 
@@ -311,109 +329,160 @@ class LoadedModelImpl implements LoadedModel {
     throw studioError('CLASS_NOT_FOUND', { query: target, count });
   }
 
-  explain(image: RawImage, options: ExplainOptions, signal?: AbortSignal): Promise<ExplainResult> {
-    return this.serialised(() => this.explainNow(image, options, signal));
+  explain(image: RawImage, options: ExplainOptions, signal?: AbortSignal, onProgress?: (progress: ExplainProgress) => void): Promise<ExplainResult> {
+    return this.serialised(() => this.explainNow(image, options, signal, onProgress));
   }
 
-  private async explainNow(image: RawImage, options: ExplainOptions, signal?: AbortSignal): Promise<ExplainResult> {
+  /** The layers the layer methods explain: layerPaths (fusion), else layerPath, else the default; null when there is none. */
+  private targetLayers(options: ExplainOptions): string[] | null {
+    const paths = options.layerPaths && options.layerPaths.length > 0 ? options.layerPaths : [options.layerPath ?? this.summary.defaultLayerPath];
+    if (paths.some((p) => p === null || p === undefined)) return null;
+    const resolved = (paths as string[]).map((path) => {
+      const node = this.nodesByPath.get(path) ?? resolveLayerPath(this.summary.tree, path);
+      if (!node) throw studioError('LAYER_NOT_FOUND', { path });
+      if (!node.explainable) throw studioError('LAYER_NOT_SPATIAL', { path: node.path });
+      return node.path;
+    });
+    return [...new Set(resolved)];
+  }
+
+  private async explainNow(image: RawImage, options: ExplainOptions, signal?: AbortSignal, onProgress?: (progress: ExplainProgress) => void): Promise<ExplainResult> {
     throwIfAborted(signal);
     const timings: Record<string, number> = {};
     const warnings: StudioNotice[] = [];
     const t0 = performance.now();
     const preprocess = resolvePreprocess(this.summary.preprocess, options.preprocess);
-    const requested = options.methods && options.methods.length > 0 ? options.methods : [...ALL_METHODS];
+    const explicit = Boolean(options.methods && options.methods.length > 0);
+    const requested: MethodId[] = explicit ? [...new Set(options.methods)] : [...ALL_METHODS];
+    for (const id of requested) if (!isMethodId(id)) throw studioError('INTERNAL', { reason: `unknown method "${String(id)}"` });
 
-    // Target layer: needed by Grad-CAM and guided Grad-CAM.
-    let layerPath = options.layerPath ?? this.summary.defaultLayerPath;
+    // Target layers: needed by the layer methods (and guided Grad-CAM).
     let methods = requested;
-    const needsLayer = requested.includes('gradcam') || requested.includes('guided-gradcam');
-    if (needsLayer) {
-      if (layerPath === null) {
-        if (options.methods && options.methods.length > 0 && !requested.includes('guided-backprop')) throw studioError('NO_SPATIAL_LAYER');
+    let layerPaths: string[] = [];
+    if (methodsWithDependencies(requested).some((m) => methodInfo(m).needs === 'layer')) {
+      const layers = this.targetLayers(options);
+      if (layers === null) {
+        if (explicit && requested.every((m) => methodInfo(m).needs === 'layer')) throw studioError('NO_SPATIAL_LAYER');
         warnings.push(notice('NO_SPATIAL_LAYER'));
-        methods = requested.filter((m) => m === 'guided-backprop');
+        methods = requested.filter((m) => methodInfo(m).needs === 'input');
       } else {
-        const node = this.nodesByPath.get(layerPath) ?? resolveLayerPath(this.summary.tree, layerPath);
-        if (!node) throw studioError('LAYER_NOT_FOUND', { path: layerPath });
-        if (!node.explainable) throw studioError('LAYER_NOT_SPATIAL', { path: node.path });
-        layerPath = node.path;
+        layerPaths = layers;
       }
     }
 
     const sign = options.counterfactual ? -1 : 1;
     const cache = await this.ensureCache(image, preprocess);
-    let camUp: tf.Tensor2D | null = null;
+    throwIfAborted(signal);
+    timings.forward = performance.now() - t0;
+    const predictions = this.predictions(cache);
+    const classIndex = this.resolveClass(options.target, predictions);
+    const counterfactual = Boolean(options.counterfactual);
+    const classLabel = this.summary.labels[classIndex];
+    const slots = layerPaths.map((path) => {
+      const slot = this.program.slotsByPath.get(path);
+      if (slot === undefined) throw studioError('LAYER_NOT_FOUND', { path });
+      return { path, slot };
+    });
+    const tensors = await runMethods({
+      program: this.program,
+      values: cache.values,
+      classIndex,
+      sign,
+      path: this.gradientPath,
+      methods,
+      layers: slots,
+      methodOptions: options.methodOptions,
+      eigenSmooth: options.eigenSmooth,
+      augSmooth: options.augSmooth,
+      flippedValues: () => (cache.flipped ??= tf.tidy(() => runForward(this.program, flipWidth(cache.values[this.program.inputSlot] as tf.Tensor4D), { fast: this.gradientPath === 'fast' }))),
+      guidedGradient: () => this.guidedGradient(cache, classIndex, sign),
+      blackInput: () => (cache.black ??= this.blackInput(preprocess)),
+      signal,
+      onProgress,
+      timings,
+    });
+    let maps: Partial<Record<MethodId, MethodMap>>;
     try {
       throwIfAborted(signal);
-      timings.forward = performance.now() - t0;
-      const predictions = this.predictions(cache);
-      const classIndex = this.resolveClass(options.target, predictions);
-      const counterfactual = Boolean(options.counterfactual);
-      const result: ExplainResult = {
-        layerPath: methods.some((m) => m !== 'guided-backprop') ? layerPath : null,
-        classIndex,
-        classLabel: this.summary.labels[classIndex],
-        score: sign * cache.logits[classIndex],
-        probability: cache.probabilities[classIndex],
-        counterfactual,
-        predictions,
-        warnings,
-        timings,
-      };
-      const [inputH, inputW] = this.summary.imageSize;
-      const gradOptions = { path: this.gradientPath, sign };
-
-      if (methods.includes('gradcam') || methods.includes('guided-gradcam')) {
-        throwIfAborted(signal);
-        const t = performance.now();
-        const slot = this.program.slotsByPath.get(layerPath as string);
-        if (slot === undefined) throw studioError('LAYER_NOT_FOUND', { path: String(layerPath) });
-        const raw = gradCamMap(this.program, cache.values, slot, classIndex, gradOptions);
-        const rawMax = (await readFloats(raw.max()))[0] || 0;
-        const cam = normaliseMap(raw, rawMax);
-        raw.dispose();
-        camUp = upsampleMap(cam, [inputH, inputW]);
-        result.cam = await heatmap(cam);
-        result.camUpsampled = await heatmap(camUp.clone());
-        result.camRawMax = rawMax;
-        if (!(rawMax > 0)) {
-          warnings.push(notice('MAP_ALL_ZERO', {
-            reason: counterfactual
-              ? `no evidence against "${result.classLabel}" at ${layerPath}; try another layer.`
-              : `no positive evidence for "${result.classLabel}" at ${layerPath}; try the counterfactual or another layer.`,
-          }));
-        }
-        timings.gradcam = performance.now() - t;
-      }
-      if (methods.includes('guided-backprop') || methods.includes('guided-gradcam')) {
-        throwIfAborted(signal);
-        const t = performance.now();
-        const guidedKey = `${classIndex}|${sign}`;
-        if (cache.guided?.key !== guidedKey) {
-          cache.guided?.gradient.dispose();
-          cache.guided = undefined;
-          cache.guided = { key: guidedKey, gradient: guidedBackprop(this.program, cache.values, classIndex, gradOptions) };
-        }
-        const guided = cache.guided.gradient; // owned by the image cache
-        if (methods.includes('guided-backprop')) {
-          result.guidedBackprop = await rgbMap(visualiseGradient(guided));
-          if ((await readFloats(tf.tidy(() => guided.abs().max())))[0] === 0) {
-            warnings.push(notice('MAP_ALL_ZERO', { reason: `guided backprop found no positive path to "${result.classLabel}" (every ReLU on the way is inactive).` }));
-          }
-        }
-        timings.guidedBackprop = performance.now() - t;
-        if (methods.includes('guided-gradcam') && camUp) {
-          const t2 = performance.now();
-          const up = camUp;
-          result.guidedGradcam = await rgbMap(tf.tidy(() => visualiseGradient(guidedGradCam(guided, up))));
-          timings.guidedGradcam = performance.now() - t2;
-        }
-      }
-      timings.total = performance.now() - t0;
-      return result;
+      maps = await this.readMaps(tensors);
     } finally {
-      camUp?.dispose();
+      disposeMethodTensors(tensors.values());
     }
+    const layerRan = [...tensors.keys()].some((m) => methodInfo(m).needs === 'layer');
+    const result: ExplainResult = {
+      layerPath: layerRan ? layerPaths[0] ?? null : null,
+      classIndex,
+      classLabel,
+      score: sign * cache.logits[classIndex],
+      probability: cache.probabilities[classIndex],
+      counterfactual,
+      predictions,
+      maps: Object.fromEntries(Object.entries(maps).filter(([id]) => methods.includes(id as MethodId))) as Partial<Record<MethodId, MethodMap>>,
+      layerPaths: layerRan ? layerPaths : [],
+      warnings,
+      timings,
+    };
+    // The older fields (the worker, renderer and CLI read them).
+    const gradcam = maps.gradcam;
+    if (gradcam?.kind === 'heatmap') {
+      result.cam = gradcam.map;
+      result.camUpsampled = gradcam.upsampled;
+      result.camRawMax = gradcam.rawMax;
+    }
+    if (maps['guided-backprop']?.kind === 'rgb' && methods.includes('guided-backprop')) result.guidedBackprop = maps['guided-backprop'].map;
+    if (maps['guided-gradcam']?.kind === 'rgb') result.guidedGradcam = maps['guided-gradcam'].map;
+    if (timings['guided-backprop'] !== undefined) timings.guidedBackprop = timings['guided-backprop'];
+    if (timings['guided-gradcam'] !== undefined) timings.guidedGradcam = timings['guided-gradcam'];
+
+    for (const [id, map] of Object.entries(maps) as Array<[MethodId, MethodMap]>) {
+      if (!methods.includes(id) && id !== 'gradcam') continue;
+      if (map.kind === 'heatmap' && !(map.rawMax > 0)) warnings.push(notice('MAP_ALL_ZERO', { reason: this.zeroReason(id, classLabel, layerPaths[0], counterfactual) }));
+      if (map.kind === 'rgb' && id === 'guided-backprop' && !(tensors.get(id)?.kind === 'rgb' && (tensors.get(id) as Extract<MethodTensors, { kind: 'rgb' }>).saliencyMax > 0)) {
+        warnings.push(notice('MAP_ALL_ZERO', { reason: `guided backprop found no positive path to "${classLabel}" (every ReLU on the way is inactive).` }));
+      }
+    }
+    timings.total = performance.now() - t0;
+    return result;
+  }
+
+  private zeroReason(id: MethodId, label: string, layerPath: string | undefined, counterfactual: boolean): string {
+    const info = methodInfo(id);
+    const where = info.needs === 'layer' ? ` at ${layerPath}` : '';
+    const prefix = id === 'gradcam' ? '' : `${methodLabel(id)}: `;
+    if (!info.classSpecific) return `${prefix}the activations${where} have no positive principal component; try another layer.`;
+    return counterfactual
+      ? `${prefix}no evidence against "${label}"${where}; try another layer.`
+      : `${prefix}no positive evidence for "${label}"${where}; try the counterfactual or another layer.`;
+  }
+
+  /** Guided backprop's input gradient for this class and sign, kept in the image cache (it does not depend on the layer). */
+  private guidedGradient(cache: ImageCache, classIndex: number, sign: number): tf.Tensor4D {
+    const key = `${classIndex}|${sign}`;
+    if (cache.guided?.key !== key) {
+      cache.guided?.gradient.dispose();
+      cache.guided = undefined;
+      const gradient = withGuidedGradients(() => gradientAt(this.program, cache.values, this.program.inputSlot, classIndex, { path: this.gradientPath, sign })) as tf.Tensor4D;
+      cache.guided = { key, gradient };
+    }
+    return cache.guided.gradient;
+  }
+
+  /** A black image through the model's preprocessing, [1, H, W, c]. */
+  private blackInput(preprocess: PreprocessOptions): tf.Tensor4D {
+    const [height, width] = this.summary.imageSize;
+    const data = new Uint8ClampedArray(width * height * 4);
+    for (let i = 3; i < data.length; i += 4) data[i] = 255;
+    return preprocessImage({ width, height, data }, this.summary.imageSize, preprocess);
+  }
+
+  private async readMaps(tensors: Map<MethodId, MethodTensors>): Promise<Partial<Record<MethodId, MethodMap>>> {
+    const maps: Partial<Record<MethodId, MethodMap>> = {};
+    for (const [id, t] of tensors) {
+      maps[id] = t.kind === 'heatmap'
+        ? { kind: 'heatmap', map: await heatmap(t.map.clone()), upsampled: await heatmap(t.upsampled.clone()), rawMax: t.rawMax, layerPaths: t.layerPaths, settings: t.settings }
+        : { kind: 'rgb', map: await rgbMap(t.visual.clone()), saliency: await heatmap(t.saliency.clone()), layerPaths: t.layerPaths, settings: t.settings };
+    }
+    return maps;
   }
 }
 

@@ -3,6 +3,7 @@
  * these values cross the worker boundary by structured clone.
  */
 import type { StudioNotice } from './errors';
+import type { CamSmoothing, MethodId, MethodOptionValue, MethodSettings } from './methods';
 
 /** One row of the layer tree: the outer model, a nested model, or a leaf layer call. */
 export interface LayerNode {
@@ -52,17 +53,30 @@ export interface ModelSummary {
   warnings: StudioNotice[];
 }
 
-export type ExplainMethod = 'gradcam' | 'guided-backprop' | 'guided-gradcam';
+/** A method id (src/shared/methods.ts); the older name, kept so that existing code reads on. */
+export type ExplainMethod = MethodId;
 
-export interface ExplainOptions {
+export interface ExplainOptions extends CamSmoothing {
   /** Layer path from the tree; null or absent = the model's default layer. */
   layerPath?: string | null;
+  /**
+   * Several layers for the layer methods: each method's map is the mean of its maps at these layers
+   * (each normalised, at input resolution), renormalised (multi-layer fusion). Overrides layerPath.
+   */
+  layerPaths?: string[];
   /** Class index, a label, or absent for top-1. */
   target?: number | string | null;
   counterfactual?: boolean;
-  /** Which methods to compute; all by default. */
-  methods?: ExplainMethod[];
+  /** Which methods to compute (ids of src/shared/methods.ts); Grad-CAM, guided backprop and guided Grad-CAM by default. */
+  methods?: MethodId[];
+  /** Per-method settings by option name (see each METHODS entry's `options`); defaults fill the rest. */
+  methodOptions?: Partial<Record<MethodId, Record<string, MethodOptionValue>>>;
   preprocess?: Partial<PreprocessOptions>;
+  /**
+   * The model and image the page shows (the tokens of the opens that brought them): when the worker
+   * holds others, the request is stale — a newer open is on its way to the page — and is cancelled.
+   */
+  expect?: { model?: string | null; image?: string | null };
 }
 
 export interface Prediction {
@@ -103,9 +117,52 @@ export interface ExplainResult {
   camRawMax?: number;
   guidedBackprop?: RgbMap;
   guidedGradcam?: RgbMap;
+  /** Every requested method's map, keyed by method id (cam … guidedGradcam above are the older copies of three of them). */
+  maps: Partial<Record<MethodId, MethodMap>>;
+  /** The layers the layer methods explained (several with fusion); [] when none ran. */
+  layerPaths: string[];
   /** Present when a map came out all zero, with the likely reason. */
   warnings: StudioNotice[];
   timings: Record<string, number>;
+}
+
+/** A heatmap method's result. */
+export interface HeatmapMethodMap {
+  kind: 'heatmap';
+  /** At the layer's resolution for a layer method on one layer; at the input's for input methods and fusion. Normalised to [0, 1]. */
+  map: Heatmap;
+  /** Bilinear upsampling of `map` to the model's input size, [0, 1]. */
+  upsampled: Heatmap;
+  /** Largest value before normalisation (of the first layer's map when several are fused). */
+  rawMax: number;
+  /** The layers explained ([] for input methods). */
+  layerPaths: string[];
+  /** Resolved options (+ eigenSmooth, augSmooth, fusedLayers for CAM methods): methodSettingsText(id, settings) captions it. */
+  settings: MethodSettings;
+}
+
+/** An RGB (gradient image) method's result. */
+export interface RgbMethodMap {
+  kind: 'rgb';
+  /** At the model's input size, visualised to [0, 1] (zero → 0.5 grey). */
+  map: RgbMap;
+  /** |value| summed over the channels, normalised to [0, 1]: where the method puts its weight (the pointing game reads it). */
+  saliency: Heatmap;
+  layerPaths: string[];
+  settings: MethodSettings;
+}
+
+export type MethodMap = HeatmapMethodMap | RgbMethodMap;
+
+/** Progress of an explanation with costly methods (Score-CAM, Ablation-CAM, SmoothGrad, Integrated Gradients). */
+export interface ExplainProgress {
+  /** The method running now. */
+  method: MethodId;
+  /** Its share done, 0–1. */
+  fraction: number;
+  /** Methods finished and requested in this explanation. */
+  done: number;
+  total: number;
 }
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
