@@ -11,6 +11,7 @@ import type { BackendInfo, BackendName, ExplainOptions, LoadProgress, ViewOption
 import type {
   BenchResult,
   BenchSpec,
+  CommittedState,
   DemoSample,
   DroppedResult,
   ExplainSummary,
@@ -24,8 +25,11 @@ import type {
 } from '../worker/api';
 
 export type ClientEvent =
-  /** `retrying`: an explanation was in flight and is being retried on the new worker. */
-  | { type: 'restarted'; reason: string; backend: BackendInfo; code: 'WORKER_CRASHED' | 'DEVICE_LOST'; retrying: boolean }
+  /**
+   * `retrying`: an explanation was in flight and is being retried on the new worker. `reported`: the
+   * call that died fails with its own coded error (a trap, a hang), so this event need not be shown.
+   */
+  | { type: 'restarted'; reason: string; backend: BackendInfo; code: 'WORKER_CRASHED' | 'DEVICE_LOST'; retrying: boolean; reported?: boolean }
   | { type: 'backend'; info: BackendInfo }
   | { type: 'progress'; progress: LoadProgress };
 
@@ -34,11 +38,16 @@ export const PANEL_NAMES: readonly PanelName[] = ['original', 'gradcam', 'guided
 type Remote = Comlink.Remote<StudioWorkerApi>;
 type DeathCode = 'WORKER_CRASHED' | 'DEVICE_LOST';
 
-/** A call in flight on a worker that died: retried once on the new worker. */
+/**
+ * A call in flight on a worker that died: retried once on the new worker — unless the death carries
+ * its own `error` (a WebAssembly trap, a hang): the same call would die again, so it fails with that
+ * error once the new worker has the model and image back.
+ */
 class WorkerDied extends Error {
   constructor(
     readonly reason: string,
     readonly code: DeathCode,
+    readonly error?: StudioError,
   ) {
     super(reason);
   }
@@ -55,12 +64,28 @@ interface Session {
   recovery: Promise<Session> | null;
   /** Which `mountPanels` call its canvases came from. */
   panelsVersion: number;
+  /** Calls in flight (the watchdog pings only a busy worker). */
+  busy: number;
 }
 
 type Source = { kind: 'files'; files: TransferredFile[] } | { kind: 'demo'; sample?: string } | { kind: 'cache' };
+/** An open and the token that names it in the worker's committed state (kept when a new worker reloads it). */
+interface Opened {
+  source: Source;
+  token: string;
+}
 
 /** After this many restarts without a successful call in between, stop restarting on our own. */
 const MAX_CONSECUTIVE_RESTARTS = 3;
+/**
+ * A busy worker that has not answered a ping for this long is replaced. Long enough for the slowest
+ * synchronous step seen (a big Keras file parsed, a VGG16 layer on a slow phone); `?watchdogMs=` sets it.
+ */
+const DEFAULT_WATCHDOG_MS = 30_000;
+/** How often a busy worker is pinged. */
+const WATCHDOG_INTERVAL_MS = 1_000;
+/** Opens remembered by token until the worker's state names them (a few opens can be in flight at once). */
+const OPEN_HISTORY = 32;
 
 function defaultWorkerFactory(): Worker {
   return new Worker(new URL('../worker/worker.ts', import.meta.url), { type: 'module' });
@@ -74,11 +99,16 @@ function cancelled(): StudioError {
   return studioError('CANCELLED');
 }
 
+function pageNumber(name: string): number | null {
+  const value = typeof location === 'undefined' ? null : new URLSearchParams(location.search).get(name);
+  const n = value === null ? NaN : Number(value);
+  return Number.isFinite(n) && n > 0 ? n : null;
+}
+
 /** `?memoryBudgetMb=N` on the page's URL overrides the worker's memory budget (tests, small devices). */
 function workerOptionsFromPage(): WorkerOptions {
-  const value = typeof location === 'undefined' ? null : new URLSearchParams(location.search).get('memoryBudgetMb');
-  const mb = value === null ? NaN : Number(value);
-  return Number.isFinite(mb) && mb > 0 ? { memoryBudgetMb: mb } : {};
+  const mb = pageNumber('memoryBudgetMb');
+  return mb ? { memoryBudgetMb: mb } : {};
 }
 
 /** SVGs cannot be decoded in a worker; rasterise them on the page into PNG files. */
@@ -120,14 +150,23 @@ export class StudioClient {
   private readonly mountedCanvases = new Map<PanelName, HTMLCanvasElement>();
   private nextRequestId = 0;
   private preferred: BackendName | null = null;
-  private modelSource: Source | null = null;
-  private imageSource: Source | null = null;
+  private modelSource: Opened | null = null;
+  private imageSource: Opened | null = null;
+  /** Opens by token, until the committed state names them. */
+  private readonly opened = new Map<string, Source>();
+  private openSeq = 0;
+  /** The newest committed-state version seen: a restarted worker counts on from here. */
+  private stateVersion = 0;
+  private readonly watchdogMs: number;
+  /** What each busy session was doing, for the watchdog's message. */
+  private readonly activity = new WeakMap<Session, string>();
   private view: ViewOptions | null = null;
   private explainController: AbortController | null = null;
   private consecutiveRestarts = 0;
 
-  constructor(options?: { workerFactory?: () => Worker }) {
+  constructor(options?: { workerFactory?: () => Worker; watchdogMs?: number }) {
     this.workerFactory = options?.workerFactory ?? defaultWorkerFactory;
+    this.watchdogMs = options?.watchdogMs ?? pageNumber('watchdogMs') ?? DEFAULT_WATCHDOG_MS;
   }
 
   // ---- events ----------------------------------------------------------------------------------
@@ -182,10 +221,10 @@ export class StudioClient {
     let markDead!: (e: WorkerDied) => void;
     const died = new Promise<never>((_, reject) => (markDead = reject));
     died.catch(() => undefined);
-    const session: Session = { worker, remote: Comlink.wrap<StudioWorkerApi>(worker), died, dead: null, backend: null, recovery: null, panelsVersion: -1 };
-    const kill = (reason: string, code: DeathCode) => {
+    const session: Session = { worker, remote: Comlink.wrap<StudioWorkerApi>(worker), died, dead: null, backend: null, recovery: null, panelsVersion: -1, busy: 0 };
+    const kill = (reason: string, code: DeathCode, error?: StudioError) => {
       if (session.dead) return;
-      session.dead = new WorkerDied(reason, code);
+      session.dead = new WorkerDied(reason, code, error);
       markDead(session.dead);
       worker.terminate();
       if (this.session === session) void this.recover(session).catch(() => undefined);
@@ -196,21 +235,57 @@ export class StudioClient {
     });
     worker.addEventListener('messageerror', () => kill('a message could not be read', 'WORKER_CRASHED'));
     worker.addEventListener('message', (event: MessageEvent) => {
-      if (isFatalMessage(event.data)) kill(event.data.reason, event.data.code);
+      if (!isFatalMessage(event.data)) return;
+      kill(event.data.reason, event.data.code, event.data.error ? toStudioError(event.data.error) : undefined);
     });
     (session as Session & { kill: typeof kill }).kill = kill;
+    this.watch(session);
     return session;
   }
 
-  private killSession(session: Session, reason: string, code: DeathCode): void {
-    (session as Session & { kill: (reason: string, code: DeathCode) => void }).kill(reason, code);
+  private killSession(session: Session, reason: string, code: DeathCode, error?: StudioError): void {
+    (session as Session & { kill: (reason: string, code: DeathCode, error?: StudioError) => void }).kill(reason, code, error);
+  }
+
+  /**
+   * The watchdog: while a call is in flight, ping the worker every second; one that has not answered
+   * for `watchdogMs` (stuck in a synchronous loop, e.g. a backend spinning on a broken model) is
+   * replaced like a crashed one, without retrying the call that hung.
+   */
+  private watch(session: Session): void {
+    let waitingSince: number | null = null;
+    const timer = setInterval(() => {
+      if (session.dead) {
+        clearInterval(timer);
+        return;
+      }
+      if (session.busy === 0) {
+        waitingSince = null;
+        return;
+      }
+      if (waitingSince === null) {
+        waitingSince = performance.now();
+        session.remote.ping().then(
+          () => (waitingSince = null),
+          () => undefined,
+        );
+        return;
+      }
+      const waited = performance.now() - waitingSince;
+      if (waited >= this.watchdogMs) {
+        clearInterval(timer);
+        const seconds = Math.round(waited / 1000);
+        const during = this.activity.get(session) ?? 'working';
+        this.killSession(session, `no answer for ${seconds} s`, 'WORKER_CRASHED', studioError('WORKER_UNRESPONSIVE', { seconds, during }));
+      }
+    }, Math.min(WATCHDOG_INTERVAL_MS, this.watchdogMs / 2));
   }
 
   /** New worker on `preferred` (or the best backend, avoiding `avoid`), canvases attached. */
   private async startSession(preferred: BackendName | null, avoid: BackendName[] = []): Promise<Session> {
     const session = this.createSession();
     try {
-      session.backend = await this.race(session, session.remote.init(preferred, avoid, workerOptionsFromPage()));
+      session.backend = await this.race(session, session.remote.init(preferred, avoid, { ...workerOptionsFromPage(), firstVersion: this.stateVersion }));
       await this.race(session, this.attachCanvases(session));
       return session;
     } catch (e) {
@@ -221,19 +296,20 @@ export class StudioClient {
 
   /** Reload the model, the image and the view into a fresh session. */
   private async restore(session: Session): Promise<void> {
-    const replay = (source: Source, only?: 'model' | 'image') => {
+    // The same tokens as the first time: the new worker's state then names what the page shows.
+    const replay = ({ source, token }: Opened, only?: 'model' | 'image') => {
       const id = ++this.nextRequestId;
-      if (source.kind === 'cache') return session.remote.restoreCached(id, undefined, only);
+      if (source.kind === 'cache') return session.remote.restoreCached(id, undefined, { only, token });
       return source.kind === 'files'
-        ? session.remote.openFiles(id, source.files, undefined, only)
-        : session.remote.openDemo(id, undefined, { sample: source.sample, only });
+        ? session.remote.openFiles(id, source.files, undefined, { only, token })
+        : session.remote.openDemo(id, undefined, { sample: source.sample, only, token });
     };
     // A replay that brings nothing back (e.g. the cache was emptied) must not leave a worker without
     // the model the page shows: fail the recovery with a coded error instead.
     const expect = (result: DroppedResult | null, what: 'model' | 'image') => {
       if (!result?.[what]) throw studioError('WORKER_CRASHED', { reason: `the ${what} could not be reloaded into the new worker` });
     };
-    if (this.modelSource && this.modelSource === this.imageSource) {
+    if (this.modelSource && this.modelSource.token === this.imageSource?.token) {
       const result = await this.race(session, replay(this.modelSource));
       expect(result, 'model');
     } else {
@@ -270,7 +346,8 @@ export class StudioClient {
         throw e instanceof WorkerDied ? studioError('WORKER_CRASHED', { reason: e.reason }) : toStudioError(e);
       }
       if (next.backend) {
-        this.emit({ type: 'restarted', reason: death.reason, backend: next.backend, code: death.code, retrying: this.explainController !== null });
+        const retrying = this.explainController !== null && !death.error;
+        this.emit({ type: 'restarted', reason: death.reason, backend: next.backend, code: death.code, retrying, reported: Boolean(death.error) });
         this.emit({ type: 'backend', info: next.backend });
       }
       return next;
@@ -310,7 +387,7 @@ export class StudioClient {
    * Every API call goes through here: aborts via `signal` (the worker is told to cancel), waits for
    * a restart when the worker dies and retries once, converts errors to StudioErrors.
    */
-  private async call<T>(run: (remote: Remote, requestId: number) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  private async call<T>(run: (remote: Remote, requestId: number) => Promise<T>, signal?: AbortSignal, during = 'working'): Promise<T> {
     if (signal?.aborted) throw cancelled();
     for (let attempt = 0; ; attempt++) {
       let session: Session;
@@ -330,11 +407,22 @@ export class StudioClient {
         signal?.addEventListener('abort', onAbort, { once: true });
       });
       aborted.catch(() => undefined);
+      session.busy++;
+      this.activity.set(session, during);
       try {
         const result = await Promise.race([this.race(session, run(session.remote, requestId)), aborted]);
         this.consecutiveRestarts = 0;
         return result;
       } catch (e) {
+        if (e instanceof WorkerDied && e.error) {
+          // Not retried (it would trap or hang again): back to the model and image the page shows, then say why.
+          try {
+            await this.recover(session);
+          } catch (recoveryError) {
+            throw toStudioError(recoveryError);
+          }
+          throw e.error;
+        }
         if (e instanceof WorkerDied) {
           if (attempt > 0) throw studioError(e.code, { reason: e.reason });
           try {
@@ -347,9 +435,33 @@ export class StudioClient {
         }
         throw toStudioError(e);
       } finally {
+        session.busy--;
         if (onAbort) signal?.removeEventListener('abort', onAbort);
       }
     }
+  }
+
+  // ---- what the worker committed -------------------------------------------------------------
+  /** A fresh token for an open, remembered with its source until the worker's state names it. */
+  private newOpen(source: Source): string {
+    const token = `open-${++this.openSeq}`;
+    this.opened.set(token, source);
+    if (this.opened.size > OPEN_HISTORY) this.opened.delete(this.opened.keys().next().value as string);
+    return token;
+  }
+
+  /** Follow the worker's committed state: what a restarted worker must reload is what it committed last. */
+  private noteState(state: CommittedState | undefined): void {
+    if (!state || state.version <= this.stateVersion) return;
+    this.stateVersion = state.version;
+    const follow = (part: { token: string } | null, current: Opened | null): Opened | null => {
+      if (!part) return null;
+      if (current?.token === part.token) return current;
+      const source = this.opened.get(part.token);
+      return source ? { source, token: part.token } : current;
+    };
+    this.modelSource = follow(state.model, this.modelSource);
+    this.imageSource = follow(state.image, this.imageSource);
   }
 
   // ---- API -------------------------------------------------------------------------------------
@@ -379,20 +491,23 @@ export class StudioClient {
     return info;
   }
 
+  /**
+   * Open dropped files. Opens are independent: a new image never cancels a model load in flight (it
+   * arrives with that model), a new model cancels only older model loads (see the result's `cancelled`).
+   */
   async openFiles(files: TransferredFile[], signal?: AbortSignal): Promise<DroppedResult> {
     const prepared = await rasteriseSvgs(files);
-    const result = await this.call((remote, id) => remote.openFiles(id, prepared, Comlink.proxy(this.progress)), signal);
-    const source: Source = { kind: 'files', files: prepared };
-    if (result.model) this.modelSource = source;
-    if (result.image) this.imageSource = source;
+    const token = this.newOpen({ kind: 'files', files: prepared });
+    const result = await this.call((remote, id) => remote.openFiles(id, prepared, Comlink.proxy(this.progress), { token }), signal, 'opening files');
+    this.noteState(result.state);
     return result;
   }
 
   /** The built-in demo (model + first sample), or just another demo sample when the demo is loaded. */
   async openDemo(signal?: AbortSignal, sample?: string): Promise<DroppedResult> {
-    const result = await this.call((remote, id) => remote.openDemo(id, Comlink.proxy(this.progress), sample ? { sample } : undefined), signal);
-    if (result.model) this.modelSource = { kind: 'demo' };
-    if (result.image) this.imageSource = { kind: 'demo', sample };
+    const token = this.newOpen({ kind: 'demo', sample });
+    const result = await this.call((remote, id) => remote.openDemo(id, Comlink.proxy(this.progress), sample ? { sample, token } : { token }), signal, 'opening the demo');
+    this.noteState(result.state);
     return result;
   }
 
@@ -409,7 +524,7 @@ export class StudioClient {
     signal?.addEventListener('abort', forward, { once: true });
     if (signal?.aborted) controller.abort();
     try {
-      return await this.call((remote, id) => remote.explain(id, options), controller.signal);
+      return await this.call((remote, id) => remote.explain(id, options), controller.signal, 'explaining');
     } finally {
       signal?.removeEventListener('abort', forward);
       if (this.explainController === controller) this.explainController = null;
@@ -441,9 +556,9 @@ export class StudioClient {
 
   /** The model (and image) last dropped, from this browser's IndexedDB cache; null when there is none. */
   async restoreCached(signal?: AbortSignal): Promise<DroppedResult | null> {
-    const result = await this.call((remote, id) => remote.restoreCached(id, Comlink.proxy(this.progress)), signal);
-    if (result?.model) this.modelSource = { kind: 'cache' };
-    if (result?.image) this.imageSource = { kind: 'cache' };
+    const token = this.newOpen({ kind: 'cache' });
+    const result = await this.call((remote, id) => remote.restoreCached(id, Comlink.proxy(this.progress), { token }), signal, 'restoring the cached model');
+    this.noteState(result?.state);
     return result;
   }
 
@@ -470,6 +585,16 @@ export class StudioClient {
   /** Makes the worker report a WebGPU device loss; the client recovers on the next backend. */
   simulateDeviceLossForTest(): void {
     if (this.session && !this.session.dead) void this.session.remote.simulateDeviceLossForTest();
+  }
+
+  /** A real WebAssembly trap in the worker: it is replaced, the model and image come back, the call fails with BACKEND_TRAPPED. */
+  trapForTest(signal?: AbortSignal): Promise<void> {
+    return this.call((remote) => remote.trapForTest(), signal, 'running a test trap');
+  }
+
+  /** Blocks the worker's thread for `ms`: past the watchdog's bound it is replaced (WORKER_UNRESPONSIVE). */
+  hangForTest(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.call((remote) => remote.hangForTest(ms), signal, 'running a test hang');
   }
 
   /** Stops the worker for good (page unload, tests). */

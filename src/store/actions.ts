@@ -9,11 +9,13 @@ import type {
   BackendInfo,
   BackendName,
   ExplainOptions,
+  LayerNode,
+  ModelSummary,
   PreprocessOptions,
   ViewOptions,
 } from '../shared/types';
 import { zipSync, type Zippable } from 'fflate';
-import type { DroppedResult, ExportedModelFile, PanelName, TransferredFile } from '../worker/api';
+import type { CommittedState, DroppedResult, ExportedModelFile, PanelName, TransferredFile } from '../worker/api';
 import { createClient, type ClientEvent, type StudioClientPort } from './client-port';
 import { findNode, resolveClass } from './layer-tree';
 import { NOTICE_HISTORY, initialState, useStore, type NoticeLevel, type StudioState, type UiNotice } from './store';
@@ -31,7 +33,8 @@ let panelsMounted = false;
 let noticeSeq = 0;
 let explainSeq = 0;
 let explainsInFlight = 0;
-let dropController: AbortController | null = null;
+/** Tokens for results from a client that reports no committed state (minimal test clients). */
+let legacyTokens = 0;
 
 export type ExplainOutcome = 'ok' | 'failed' | 'cancelled' | 'skipped';
 
@@ -145,8 +148,11 @@ function onClientEvent(e: ClientEvent): void {
       break;
     case 'restarted': {
       useStore.setState((s) => ({ backend: { ...s.backend, info: e.backend } }));
-      const code = e.code ?? (/device/i.test(e.reason) ? 'DEVICE_LOST' : 'WORKER_CRASHED');
-      pushNotice(studioError(code, { reason: e.reason }).toNotice(), 'warning');
+      // A death the failed call reports itself (a trap, a hang) is said once, by that call.
+      if (!e.reported) {
+        const code = e.code ?? (/device/i.test(e.reason) ? 'DEVICE_LOST' : 'WORKER_CRASHED');
+        pushNotice(studioError(code, { reason: e.reason }).toNotice(), 'warning');
+      }
       // The new worker drew nothing yet: explain again unless a retried explanation is on its way.
       if (explainsInFlight === 0 && !e.retrying) void runExplain();
       break;
@@ -200,7 +206,7 @@ export async function boot(): Promise<void> {
     return;
   }
   const demo = await track('Opening the demo…', () => requireClient().openDemo());
-  if (demo.ok && applyDropped(demo.value, null)) await runExplain();
+  if (demo.ok && applyOpened(demo.value)) await runExplain();
   void listDemoSamples();
 }
 
@@ -210,9 +216,8 @@ async function restoreCachedModel(): Promise<boolean> {
   if (!c.restoreCached) return false;
   const restored = await track('Restoring the last model…', () => c.restoreCached!());
   if (!restored.ok || !restored.value?.model) return false;
-  applyDropped(restored.value, null);
-  pushNotice({ code: null, message: `${restored.value.model.summary.name}: restored from this browser's cache.` }, 'info');
-  if (restored.value.image) await runExplain();
+  const changed = applyOpened(restored.value, { restored: true });
+  if (changed && useStore.getState().image) await runExplain();
   return true;
 }
 
@@ -251,38 +256,84 @@ function exposeForTests(): void {
 
 // ---------------------------------------------------------------- opening files
 
-/** Put a dropped model and/or image in the store. Returns whether anything new was opened. */
-function applyDropped(result: DroppedResult, files: TransferredFile[] | null): boolean {
-  for (const n of result.notices) pushNotice(n, 'warning');
-  if (result.model) {
-    const { summary, ignored } = result.model;
+/** "12 layers" for the status line. */
+function layerCount(summary: ModelSummary): number {
+  const count = (n: LayerNode): number => (n.children ? n.children.reduce((k, c) => k + count(c), 0) : 1);
+  return count(summary.tree);
+}
+
+/** A result from a client without committed state (minimal test clients): its parts, newly named. */
+function stateOf(result: DroppedResult): PartialState {
+  if (result.state) return result.state;
+  const version = useStore.getState().committed.version + 1;
+  const token = `legacy-${++legacyTokens}`;
+  const out: PartialState = { version };
+  if (result.model) out.model = { token, summary: result.model.summary, ignored: result.model.ignored };
+  if (result.image) out.image = { token, info: result.image };
+  return out;
+}
+
+/** The committed state with parts that may be absent (unchanged). */
+type PartialState = { version: number; model?: CommittedState['model']; image?: CommittedState['image'] };
+
+/**
+ * Show what the worker committed, if it is newer than what the screen shows. Each newly shown model
+ * or image gets a fresh status line, then its warnings. Returns whether the model or image changed.
+ */
+function applyState(state: PartialState, how: { restored?: boolean } = {}): boolean {
+  const current = useStore.getState().committed;
+  if (state.version <= current.version) return false;
+  const committed = { ...current, version: state.version };
+  let changed = false;
+  const model = state.model;
+  if (model && model.token !== current.modelToken) {
+    const { summary, ignored } = model;
+    const opened = how.restored ? "restored from this browser's cache" : 'opened';
+    pushNotice({ code: null, message: `${summary.name}: ${opened} (${summary.format}, ${layerCount(summary)} layers, input ${summary.imageSize.join('×')}).` }, 'info');
     for (const n of summary.warnings) pushNotice(n, 'warning');
     useStore.setState((s) => ({
-      model: { summary, files, ignored },
+      model: { summary, ignored },
       explanation: { ...s.explanation, selectedLayerPath: summary.defaultLayerPath, target: null, counterfactual: false },
       preprocess: {},
     }));
+    committed.modelToken = model.token;
+    changed = true;
   }
-  if (result.image) {
-    for (const n of result.image.notices) pushNotice(n, 'warning');
-    useStore.setState({ image: result.image });
+  const image = state.image;
+  if (image && image.token !== current.imageToken) {
+    if (!changed || image.token !== model?.token) pushNotice({ code: null, message: `Image ${image.info.name} (${image.info.width}×${image.info.height}) opened.` }, 'info');
+    for (const n of image.info.notices) pushNotice(n, 'warning');
+    useStore.setState({ image: image.info });
+    committed.imageToken = image.token;
+    changed = true;
   }
-  return Boolean(result.model || result.image);
+  useStore.setState({ committed });
+  return changed;
 }
 
-/** Anything dropped, picked or pasted: the worker tells models from images. */
+/** An open's answer: its notices, what a newer open superseded, then the worker's state. */
+function applyOpened(result: DroppedResult, how: { restored?: boolean } = {}): boolean {
+  for (const n of result.notices) pushNotice(n, 'warning');
+  for (const c of result.cancelled ?? []) {
+    const newer = c.part === 'model' ? 'a newer model was opened' : 'a newer image was opened';
+    pushNotice({ code: null, message: `Opening ${c.name} was cancelled: ${newer}.` }, 'info');
+  }
+  return applyState(stateOf(result), how);
+}
+
+/**
+ * Anything dropped, picked or pasted: the worker tells models from images. Opens are independent
+ * (see src/worker/open-coordinator.ts): an image opened while a model loads arrives with that model;
+ * a newer model cancels an older model load, which is said in the status history.
+ */
 export async function dropFiles(files: TransferredFile[]): Promise<void> {
   if (!files.length) return;
   const c = await whenClient();
-  dropController?.abort();
-  const controller = new AbortController();
-  dropController = controller;
-  const opened = await track('Opening files…', () => c.openFiles(files, controller.signal));
-  if (dropController === controller) dropController = null;
+  const opened = await track('Opening files…', () => c.openFiles(files));
   if (!opened.ok) return;
-  if (applyDropped(opened.value, files)) {
+  if (applyOpened(opened.value)) {
     await runExplain();
-  } else {
+  } else if (!opened.value.cancelled?.length && !opened.value.model && !opened.value.image) {
     // Nothing usable: the notices (e.g. UNKNOWN_FILE) are the answer; make sure one is an error.
     if (!opened.value.notices.length) pushNotice(studioError('NO_MODEL_FILE').toNotice(), 'error');
     useStore.setState((s) => ({ status: { ...s.status, outcome: s.status.pending === 0 ? 'error' : s.status.outcome } }));
@@ -293,7 +344,7 @@ export async function dropFiles(files: TransferredFile[]): Promise<void> {
 export async function openDemo(sample?: string): Promise<void> {
   const c = await whenClient();
   const demo = await track('Opening the demo…', () => c.openDemo(undefined, sample));
-  if (demo.ok && applyDropped(demo.value, null)) await runExplain();
+  if (demo.ok && applyOpened(demo.value)) await runExplain();
 }
 
 // ---------------------------------------------------------------- explaining
@@ -305,6 +356,8 @@ export function explainOptions(s: StudioState): ExplainOptions {
     counterfactual: s.explanation.counterfactual,
     methods: [...s.explanation.methods],
     preprocess: { ...s.preprocess },
+    // The worker answers only for the model and image on screen (else a newer open is on its way).
+    expect: { model: s.committed.modelToken, image: s.committed.imageToken },
   };
 }
 
@@ -572,6 +625,6 @@ export function resetForTest(): void {
   panelsMounted = false;
   explainSeq = 0;
   explainsInFlight = 0;
-  dropController = null;
+  legacyTokens = 0;
   useStore.setState(initialState(), true);
 }

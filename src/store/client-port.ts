@@ -7,7 +7,7 @@ import type { DemoSample, DroppedResult, ExplainSummary, ExportedModelFile, Pane
 
 /** Events the client reports outside any request. */
 export type ClientEvent =
-  | { type: 'restarted'; reason: string; backend: BackendInfo; code?: 'WORKER_CRASHED' | 'DEVICE_LOST'; retrying?: boolean }
+  | { type: 'restarted'; reason: string; backend: BackendInfo; code?: 'WORKER_CRASHED' | 'DEVICE_LOST'; retrying?: boolean; reported?: boolean }
   | { type: 'backend'; info: BackendInfo }
   | { type: 'progress'; progress: LoadProgress };
 

@@ -13,7 +13,7 @@ import type {
   PreprocessOptions,
   ViewOptions,
 } from '../shared/types';
-import type { DemoSample, ExplainSummary, ImageInfo, TransferredFile } from '../worker/api';
+import type { DemoSample, ExplainSummary, ImageInfo } from '../worker/api';
 
 export type NoticeLevel = 'error' | 'warning' | 'info';
 
@@ -28,8 +28,7 @@ export interface UiNotice {
 
 export interface ModelSlice {
   summary: ModelSummary | null;
-  /** Files the current model came from (kept so it can be reopened). */
-  files: TransferredFile[] | null;
+  /** Dropped files that were not part of the model (shown in the status region). */
   ignored: string[];
 }
 
@@ -76,6 +75,12 @@ export interface StudioState {
   canShare: boolean;
   /** The built-in demo's sample images (empty until listed). */
   demoSamples: DemoSample[];
+  /**
+   * Which of the worker's commits the screen shows: the model and image tokens and the state version
+   * (src/worker/api.ts CommittedState). Only a newer version is applied, and every explanation names
+   * these tokens, so the tree on screen and the worker's model cannot differ.
+   */
+  committed: { version: number; modelToken: string | null; imageToken: string | null };
 }
 
 export const ALL_METHODS: ExplainMethod[] = ['gradcam', 'guided-backprop', 'guided-gradcam'];
@@ -85,7 +90,7 @@ export const NOTICE_HISTORY = 20;
 
 export function initialState(): StudioState {
   return {
-    model: { summary: null, files: null, ignored: [] },
+    model: { summary: null, ignored: [] },
     image: null,
     explanation: { last: null, selectedLayerPath: null, target: null, counterfactual: false, methods: [...ALL_METHODS] },
     view: { ...DEFAULT_VIEW },
@@ -94,6 +99,7 @@ export function initialState(): StudioState {
     backend: { info: null, switching: false },
     canShare: false,
     demoSamples: [],
+    committed: { version: 0, modelToken: null, imageToken: null },
   };
 }
 

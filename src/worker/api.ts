@@ -53,10 +53,27 @@ export interface ModelLoaded {
   ignored: string[];
 }
 
+export type OpenPart = 'model' | 'image';
+
+/**
+ * What the worker holds now: the one source of truth for what the page shows. `version` grows with
+ * every commit (across worker restarts too); tokens name the open that brought each part.
+ */
+export interface CommittedState {
+  version: number;
+  model: { token: string; summary: ModelSummary; ignored: string[] } | null;
+  image: { token: string; info: ImageInfo } | null;
+}
+
 export interface DroppedResult {
+  /** What this open itself brought in (absent: nothing of that kind, or superseded). */
   model?: ModelLoaded;
   image?: ImageInfo;
   notices: StudioNotice[];
+  /** Parts a newer open superseded (a newer model cancels an older model load, a newer image an older image). */
+  cancelled?: { part: OpenPart; name: string }[];
+  /** The worker's committed state once this open settled. */
+  state?: CommittedState;
   /** Restored from this browser's IndexedDB cache (restoreCached), not dropped now. */
   fromCache?: boolean;
 }
@@ -68,12 +85,18 @@ export interface DemoSample {
 }
 
 /** Which part of a drop to take: a restarted worker reloads the model and the image separately. */
-export type OpenOnly = 'model' | 'image';
+export type OpenOnly = OpenPart;
 
-export interface DemoOptions {
+export interface OpenOptions {
+  /** Take only this part of the files (a restarted worker reloads the model and the image separately). */
+  only?: OpenOnly;
+  /** Names this open in the committed state (the page's own id, kept when a restarted worker reloads it). */
+  token?: string;
+}
+
+export interface DemoOptions extends OpenOptions {
   /** Sample file from index.json (default: the first). */
   sample?: string;
-  only?: OpenOnly;
 }
 
 /** RGBA pixels of a drawn panel (what `inspectPanels` returns; the page cannot read transferred canvases). */
@@ -124,12 +147,19 @@ export interface WorkerFatalMessage {
   type: 'studio-fatal';
   code: 'DEVICE_LOST' | 'WORKER_CRASHED';
   reason: string;
+  /**
+   * Present when the call that died must not be retried (a WebAssembly trap: the same input would
+   * trap again): the call fails with this error once the new worker has the model and image back.
+   */
+  error?: { code: string; message: string };
 }
 
 /** Settings the page hands to every worker it starts. */
 export interface WorkerOptions {
   /** Memory budget for MODEL_TOO_LARGE (default: from navigator.deviceMemory, else 1 GB); the page's `?memoryBudgetMb=`. */
   memoryBudgetMb?: number;
+  /** Committed-state versions start above this (a restarted worker continues the page's count). */
+  firstVersion?: number;
 }
 
 export interface StudioWorkerApi {
@@ -138,7 +168,7 @@ export interface StudioWorkerApi {
   /** Hand over the panel canvases once. */
   attachCanvases(canvases: Partial<Record<PanelName, OffscreenCanvas>>): Promise<void>;
   /** Anything dropped/picked/pasted: model files, zips, folders' files and/or images, told apart by content and name. */
-  openFiles(requestId: number, files: TransferredFile[], onProgress?: (p: LoadProgress) => void, only?: OpenOnly): Promise<DroppedResult>;
+  openFiles(requestId: number, files: TransferredFile[], onProgress?: (p: LoadProgress) => void, options?: OpenOptions): Promise<DroppedResult>;
   /** Load the built-in demo (fetched from the app's own origin). */
   openDemo(requestId: number, onProgress?: (p: LoadProgress) => void, options?: DemoOptions): Promise<DroppedResult>;
   /** The demo's samples (from demo/samples/index.json); [] when there is none. */
@@ -157,8 +187,14 @@ export interface StudioWorkerApi {
   inspectPanels(): Promise<Partial<Record<PanelName, PanelImage>>>;
   /** Tests: report a WebGPU device loss as if the GPU had gone away. */
   simulateDeviceLossForTest(): void;
+  /** Answers at once when the worker's event loop is free (the client's watchdog). */
+  ping(): Promise<number>;
+  /** Tests: run a real WebAssembly `unreachable` trap inside the worker's error path. */
+  trapForTest(): Promise<void>;
+  /** Tests: block the worker's thread for `ms` (a hung computation, for the watchdog). */
+  hangForTest(ms: number): Promise<void>;
   /** The model (and image) last dropped, from this browser's IndexedDB cache; null when there is none. */
-  restoreCached(requestId: number, onProgress?: (p: LoadProgress) => void, only?: OpenOnly): Promise<DroppedResult | null>;
+  restoreCached(requestId: number, onProgress?: (p: LoadProgress) => void, options?: OpenOptions): Promise<DroppedResult | null>;
   /** Empty the IndexedDB model cache. */
   forgetCachedModels(): Promise<void>;
   /** Time forward passes and explanations of the current model and image in this worker (`npm run bench`). */

@@ -20,12 +20,14 @@ import type {
   BenchCase,
   BenchCaseResult,
   BenchSpec,
+  CommittedState,
   DemoOptions,
   DemoSample,
   DroppedResult,
   ExplainSummary,
   ImageInfo,
-  OpenOnly,
+  OpenOptions,
+  OpenPart,
   PanelImage,
   PanelName,
   StudioWorkerApi,
@@ -38,6 +40,8 @@ import { checkModelSize, defaultMemoryBudgetMb } from '../engine/formats/memory-
 import { decodeImage, type DecodedImage } from './image-decode';
 import { demoSamplePath, parseSamples } from './demo-samples';
 import { forgetAll, forgetCurrent, loadCurrent, rememberImage, rememberModel, type CachedFile, type RestoredModel } from './model-cache';
+import { OpenCoordinator, type Loaders, type OpenTicket } from './open-coordinator';
+import { isWasmTrap, trapNow } from './wasm-trap';
 
 type Progress = ((p: LoadProgress) => void) | undefined;
 
@@ -63,8 +67,8 @@ let memoryBudgetMb = defaultMemoryBudgetMb((self.navigator as Navigator & { devi
 // ---- helpers -----------------------------------------------------------------------------------
 const OOM_PATTERN = /out of memory|\bOOM\b|could not allocate|allocation failed|Array buffer allocation|Aborted\(/i;
 
-function postFatal(code: WorkerFatalMessage['code'], reason: string): void {
-  const message: WorkerFatalMessage = { type: 'studio-fatal', code, reason };
+function postFatal(code: WorkerFatalMessage['code'], reason: string, error?: { code: string; message: string }): void {
+  const message: WorkerFatalMessage = { type: 'studio-fatal', code, reason, ...(error ? { error: { code: error.code, message: error.message } } : {}) };
   self.postMessage(message);
 }
 
@@ -80,11 +84,22 @@ function plainError(e: unknown): { code: string; message: string; detail?: unkno
   return { code: err.code, message: err.message, detail };
 }
 
-async function guard<T>(run: () => Promise<T>): Promise<T> {
+/**
+ * Every API call runs through here: errors become plain coded objects. Out of memory ends the worker
+ * (the client restarts it and retries). A WebAssembly trap ends it too, without a retry: the backend's
+ * memory may be corrupted (every later model would fail), and the same input would trap again — the
+ * call fails with BACKEND_TRAPPED once the new worker has the model and image back.
+ */
+async function guard<T>(run: () => Promise<T>, during = 'working'): Promise<T> {
   try {
     return await run();
   } catch (e) {
     const reason = e instanceof Error ? e.message : String((e as { message?: unknown })?.message ?? e);
+    if (isWasmTrap(e)) {
+      const error = plainError(studioError('BACKEND_TRAPPED', { reason, during }));
+      postFatal('WORKER_CRASHED', `WebAssembly trap: ${reason}`, error);
+      throw error;
+    }
     if (OOM_PATTERN.test(reason)) postFatal('WORKER_CRASHED', `out of memory: ${reason}`);
     throw plainError(e);
   }
@@ -163,26 +178,89 @@ function imageInfo(decoded: DecodedImage): ImageInfo {
   return { name: decoded.name, width: decoded.raw.width, height: decoded.raw.height, notices: decoded.notices };
 }
 
-/** Swap in a new model and/or image only once everything loaded: a failure keeps the old state. */
-async function commit(newModel: LoadedModel | null, newImage: DecodedImage | null, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) {
-    newModel?.dispose();
-    throw studioError('CANCELLED');
-  }
+// ---- opening: what the worker holds, and the rules for opens in flight ---------------------------
+/** Where a part came from: files (dropped now), the demo, or this browser's cache (already stored). */
+type OpenSource = 'files' | 'demo' | 'cache';
+
+interface ModelPart {
+  loaded: LoadedModel;
+  token: string;
+  ignored: string[];
+  source: OpenSource;
+  files: InputFile[];
+}
+
+interface ImagePart {
+  decoded: DecodedImage;
+  token: string;
+  source: OpenSource;
+  file: InputFile | null;
+}
+
+/** Tokens of the committed model and image, and the version the page compares (see CommittedState). */
+let modelToken: string | null = null;
+let imageToken: string | null = null;
+let modelIgnored: string[] = [];
+let imageFile: InputFile | null = null;
+let stateVersion = 0;
+
+function committedState(): CommittedState {
+  return {
+    version: stateVersion,
+    model: model && modelToken !== null ? { token: modelToken, summary: model.summary, ignored: modelIgnored } : null,
+    image: image && imageToken !== null ? { token: imageToken, info: imageInfo(image) } : null,
+  };
+}
+
+/** Swap in what the coordinator decided; the old model is freed only once the new one is in. */
+async function commitParts(change: { model?: ModelPart; image?: ImagePart }): Promise<void> {
   // An explanation still running uses the old model and image: stop it before swapping them out.
   for (const id of explainIds) controllers.get(id)?.abort();
   await explainChain;
-  // A newer load may have cancelled this one while the explanation wound down.
-  if (signal.aborted) {
-    newModel?.dispose();
-    throw studioError('CANCELLED');
+  if (change.model) {
+    const old = model;
+    model = change.model.loaded;
+    modelToken = change.model.token;
+    modelIgnored = change.model.ignored;
+    old?.dispose();
+    demoLoaded = change.model.source === 'demo';
   }
-  if (newModel) {
-    model?.dispose();
-    model = newModel;
+  if (change.image) {
+    image = change.image.decoded;
+    imageToken = change.image.token;
+    imageFile = change.image.file;
   }
-  if (newImage) image = newImage;
+  stateVersion++;
   await resetPanels();
+  rememberCommitted(change);
+}
+
+const opens = new OpenCoordinator<ModelPart, ImagePart>({
+  commit: commitParts,
+  discardModel: (part) => part.loaded.dispose(),
+});
+
+/** Progress of a part's load that stops it (at its next phase) once a newer open superseded it. */
+function partProgress(signal: AbortSignal, onProgress: Progress): (p: LoadProgress) => void {
+  return (p) => {
+    if (signal.aborted && p.phase !== 'done') throw studioError('CANCELLED');
+    report(onProgress, p);
+  };
+}
+
+/** The result an open hands back: what it brought, what was superseded, and the state now. */
+function openResult(outcome: { model?: ModelPart; image?: ImagePart; cancelled: OpenPart[] }, names: Record<OpenPart, string>, notices: StudioNotice[]): DroppedResult {
+  const result: DroppedResult = { notices, state: committedState() };
+  if (outcome.model) result.model = { summary: outcome.model.loaded.summary, ignored: outcome.model.ignored };
+  if (outcome.image) result.image = imageInfo(outcome.image.decoded);
+  if (outcome.cancelled.length) result.cancelled = outcome.cancelled.map((part) => ({ part, name: names[part] }));
+  return result;
+}
+
+/** The name a person knows a dropped model by: its model.json's folder or file, else the first model file. */
+function modelFilesName(files: InputFile[]): string {
+  const main = files.find((f) => /\.(json|h5|hdf5|keras)$/i.test(f.name)) ?? files[0];
+  return main ? main.path || main.name : 'model';
 }
 
 // ---- demo --------------------------------------------------------------------------------------
@@ -219,7 +297,8 @@ async function loadDemoSamples(): Promise<DemoSample[]> {
   }
 }
 
-async function loadDemoModel(onProgress: Progress): Promise<LoadedModel> {
+/** `progress` is called synchronously (it may throw CANCELLED to stop the load: see partProgress). */
+async function loadDemoModel(progress: (p: LoadProgress) => void): Promise<LoadedModel> {
   const modelJson = await fetchDemo('model.json');
   if (!modelJson) throw studioError('DEMO_UNAVAILABLE', { file: 'model.json', reason: 'missing' });
   let paths: string[];
@@ -233,12 +312,10 @@ async function loadDemoModel(onProgress: Progress): Promise<LoadedModel> {
   for (const path of paths) files.push(fromBytes(path, (await fetchDemo(path)) as Uint8Array));
   const metadata = await fetchDemo('metadata.json', true);
   if (metadata) files.push(fromBytes('metadata.json', metadata));
-  return loadModel(files, { onProgress: (p) => report(onProgress, p) });
+  return loadModel(files, { onProgress: progress });
 }
 
 // ---- the model cache (IndexedDB) ---------------------------------------------------------------
-/** Request ids of openFiles calls made by restoreCached (their files are in the cache already). */
-const restoringIds = new Set<number>();
 /** The last cache write in flight (the bench waits for it: hashing and storing a big model takes time). */
 let remembering: Promise<void> = Promise.resolve();
 
@@ -248,22 +325,85 @@ async function asCachedFile(file: InputFile): Promise<CachedFile> {
   return file.path && file.path !== file.name ? { name: file.name, path: file.path, bytes: copy } : { name: file.name, bytes: copy };
 }
 
-/** After a drop: remember the model's files (and its image), or just the new image for the current model. Best effort. */
-async function rememberDropped(newModel: LoadedModel | null, modelFiles: InputFile[], imageFile: InputFile | null): Promise<void> {
+/**
+ * After a commit: a dropped model is kept with the image now on screen; a new image alone is kept for
+ * the cached model; the demo clears the cache (a reload opens the demo again, not an older drop).
+ * Best effort: a browser without IndexedDB still works.
+ */
+function rememberCommitted(change: { model?: ModelPart; image?: ImagePart }): void {
+  const remember = async () => {
+    try {
+      if (change.model?.source === 'demo') {
+        await forgetCurrent();
+        return;
+      }
+      const keptImage = imageFile ? await asCachedFile(imageFile) : undefined;
+      if (change.model?.source === 'files') await rememberModel(change.model.loaded.summary.name, await Promise.all(change.model.files.map(asCachedFile)), keptImage);
+      else if (!change.model && change.image?.source === 'files' && !demoLoaded && keptImage) await rememberImage(keptImage);
+    } catch (e) {
+      console.warn('the model could not be kept in this browser (IndexedDB):', e instanceof Error ? e.message : e);
+    }
+  };
+  remembering = remembering.then(remember);
+}
+
+/**
+ * Open dropped files (or the cache's) under a ticket taken when the call arrived: sort them, then load
+ * the model and decode the image as parts of the coordinator (see open-coordinator.ts).
+ */
+async function openFileList(
+  ticket: OpenTicket,
+  requestId: number,
+  files: TransferredFile[],
+  onProgress: Progress,
+  options: OpenOptions | undefined,
+  source: OpenSource,
+): Promise<DroppedResult> {
+  const { signal } = register(requestId);
   try {
-    const image = imageFile ? await asCachedFile(imageFile) : undefined;
-    if (newModel) await rememberModel(newModel.summary.name, await Promise.all(modelFiles.map(asCachedFile)), image);
-    else if (image && !demoLoaded) await rememberImage(image);
-  } catch (e) {
-    console.warn('the model could not be kept in this browser (IndexedDB):', e instanceof Error ? e.message : e);
+    let modelFiles: InputFile[];
+    let images: InputFile[];
+    let notices: StudioNotice[];
+    let ignored: string[];
+    try {
+      report(onProgress, { phase: 'reading', message: `Reading ${files.length} file${files.length === 1 ? '' : 's'}` });
+      const classified = await classifyFiles(files.map((f) => fromBrowserFile(f.file, f.path)));
+      throwIfAborted(signal);
+      modelFiles = options?.only === 'image' ? [] : classified.modelFiles;
+      images = options?.only === 'model' ? [] : classified.images;
+      notices = classified.ignored.map((f) => notice('UNKNOWN_FILE', { file: f.path || f.name }));
+      ignored = classified.ignored.map((f) => f.path || f.name);
+      if (modelFiles.length === 0 && images.length === 0) throw studioError('NO_MODEL_FILE');
+    } catch (e) {
+      opens.abandon(ticket);
+      throw e;
+    }
+    const token = options?.token ?? `worker-${requestId}`;
+    const imageFile = images[0] ?? null;
+    const loaders: Loaders<ModelPart, ImagePart> = {};
+    if (modelFiles.length) {
+      loaders.model = async (partSignal) => {
+        // Said before any weight is read: a model too large may take the worker down while loading.
+        const tooLarge = await checkModelSize(modelFiles, memoryBudgetMb);
+        if (tooLarge) report(onProgress, { phase: 'reading', message: tooLarge.message, notice: tooLarge });
+        const loaded = await loadModel(modelFiles, { onProgress: partProgress(partSignal, onProgress) });
+        return { loaded, token, ignored, source, files: modelFiles };
+      };
+    }
+    if (imageFile) loaders.image = async () => ({ decoded: await decodeImage(imageFile), token, source, file: imageFile });
+    const outcome = await opens.run(ticket, loaders, signal);
+    report(onProgress, { phase: 'done', message: 'Loaded' });
+    return openResult(outcome, { model: modelFilesName(modelFiles), image: imageFile ? imageFile.path || imageFile.name : '' }, notices);
+  } finally {
+    unregister(requestId);
   }
 }
 
-// ---- the API -----------------------------------------------------------------------------------
 const api: StudioWorkerApi = {
   init(preferred?: BackendName | null, avoid?: BackendName[], options?: WorkerOptions) {
     return guard(async () => {
       if (options?.memoryBudgetMb && options.memoryBudgetMb > 0) memoryBudgetMb = options.memoryBudgetMb;
+      if (options?.firstVersion && options.firstVersion > stateVersion) stateVersion = options.firstVersion;
       try {
         backend = await initBackend(preferred, avoid ?? []);
       } catch (e) {
@@ -284,71 +424,54 @@ const api: StudioWorkerApi = {
     drawAll((Object.keys(transferred) as PanelId[]).filter((k) => PANEL_ORDER.includes(k)));
   },
 
-  openFiles(requestId: number, files: TransferredFile[], onProgress?: (p: LoadProgress) => void, only?: OpenOnly) {
-    return guard(async () => {
-      const { signal } = register(requestId);
-      try {
-        report(onProgress, { phase: 'reading', message: `Reading ${files.length} file${files.length === 1 ? '' : 's'}` });
-        const inputs = files.map((f) => fromBrowserFile(f.file, f.path));
-        const classified = await classifyFiles(inputs);
-        throwIfAborted(signal);
-        const modelFiles = only === 'image' ? [] : classified.modelFiles;
-        const images = only === 'model' ? [] : classified.images;
-        const notices: StudioNotice[] = classified.ignored.map((f) => notice('UNKNOWN_FILE', { file: f.path || f.name }));
-        if (modelFiles.length === 0 && images.length === 0) throw studioError('NO_MODEL_FILE');
-        // Decode first (cheap) so a bad image does not cost a model load; nothing is swapped in until both worked.
-        const newImage = images.length ? await decodeImage(images[0]) : null;
-        throwIfAborted(signal);
-        // Said before any weight is read: a model too large may take the worker down while loading.
-        const tooLarge = modelFiles.length ? await checkModelSize(modelFiles, memoryBudgetMb) : null;
-        if (tooLarge) report(onProgress, { phase: 'reading', message: tooLarge.message, notice: tooLarge });
-        const newModel = modelFiles.length ? await loadModel(modelFiles, { onProgress: (p) => report(onProgress, p) }) : null;
-        await commit(newModel, newImage, signal);
-        if (newModel) demoLoaded = false;
-        if (!restoringIds.has(requestId)) remembering = rememberDropped(newModel, modelFiles, images[0] ?? null);
-        report(onProgress, { phase: 'done', message: 'Loaded' });
-        const result: DroppedResult = { notices };
-        if (newModel) result.model = { summary: newModel.summary, ignored: classified.ignored.map((f) => f.path || f.name) };
-        if (newImage) result.image = imageInfo(newImage);
-        return result;
-      } finally {
-        unregister(requestId);
-      }
-    });
+  openFiles(requestId: number, files: TransferredFile[], onProgress?: (p: LoadProgress) => void, options?: OpenOptions) {
+    const ticket = opens.begin(); // in arrival order, before anything is awaited
+    return guard(() => openFileList(ticket, requestId, files, onProgress, options, 'files'), 'opening files');
   },
 
   openDemo(requestId: number, onProgress?: (p: LoadProgress) => void, options?: DemoOptions) {
+    const ticket = opens.begin();
     return guard(async () => {
       const { signal } = register(requestId);
       try {
         const wantModel = options?.only !== 'image' && !(options?.sample && demoLoaded && model && !options.only);
         const wantImage = options?.only !== 'model';
-        let newImage: DecodedImage | null = null;
-        if (wantImage) {
-          const samples = await loadDemoSamples();
-          const file = options?.sample ?? samples[0]?.file;
-          // No sample listed: the demo model still opens, and the user drops an image.
-          if (file) {
+        let sample: string | undefined;
+        try {
+          if (wantImage) {
+            sample = options?.sample ?? (await loadDemoSamples())[0]?.file;
+            // No sample listed: the demo model still opens, and the user drops an image.
+            if (!sample && !wantModel) throw studioError('DEMO_UNAVAILABLE', { file: 'samples/index.json', reason: 'no sample listed' });
+          }
+        } catch (e) {
+          opens.abandon(ticket);
+          throw e;
+        }
+        const token = options?.token ?? `worker-${requestId}`;
+        const loaders: Loaders<ModelPart, ImagePart> = {};
+        if (wantModel) {
+          loaders.model = async (partSignal) => ({
+            loaded: await loadDemoModel(partProgress(partSignal, onProgress)),
+            token,
+            ignored: [],
+            source: 'demo',
+            files: [],
+          });
+        }
+        if (sample) {
+          const file = sample;
+          loaders.image = async () => {
             const bytes = await fetchDemo(demoSamplePath(file));
-            newImage = await decodeImage(fromBytes(file, bytes as Uint8Array));
-          } else if (!wantModel) throw studioError('DEMO_UNAVAILABLE', { file: 'samples/index.json', reason: 'no sample listed' });
+            return { decoded: await decodeImage(fromBytes(file, bytes as Uint8Array)), token, source: 'demo', file: null };
+          };
         }
-        throwIfAborted(signal);
-        const newModel = wantModel ? await loadDemoModel(onProgress) : null;
-        await commit(newModel, newImage, signal);
-        if (newModel) {
-          demoLoaded = true;
-          void forgetCurrent().catch(() => undefined); // a reload opens the demo again, not an older drop
-        }
+        const outcome = await opens.run(ticket, loaders, signal);
         report(onProgress, { phase: 'done', message: 'Demo loaded' });
-        const result: DroppedResult = { notices: [] };
-        if (newModel) result.model = { summary: newModel.summary, ignored: [] };
-        if (newImage) result.image = imageInfo(newImage);
-        return result;
+        return openResult(outcome, { model: 'the demo', image: sample ?? '' }, []);
       } finally {
         unregister(requestId);
       }
-    });
+    }, 'opening the demo');
   },
 
   demoSamples() {
@@ -365,6 +488,12 @@ const api: StudioWorkerApi = {
         throwIfAborted(signal);
         if (!model) throw studioError('NO_MODEL');
         if (!image) throw studioError('NO_IMAGE');
+        // Asked about a model or image the worker no longer holds: the page has not yet applied the
+        // newer open (its answer is on its way and brings a fresh request), so this one is void.
+        const expected = options.expect;
+        if (expected && ((expected.model != null && expected.model !== modelToken) || (expected.image != null && expected.image !== imageToken))) {
+          throw studioError('CANCELLED');
+        }
         const started = performance.now();
         const result = await model.explain(image.raw, options, signal);
         throwIfAborted(signal);
@@ -411,7 +540,7 @@ const api: StudioWorkerApi = {
       } finally {
         unregister(requestId);
       }
-    });
+    }, 'explaining');
   },
 
   setView(next: ViewOptions) {
@@ -472,25 +601,40 @@ const api: StudioWorkerApi = {
     postFatal('DEVICE_LOST', 'simulated for a test');
   },
 
-  restoreCached(requestId: number, onProgress?: (p: LoadProgress) => void, only?: OpenOnly) {
+  async ping() {
+    return stateVersion;
+  },
+
+  trapForTest() {
+    return guard(async () => trapNow(), 'running a test trap');
+  },
+
+  async hangForTest(ms: number) {
+    const until = performance.now() + ms;
+    while (performance.now() < until) {
+      // Busy on purpose: a computation that never yields to the event loop.
+    }
+  },
+
+  restoreCached(requestId: number, onProgress?: (p: LoadProgress) => void, options?: OpenOptions) {
+    const ticket = opens.begin();
     return guard(async (): Promise<DroppedResult | null> => {
       let restored: RestoredModel | null;
       try {
         restored = await loadCurrent();
       } catch {
-        return null; // no IndexedDB (private mode, blocked storage): nothing to restore
+        restored = null; // no IndexedDB (private mode, blocked storage): nothing to restore
       }
-      if (!restored) return null;
+      if (!restored) {
+        opens.abandon(ticket);
+        return null;
+      }
       const files: TransferredFile[] = restored.model.files.map((f) => ({ file: new File([f.bytes], f.name), path: f.path }));
-      if (restored.image && only !== 'model') files.push({ file: new File([restored.image.bytes], restored.image.name) });
-      restoringIds.add(requestId); // already stored: openFiles must not store it again
-      try {
-        const result = await api.openFiles(requestId, files, onProgress, only);
-        return { ...result, fromCache: true };
-      } finally {
-        restoringIds.delete(requestId);
-      }
-    });
+      if (restored.image && options?.only !== 'model') files.push({ file: new File([restored.image.bytes], restored.image.name) });
+      // Already stored: the 'cache' source is not stored again.
+      const result = await openFileList(ticket, requestId, files, onProgress, options, 'cache');
+      return { ...result, fromCache: true };
+    }, 'restoring the cached model');
   },
 
   forgetCachedModels() {

@@ -1,0 +1,209 @@
+/**
+ * Issue 10: opening an image while a model is still loading must never lose the model. Through the
+ * real pickers ("Open model…", "Open image…"): model then image at 0, 60, 120 and 400 ms and during
+ * a load the test observes (a generated 15 MB model), image then model,
+ * and two models in quick succession (the newer wins, the older is said to be cancelled). Every time
+ * the end state must be the new model and the new image explained together, with the new model's
+ * tree on screen and every layer click working.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { expect, test, type Page } from '@playwright/test';
+import { exportLayersModelAsTfjs } from '../src/engine/formats/export-tfjs';
+import { encodePng } from '../src/engine/node/image';
+import { FIXTURES, FIXTURES_SKIP_REASON, collectConsoleErrors, fixturesAvailable, waitForReady } from './helpers';
+import { appState, leafLayers, waitForNewExplanation, type AppState } from './studio-flows';
+import { tinyModelFiles } from './tiny-model';
+
+interface Upload {
+  name: string;
+  mimeType: string;
+  buffer: Buffer;
+}
+
+const SLOW_NAME = 'slow_model';
+const SLOW_LABELS = ['left', 'middle', 'right'];
+
+/** ~3.9 M weights (15 MB) in six 256-channel convs at 8×8: reading and building take a while, explaining does not. */
+async function slowModel(): Promise<Upload[]> {
+  await tf.setBackend('cpu');
+  const seeded = (seed: number) => ({ kernelInitializer: tf.initializers.glorotNormal({ seed }) });
+  const input = tf.input({ shape: [32, 32, 3], name: 'slow_input' });
+  let x = tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu', name: 'stem', ...seeded(1) }).apply(input) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ filters: 128, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', name: 'down1', ...seeded(2) }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ filters: 256, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', name: 'down2', ...seeded(3) }).apply(x) as tf.SymbolicTensor;
+  for (let i = 0; i < 6; i++) {
+    x = tf.layers.conv2d({ filters: 256, kernelSize: 3, padding: 'same', activation: 'relu', name: `block${i}`, ...seeded(10 + i) }).apply(x) as tf.SymbolicTensor;
+  }
+  const base = tf.model({ inputs: input, outputs: x, name: 'slow_base' });
+  const outer = tf.sequential({ name: SLOW_NAME });
+  outer.add(tf.layers.inputLayer({ inputShape: [32, 32, 3], name: 'image' }));
+  outer.add(base);
+  outer.add(tf.layers.globalAveragePooling2d({ name: 'gap' }));
+  outer.add(tf.layers.dense({ units: 3, activation: 'softmax', name: 'head', ...seeded(30) }));
+  const files = await exportLayersModelAsTfjs(outer, SLOW_LABELS);
+  outer.dispose();
+  return files.map((f) => ({ name: f.name, mimeType: 'application/octet-stream', buffer: Buffer.from(f.data) }));
+}
+
+/** A 96×72 photo-like picture: a bright disc on a gradient. */
+function photo(name: string, shift = 0): Upload {
+  const width = 96;
+  const height = 72;
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      const disc = Math.exp(-((x - 30 - shift) ** 2 + (y - 36) ** 2) / 120);
+      data[i] = 50 + 200 * disc;
+      data[i + 1] = 80 + (y * 100) / height;
+      data[i + 2] = 120 + (x * 80) / width - 60 * disc;
+      data[i + 3] = 255;
+    }
+  return { name, mimeType: 'image/png', buffer: Buffer.from(encodePng({ width, height, data })) };
+}
+
+let slowFiles: Upload[];
+let tinyFiles: Upload[];
+
+test.beforeAll(async () => {
+  slowFiles = await slowModel();
+  const tiny = await tinyModelFiles();
+  tinyFiles = tiny.files.map((f) => ({ name: f.name, mimeType: 'application/octet-stream', buffer: Buffer.from(f.base64, 'base64') }));
+});
+
+async function openModel(page: Page, files: Upload[]): Promise<void> {
+  await page.getByTestId('open-model').setInputFiles(files);
+}
+
+async function openImage(page: Page, file: Upload): Promise<void> {
+  await page.getByTestId('open-image').setInputFiles([file]);
+}
+
+/**
+ * Wait until the store shows the model whose labels are `labels` and the image `image`, explained at
+ * a layer of that model's tree, and the app is idle (or fail with the app's error).
+ */
+async function waitForPair(page: Page, labels: string[], image: string): Promise<AppState> {
+  await page.waitForFunction(
+    ([l, i]) => {
+      const s = (window as unknown as { __studio: { getState(): AppState } }).__studio.getState();
+      const last = s.explanation.last;
+      const summary = s.model.summary;
+      const settled = s.status.pending === 0;
+      const paired =
+        !!summary && summary.labels.join('|') === l && s.image?.name === i && !!last?.layerPath && last.layerPath.startsWith(`${summary.tree.path}/`);
+      return settled && (paired || s.status.outcome === 'error');
+    },
+    [labels.join('|'), image] as const,
+    { timeout: 180_000 },
+  );
+  await waitForReady(page);
+  return appState(page);
+}
+
+/** The tree is the model's own, and a click on another explainable layer explains it. */
+async function checkTreeAndClick(page: Page, state: AppState): Promise<void> {
+  const summary = state.model.summary!;
+  const rootRow = page.locator(`[role=treeitem][data-path="${summary.tree.path}"]`);
+  await expect(rootRow).toHaveCount(1);
+  const other = leafLayers(summary.tree).filter((n) => n.explainable && n.path !== summary.defaultLayerPath).pop();
+  expect(other, 'another explainable layer').toBeTruthy();
+  const row = page.locator(`[role=treeitem][data-path="${other!.path}"]`);
+  await row.scrollIntoViewIfNeeded();
+  const before = state.explanation.last?.requestId ?? null;
+  await row.click();
+  const after = await waitForNewExplanation(page, before);
+  expect(after.explanation.last?.layerPath).toBe(other!.path);
+  const errors = after.status.notices.filter((n) => n.code === 'LAYER_NOT_FOUND');
+  expect(errors).toEqual([]);
+}
+
+test.describe('opening a model and an image while the other loads', () => {
+  for (const gap of [0, 60, 120, 400]) {
+    test(`model, then image ${gap} ms later: both arrive and are explained together`, async ({ page }) => {
+      const errors = collectConsoleErrors(page);
+      await page.goto('/');
+      await waitForReady(page);
+      await openModel(page, slowFiles);
+      if (gap) await page.waitForTimeout(gap);
+      await openImage(page, photo(`after-${gap}.png`));
+      const state = await waitForPair(page, SLOW_LABELS, `after-${gap}.png`);
+      expect(state.explanation.last!.classLabel).toMatch(/^(left|middle|right)$/);
+      await checkTreeAndClick(page, state);
+      expect(errors).toEqual([]);
+    });
+  }
+
+  test('image during a load the test observes (warm-up under way): the image waits for the model', async ({ page }) => {
+    const errors = collectConsoleErrors(page);
+    await page.goto('/');
+    await waitForReady(page);
+    await openModel(page, slowFiles);
+    // The worker reports the phases of the load: drop the image once the weights are being read or later.
+    await page.waitForFunction(() => {
+      const s = (window as unknown as { __studio: { getState(): { status: { progress: { phase: string } | null } } } }).__studio.getState();
+      return ['weights', 'building', 'warmup'].includes(s.status.progress?.phase ?? '');
+    });
+    const labelsBefore = (await appState(page)).model.summary?.labels;
+    expect(labelsBefore, 'the new model is not on screen yet').not.toEqual(SLOW_LABELS);
+    await openImage(page, photo('during.png'));
+    const state = await waitForPair(page, SLOW_LABELS, 'during.png');
+    await checkTreeAndClick(page, state);
+    expect(errors).toEqual([]);
+  });
+
+  for (const gap of [0, 120]) {
+    test(`image, then model ${gap} ms later: both end up loaded`, async ({ page }) => {
+      const errors = collectConsoleErrors(page);
+      await page.goto('/');
+      await waitForReady(page);
+      await openImage(page, photo(`first-${gap}.png`, 20));
+      if (gap) await page.waitForTimeout(gap);
+      await openModel(page, slowFiles);
+      const state = await waitForPair(page, SLOW_LABELS, `first-${gap}.png`);
+      await checkTreeAndClick(page, state);
+      expect(errors).toEqual([]);
+    });
+  }
+
+  test('two models in quick succession: the newer wins, the older is reported cancelled', async ({ page }) => {
+    const errors = collectConsoleErrors(page);
+    await page.goto('/');
+    await waitForReady(page);
+    await openModel(page, slowFiles);
+    await page.waitForTimeout(60);
+    await openModel(page, tinyFiles);
+    await page.waitForFunction(() => {
+      const s = (window as unknown as { __studio: { getState(): AppState } }).__studio.getState();
+      return s.status.pending === 0 && s.model.summary?.name !== undefined && s.status.notices.some((n) => /was cancelled: a newer model was opened/.test(n.message));
+    }, undefined, { timeout: 180_000 });
+    await waitForReady(page);
+    const state = await appState(page);
+    expect(state.model.summary!.labels).toEqual(['circle', 'square', 'star']);
+    const cancelled = state.status.notices.filter((n) => /cancelled/.test(n.message)).map((n) => n.message);
+    expect(cancelled).toEqual([expect.stringMatching(/^Opening model\.json was cancelled: a newer model was opened\.$/)]);
+    expect(state.explanation.last?.layerPath?.startsWith(`${state.model.summary!.tree.path}/`)).toBe(true);
+    await checkTreeAndClick(page, state);
+    expect(errors).toEqual([]);
+  });
+});
+
+test.describe('with the real Teachable Machine export', () => {
+  test.skip(!fixturesAvailable, FIXTURES_SKIP_REASON);
+
+  test('Teachable Machine model, then the astronaut 60 ms later', async ({ page }) => {
+    const errors = collectConsoleErrors(page);
+    await page.goto('/');
+    await waitForReady(page);
+    const dir = join(FIXTURES, 'models/tm-gestures');
+    await openModel(page, ['model.json', 'weights.bin', 'metadata.json'].map((name) => ({ name, mimeType: 'application/octet-stream', buffer: readFileSync(join(dir, name)) })));
+    await page.waitForTimeout(60);
+    await openImage(page, { name: 'skimage_astronaut.png', mimeType: 'image/png', buffer: readFileSync(join(FIXTURES, 'images/skimage_astronaut.png')) });
+    const state = await waitForPair(page, ['Peace', 'Stop', 'Thumbs Up'], 'skimage_astronaut.png');
+    expect(state.explanation.last?.layerPath).toBe(state.model.summary?.defaultLayerPath);
+    await checkTreeAndClick(page, state);
+    expect(errors).toEqual([]);
+  });
+});
