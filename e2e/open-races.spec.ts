@@ -13,7 +13,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { exportLayersModelAsTfjs } from '../src/engine/formats/export-tfjs';
 import { encodePng } from '../src/engine/node/image';
 import { FIXTURES, FIXTURES_SKIP_REASON, collectConsoleErrors, fixturesAvailable, waitForReady } from './helpers';
-import { appState, leafLayers, waitForNewExplanation, type AppState } from './studio-flows';
+import { appState, clickAnotherLayer, type AppState } from './studio-flows';
 import { tinyModelFiles } from './tiny-model';
 
 interface Upload {
@@ -103,23 +103,6 @@ async function waitForPair(page: Page, labels: string[], image: string): Promise
   return appState(page);
 }
 
-/** The tree is the model's own, and a click on another explainable layer explains it. */
-async function checkTreeAndClick(page: Page, state: AppState): Promise<void> {
-  const summary = state.model.summary!;
-  const rootRow = page.locator(`[role=treeitem][data-path="${summary.tree.path}"]`);
-  await expect(rootRow).toHaveCount(1);
-  const other = leafLayers(summary.tree).filter((n) => n.explainable && n.path !== summary.defaultLayerPath).pop();
-  expect(other, 'another explainable layer').toBeTruthy();
-  const row = page.locator(`[role=treeitem][data-path="${other!.path}"]`);
-  await row.scrollIntoViewIfNeeded();
-  const before = state.explanation.last?.requestId ?? null;
-  await row.click();
-  const after = await waitForNewExplanation(page, before);
-  expect(after.explanation.last?.layerPath).toBe(other!.path);
-  const errors = after.status.notices.filter((n) => n.code === 'LAYER_NOT_FOUND');
-  expect(errors).toEqual([]);
-}
-
 test.describe('opening a model and an image while the other loads', () => {
   for (const gap of [0, 60, 120, 400]) {
     test(`model, then image ${gap} ms later: both arrive and are explained together`, async ({ page }) => {
@@ -131,7 +114,7 @@ test.describe('opening a model and an image while the other loads', () => {
       await openImage(page, photo(`after-${gap}.png`));
       const state = await waitForPair(page, SLOW_LABELS, `after-${gap}.png`);
       expect(state.explanation.last!.classLabel).toMatch(/^(left|middle|right)$/);
-      await checkTreeAndClick(page, state);
+      await clickAnotherLayer(page, state);
       expect(errors).toEqual([]);
     });
   }
@@ -150,7 +133,7 @@ test.describe('opening a model and an image while the other loads', () => {
     expect(labelsBefore, 'the new model is not on screen yet').not.toEqual(SLOW_LABELS);
     await openImage(page, photo('during.png'));
     const state = await waitForPair(page, SLOW_LABELS, 'during.png');
-    await checkTreeAndClick(page, state);
+    await clickAnotherLayer(page, state);
     expect(errors).toEqual([]);
   });
 
@@ -163,7 +146,7 @@ test.describe('opening a model and an image while the other loads', () => {
       if (gap) await page.waitForTimeout(gap);
       await openModel(page, slowFiles);
       const state = await waitForPair(page, SLOW_LABELS, `first-${gap}.png`);
-      await checkTreeAndClick(page, state);
+      await clickAnotherLayer(page, state);
       expect(errors).toEqual([]);
     });
   }
@@ -185,7 +168,7 @@ test.describe('opening a model and an image while the other loads', () => {
     const cancelled = state.status.notices.filter((n) => /cancelled/.test(n.message)).map((n) => n.message);
     expect(cancelled).toEqual([expect.stringMatching(/^Opening model\.json was cancelled: a newer model was opened\.$/)]);
     expect(state.explanation.last?.layerPath?.startsWith(`${state.model.summary!.tree.path}/`)).toBe(true);
-    await checkTreeAndClick(page, state);
+    await clickAnotherLayer(page, state);
     expect(errors).toEqual([]);
   });
 });
@@ -203,7 +186,7 @@ test.describe('with the real Teachable Machine export', () => {
     await openImage(page, { name: 'skimage_astronaut.png', mimeType: 'image/png', buffer: readFileSync(join(FIXTURES, 'images/skimage_astronaut.png')) });
     const state = await waitForPair(page, ['Peace', 'Stop', 'Thumbs Up'], 'skimage_astronaut.png');
     expect(state.explanation.last?.layerPath).toBe(state.model.summary?.defaultLayerPath);
-    await checkTreeAndClick(page, state);
+    await clickAnotherLayer(page, state);
     expect(errors).toEqual([]);
   });
 });

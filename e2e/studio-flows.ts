@@ -116,6 +116,23 @@ export async function afterNewModel(page: Page, run: () => Promise<void>, timeou
   return waitForNewExplanation(page, before, timeout);
 }
 
+/** The tree is the model's own, and a click on another explainable layer explains it. */
+export async function clickAnotherLayer(page: Page, state: AppState): Promise<void> {
+  const summary = state.model.summary!;
+  const rootRow = page.locator(`[role=treeitem][data-path="${summary.tree.path}"]`);
+  await expect(rootRow).toHaveCount(1);
+  const other = leafLayers(summary.tree).filter((n) => n.explainable && n.path !== summary.defaultLayerPath).pop();
+  expect(other, 'another explainable layer').toBeTruthy();
+  const row = page.locator(`[role=treeitem][data-path="${other!.path}"]`);
+  await row.scrollIntoViewIfNeeded();
+  const before = state.explanation.last?.requestId ?? null;
+  await row.click();
+  const after = await waitForNewExplanation(page, before);
+  expect(after.explanation.last?.layerPath).toBe(other!.path);
+  const errors = after.status.notices.filter((n) => n.code === 'LAYER_NOT_FOUND');
+  expect(errors).toEqual([]);
+}
+
 /** The bytes of a finished download. */
 export async function downloadBytes(download: Download): Promise<Buffer> {
   const path = await download.path();
