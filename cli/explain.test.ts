@@ -128,6 +128,40 @@ describe('npm run explain', () => {
     expect(await codeOf(['--model', model, '--image', model, '--backend', 'cpu'])).toBe('IMAGE_DECODE_FAILED');
   });
 
+  it('prints and writes the load-time warnings (a broken metadata.json), and refuses degenerate models with their code, not INTERNAL', async () => {
+    const broken = mkdtempSync(join(tmpdir(), 'gradcam-cli-warn-'));
+    try {
+      writeFileSync(join(broken, 'model.json'), readFileSync(join(dir, 'model.json')));
+      writeFileSync(join(broken, 'weights.bin'), readFileSync(join(dir, 'weights.bin')));
+      writeFileSync(join(broken, 'metadata.json'), '{"labels": ["a", "b"');
+      const json = join(broken, 'r.json');
+      const r = await runCli(['--model', join(broken, 'model.json'), '--image', join(dir, 'photo.png'), '--json', json, '--backend', 'cpu']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^warning \[MODEL_JSON_INVALID\]: .*metadata\.json is not valid JSON/m);
+      const written = JSON.parse(readFileSync(json, 'utf8')) as { warnings: { code: string }[] };
+      expect(written.warnings.map((w) => w.code)).toContain('MODEL_JSON_INVALID');
+
+      const modelJson = readFileSync(join(dir, 'model.json'), 'utf8');
+      const degenerate: [RegExp, string, string][] = [
+        [/"batch_input_shape":\[null,16,16,3\]/g, '"batch_input_shape":[null,1,1,3]', 'INPUT_SIZE_INVALID'],
+        [/"batch_input_shape":\[null,16,16,3\]/g, '"batch_input_shape":[null,-4,16,3]', 'INPUT_SIZE_INVALID'],
+        [/"batch_input_shape":\[null,16,16,3\]/g, '"batch_input_shape":[null,100000,100000,3]', 'INPUT_SIZE_INVALID'],
+        [/"strides":\[1,1\]/, '"strides":[0,0]', 'MODEL_CONFIG_INVALID'],
+      ];
+      rmSync(join(broken, 'metadata.json'));
+      for (const [from, to, code] of degenerate) {
+        const edited = modelJson.replace(from, to);
+        expect(edited).not.toBe(modelJson);
+        writeFileSync(join(broken, 'model.json'), edited);
+        const e = await runCli(['--model', join(broken, 'model.json'), '--image', join(dir, 'photo.png'), '--backend', 'cpu']);
+        expect(e.code, to).toBe(1);
+        expect(e.stderr).toMatch(new RegExp(`^error \\[${code}\\]`, 'm'));
+      }
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
+    }
+  });
+
   it.skipIf(!hasFixtures)(`explains the Teachable Machine export with no --layer (skipped without ${FIXTURES})`, async () => {
     const out = join(dir, 'tm.png');
     const r = await runCli(['--model', resolve(FIXTURES, 'models/tm-gestures/model.json'), '--image', resolve(FIXTURES, 'images/skimage_astronaut.png'), '--out', out]);

@@ -134,6 +134,8 @@ export async function runCli(argv: string[], log: (line: string) => void = conso
     });
     const preprocess = { ...lm.summary.preprocess, ...options.preprocess };
     log(`model: ${lm.summary.name} (${lm.summary.format}), input ${lm.summary.imageSize.join('×')}, preprocessing ${preprocess.normalization} + ${preprocess.resize} (${options.preprocess.normalization || options.preprocess.resize ? 'command line' : preprocess.source})`);
+    // What the app shows in its status region when the model loads (NaN weights, a broken metadata.json…).
+    for (const w of lm.summary.warnings) log(`warning [${w.code}]: ${w.message}`);
     log(`layer: ${result.layerPath ?? '(input: guided backprop)'}${options.layer ? '' : ' (default)'}`);
     log('top-5:');
     for (const p of result.predictions.slice(0, 5)) log(`  ${(p.probability * 100).toFixed(2).padStart(6)}%  ${p.index}  ${p.label}`);
@@ -164,7 +166,7 @@ export async function runCli(argv: string[], log: (line: string) => void = conso
         top5: result.predictions.slice(0, 5).map((p) => ({ index: p.index, label: p.label, probability: p.probability })),
         preprocess: { normalization: preprocess.normalization, resize: preprocess.resize },
         ...(result.cam ? { cam: nested(result.cam), camRawMax: result.camRawMax } : {}),
-        warnings: result.warnings,
+        warnings: [...lm.summary.warnings, ...result.warnings],
       };
       await writeFile(options.json, JSON.stringify(json, null, 1));
       log(`wrote ${options.json}`);

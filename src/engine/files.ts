@@ -9,6 +9,13 @@ export interface InputFile {
   path: string;
   size: number;
   bytes(): Promise<Uint8Array>;
+  /** The first `n` bytes without reading the rest (a 60 MB .h5 is not read to look at its signature). */
+  head?(n: number): Promise<Uint8Array>;
+}
+
+/** The first `n` bytes of a file: through `head` when it has one, else a prefix of all its bytes. */
+export async function readHead(file: InputFile, n: number): Promise<Uint8Array> {
+  return file.head ? file.head(n) : (await file.bytes()).subarray(0, n);
 }
 
 export function fromBrowserFile(file: File, path?: string): InputFile {
@@ -18,11 +25,12 @@ export function fromBrowserFile(file: File, path?: string): InputFile {
     path: rel,
     size: file.size,
     bytes: async () => new Uint8Array(await file.arrayBuffer()),
+    head: async (n) => new Uint8Array(await file.slice(0, n).arrayBuffer()),
   };
 }
 
 export function fromBytes(name: string, data: Uint8Array, path = name): InputFile {
-  return { name: baseName(name), path, size: data.byteLength, bytes: async () => data };
+  return { name: baseName(name), path, size: data.byteLength, bytes: async () => data, head: async (n) => data.subarray(0, n) };
 }
 
 export function baseName(path: string): string {

@@ -283,4 +283,81 @@ describe('export naming', () => {
     expect(caption).toContain('Grad-CAM, Guided backprop, Guided Grad-CAM');
     expect(exportFileName(s)).toBe('gradcam-outer-outer_inner_base_out_relu.png');
   });
+
+  it('a 10 kB layer name and model name give a bounded file name; two such names stay different', () => {
+    const long = (c: string) => `${c.repeat(10_000)}`;
+    const s = useStore.getState();
+    const named = (model: string, layer: string) =>
+      exportFileName({ ...s, model: { ...s.model, summary: { ...s.model.summary!, name: model } }, explanation: { ...s.explanation, last: { ...s.explanation.last!, layerPath: `outer/${layer}` } } });
+    const a = named(long('m'), long('a'));
+    const b = named(long('m'), `${long('a')}b`);
+    expect(a.length).toBeLessThanOrEqual(140);
+    expect(a).toMatch(/^gradcam-m+~\w+-a+~\w+\.png$/);
+    expect(b).not.toBe(a);
+  });
+});
+
+describe('what the worker committed is what the screen shows', () => {
+  /** A result as the real client gives it: the worker's committed state, versioned, tokens naming the opens. */
+  const committed = (version: number, model: { token: string; summary: ModelSummary } | null, image: { token: string; name: string } | null): DroppedResult => ({
+    notices: [],
+    state: {
+      version,
+      model: model ? { token: model.token, summary: model.summary, ignored: [] } : null,
+      image: image ? { token: image.token, info: { name: image.name, width: 10, height: 10, notices: [] } } : null,
+    },
+  });
+
+  it('an older state arriving late is ignored; explanations name the tokens on screen', async () => {
+    const newer = nestedSummary({ name: 'newer', labels: ['x', 'y', 'z'] });
+    const older = nestedSummary({ name: 'older', labels: ['p', 'q', 'r'] });
+    client.openFilesImpl = async (files) =>
+      files[0].file.name === 'late.json' ? committed(5, { token: 'open-1', summary: older }, { token: 'open-1', name: 'one.png' }) : committed(7, { token: 'open-2', summary: newer }, { token: 'open-3', name: 'two.png' });
+    await dropFiles([{ file: new File(['{}'], 'new.json') }]);
+    expect(useStore.getState().model.summary?.name).toBe('newer');
+    expect(client.explains.at(-1)?.expect).toEqual({ model: 'open-2', image: 'open-3' });
+    const explained = client.explains.length;
+    await dropFiles([{ file: new File(['{}'], 'late.json') }]);
+    const s = useStore.getState();
+    expect(s.model.summary?.name).toBe('newer');
+    expect(s.image?.name).toBe('two.png');
+    expect(s.committed).toEqual({ version: 7, modelToken: 'open-2', imageToken: 'open-3' });
+    expect(client.explains).toHaveLength(explained); // nothing new to explain
+  });
+
+  it('two drops in flight both finish (the first is not aborted); a cancelled part is said in the history', async () => {
+    const model = nestedSummary({ name: 'slow', labels: ['a', 'b', 'c'] });
+    let releaseModel!: () => void;
+    const signals: (AbortSignal | undefined)[] = [];
+    client.openFiles = (files: TransferredFile[], signal?: AbortSignal) => {
+      signals.push(signal);
+      if (files[0].file.name === 'model.json') {
+        const result = { ...committed(9, { token: 'm', summary: model }, { token: 'i', name: 'photo.png' }), model: { summary: model, ignored: [] } };
+        return new Promise<DroppedResult>((done) => (releaseModel = () => done(result)));
+      }
+      const image = { name: 'photo.png', width: 10, height: 10, notices: [] };
+      return Promise.resolve({ ...committed(9, { token: 'm', summary: model }, { token: 'i', name: 'photo.png' }), image, cancelled: [{ part: 'image' as const, name: 'older.png' }] });
+    };
+    const first = dropFiles([{ file: new File(['{}'], 'model.json') }]);
+    const second = dropFiles([{ file: new File(['x'], 'photo.png') }]);
+    await second;
+    releaseModel();
+    await first;
+    expect(signals.every((sig) => !sig?.aborted)).toBe(true);
+    const s = useStore.getState();
+    expect(s.model.summary?.name).toBe('slow');
+    expect(s.image?.name).toBe('photo.png');
+    expect(s.status.notices.map((n) => n.message)).toContain('Opening older.png was cancelled: a newer image was opened.');
+    expect(s.status.notices.map((n) => n.message)).toContain('slow: opened (tfjs-layers, 6 layers, input 28×28×3).');
+    expect(appState(s)).toBe('ready');
+  });
+
+  it('a restart that the failed call reports itself adds no second message, but the panels are redrawn', async () => {
+    const before = client.explains.length;
+    const notices = useStore.getState().status.notices.length;
+    client.emit({ type: 'restarted', reason: 'WebAssembly trap: unreachable', backend: wasm, code: 'WORKER_CRASHED', retrying: false, reported: true });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(useStore.getState().status.notices).toHaveLength(notices);
+    expect(client.explains.length).toBe(before + 1);
+  });
 });

@@ -499,11 +499,30 @@ export function methodLabel(m: string): string {
   return m === 'gradcam' ? 'Grad-CAM' : m === 'guided-backprop' ? 'Guided backprop' : m === 'guided-gradcam' ? 'Guided Grad-CAM' : m;
 }
 
-/** `gradcam-<model>-<layer>.png`, with anything unsafe for a file name replaced. */
+/** Longest part of an export file name taken from a model or layer name (file systems cap names at 255 bytes). */
+const MAX_NAME_PART = 60;
+
+/** A short stable hash, so that two long names cut to the same prefix still give different files. */
+function shortHash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(36);
+}
+
+/** `text` made safe for a file name and at most MAX_NAME_PART long (cut ones end in a hash of the whole). */
+export function fileNamePart(text: string): string {
+  const safe = text.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') || 'x';
+  if (safe.length <= MAX_NAME_PART) return safe;
+  const hash = shortHash(text);
+  return `${safe.slice(0, MAX_NAME_PART - hash.length - 1)}~${hash}`;
+}
+
+/** `gradcam-<model>-<layer>.png`, with anything unsafe for a file name replaced and each part bounded. */
 export function exportFileName(s: StudioState): string {
-  const safe = (t: string) => t.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') || 'x';
   const layer = s.explanation.last?.layerPath ?? s.model.summary?.defaultLayerPath ?? 'default';
-  return `gradcam-${safe(s.model.summary?.name ?? 'model')}-${safe(layer)}.png`;
+  // The layer's own name is the informative end of a long nested path.
+  const layerName = layer.length > MAX_NAME_PART ? layer.split('/').pop() || layer : layer;
+  return `gradcam-${fileNamePart(s.model.summary?.name ?? 'model')}-${fileNamePart(layerName)}.png`;
 }
 
 async function makePng(): Promise<Blob | null> {
@@ -578,8 +597,8 @@ export async function share(): Promise<void> {
 
 /** `<model>-tfjs.zip`, with anything unsafe for a file name replaced. */
 export function tfjsZipName(s: StudioState): string {
-  const safe = (s.model.summary?.name ?? 'model').replace(/\.(h5|hdf5|keras|json|zip)$/i, '').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '');
-  return `${safe || 'model'}-tfjs.zip`;
+  const base = (s.model.summary?.name ?? 'model').replace(/\.(h5|hdf5|keras|json|zip)$/i, '');
+  return `${fileNamePart(base || 'model')}-tfjs.zip`;
 }
 
 /** The TF.js files in one zip; weights are stored as they are (floats barely compress). */

@@ -50,8 +50,15 @@ export function Panels() {
       <div className="explained-line" data-testid="explained-line">
         {last ? (
           <>
-            <span className="muted">Layer</span> <code className="layer-path">{last.layerPath ?? defaultLayer ?? '(default)'}</code>
-            <span className="muted"> · class</span> <strong>{last.classLabel}</strong>
+            <span className="muted">Layer</span>{' '}
+            {/* Long names are cut with an ellipsis on one line; the full name is in the tooltip. */}
+            <code className="layer-path" title={last.layerPath ?? defaultLayer ?? undefined}>
+              {last.layerPath ?? defaultLayer ?? '(default)'}
+            </code>
+            <span className="muted"> · class</span>{' '}
+            <strong className="class-label" title={last.classLabel}>
+              {last.classLabel}
+            </strong>
             <span className="muted"> #{last.classIndex}</span>
             {last.counterfactual && <span className="badge">counterfactual</span>}
           </>

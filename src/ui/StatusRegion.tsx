@@ -8,8 +8,15 @@ const BACKEND_LABELS: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: '
 function NoticeLine({ notice }: { notice: UiNotice }) {
   return (
     <>
-      {notice.code && <code className="notice-code">{notice.code}</code>}
-      <span className="notice-message">{notice.message}</span>
+      {notice.code && (
+        <>
+          <code className="notice-code">{notice.code}</code>
+          <span className="notice-sep">: </span>
+        </>
+      )}
+      <span className="notice-message" title={notice.message.length > 200 ? notice.message : undefined}>
+        {notice.message}
+      </span>
     </>
   );
 }

@@ -5,7 +5,7 @@
  */
 import { notice, studioError, type StudioNotice } from '../shared/errors';
 import type { InputFile, RawImage } from '../engine/files';
-import { decodeSize, MAX_IMAGE_SIDE, sniffImage } from './image-sniff';
+import { decodeSize, displayedSize, MAX_IMAGE_SIDE, sniffImage, UNDECODABLE_KINDS } from '../engine/image-sniff';
 
 export interface DecodedImage {
   name: string;
@@ -15,22 +15,39 @@ export interface DecodedImage {
   notices: StudioNotice[];
 }
 
-const MIME: Record<string, string> = { png: 'image/png', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp', bmp: 'image/bmp', svg: 'image/svg+xml' };
+const MIME: Record<string, string> = { png: 'image/png', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp', bmp: 'image/bmp', svg: 'image/svg+xml', avif: 'image/avif' };
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} bytes`;
+  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
+  return `${(n / (1024 * 1024)).toFixed(1)} MB`;
+}
 
 export async function decodeImage(file: InputFile): Promise<DecodedImage> {
   const name = file.path || file.name;
   const bytes = await file.bytes();
   const sniff = sniffImage(bytes);
   const notices: StudioNotice[] = [];
+  const unsupported = UNDECODABLE_KINDS[sniff.kind];
+  if (unsupported) throw studioError('IMAGE_FORMAT_UNSUPPORTED', { file: name, format: unsupported });
   if (sniff.width === 0 || sniff.height === 0) throw studioError('IMAGE_EMPTY', { file: name });
+  // A header that claims more pixels than the file could hold: refused at once, not after seconds of decoding.
+  if (sniff.minBytes !== undefined && bytes.byteLength < sniff.minBytes) {
+    throw studioError('IMAGE_CORRUPT', {
+      file: name,
+      reason: `its header says ${sniff.width}×${sniff.height} pixels, which needs at least ${formatBytes(sniff.minBytes)}, but the file has ${formatBytes(bytes.byteLength)}`,
+    });
+  }
   const blob = new Blob([bytes as BlobPart], { type: MIME[sniff.kind] ?? '' });
+  // The size the picture is shown at (EXIF orientation applied): createImageBitmap turns it first, then resizes.
+  const shown = displayedSize(sniff);
 
   let bitmap: ImageBitmap;
   try {
-    if (sniff.width && sniff.height && decodeSize(sniff.width, sniff.height).downscaled) {
-      const to = decodeSize(sniff.width, sniff.height);
+    if (shown && decodeSize(shown.width, shown.height).downscaled) {
+      const to = decodeSize(shown.width, shown.height);
       bitmap = await createImageBitmap(blob, { resizeWidth: to.width, resizeHeight: to.height, resizeQuality: 'high' });
-      notices.push(notice('IMAGE_DOWNSCALED', { file: name, width: sniff.width, height: sniff.height, toWidth: bitmap.width, toHeight: bitmap.height }));
+      notices.push(notice('IMAGE_DOWNSCALED', { file: name, width: shown.width, height: shown.height, toWidth: bitmap.width, toHeight: bitmap.height }));
     } else {
       bitmap = await createImageBitmap(blob);
     }

@@ -8,7 +8,8 @@ import { expectCode } from '../node/expect-code';
 import { fromBytes, type InputFile } from '../files';
 import { encodePng } from '../node/image';
 import { filesFromPaths } from '../node/files';
-import { buildLayersModel, classifyFiles, disposeLayersModel, modelReaders, openModel, registerReader, sniffImage } from './index';
+import { buildLayersModel, classifyFiles, disposeLayersModel, modelReaders, openModel, registerReader } from './index';
+import { sniffImage } from '../image-sniff';
 import type { ModelReader } from './reader';
 
 const enc = (text: string) => new TextEncoder().encode(text);
@@ -28,10 +29,10 @@ beforeAll(async () => {
 
 describe('sniffImage', () => {
   it('recognises PNG, JPEG, GIF, WebP, BMP and SVG by content, nothing else', () => {
-    expect([png, jpg, gif, webp, bmp, svg].map(sniffImage)).toEqual(['png', 'jpeg', 'gif', 'webp', 'bmp', 'svg']);
-    expect(sniffImage(hdf5)).toBeNull();
-    expect(sniffImage(enc('{"svg": "<svg>"}'))).toBeNull();
-    expect(sniffImage(new Uint8Array(0))).toBeNull();
+    expect([png, jpg, gif, webp, bmp, svg].map((b) => sniffImage(b).kind)).toEqual(['png', 'jpeg', 'gif', 'webp', 'bmp', 'svg']);
+    expect(sniffImage(hdf5).kind).toBe('unknown');
+    expect(sniffImage(enc('{"svg": "<svg>"}')).kind).toBe('unknown');
+    expect(sniffImage(new Uint8Array(0)).kind).toBe('unknown');
   });
 });
 
@@ -79,6 +80,37 @@ describe('classifyFiles', () => {
     expect(names(ignored)).toEqual(['export/notes.md']);
     const keras2 = modelFiles.find((f) => f.name === 'mnist.keras') as InputFile;
     expect(await keras2.bytes()).toEqual(keras);
+  });
+
+  it('TIFF and HEIC count as images (the decoder says browsers cannot read them), not as "no model"', async () => {
+    const tiff = new Uint8Array([0x49, 0x49, 0x2a, 0, 8, 0, 0, 0]);
+    const heic = new Uint8Array([0, 0, 0, 24, ...enc('ftypheic'), 0, 0, 0, 0, ...enc('mif1heic')]);
+    const { images, modelFiles } = await classifyFiles([fromBytes('scan.tif', tiff), fromBytes('IMG_0001.HEIC', heic), fromBytes('noext', tiff)]);
+    expect(names(images)).toEqual(['IMG_0001.HEIC', 'noext', 'scan.tif']);
+    expect(modelFiles).toEqual([]);
+  });
+
+  it('reads only the first bytes of a large file to sort it (a .h5 is not read whole)', async () => {
+    const big: InputFile = {
+      name: 'vgg16.h5',
+      path: 'vgg16.h5',
+      size: 60_000_000,
+      bytes: async () => {
+        throw new Error('read whole');
+      },
+      head: async (n) => hdf5.subarray(0, n),
+    };
+    const { modelFiles } = await classifyFiles([big]);
+    expect(modelFiles).toEqual([big]);
+  });
+
+  it('a .h5 / .keras whose signature is damaged → KERAS_UNSUPPORTED saying so, not NO_MODEL_FILE', async () => {
+    const damaged = hdf5.slice();
+    damaged[1] = 0x00;
+    const e = await expectCode(openModel([fromBytes('model.h5', damaged)]), 'KERAS_UNSUPPORTED');
+    expect(e.message).toMatch(/model\.h5 is not an HDF5 file: it starts with 89 00 44 46 0d 0a 1a 0a, not the signature/);
+    const notZip = await expectCode(openModel([fromBytes('model.keras', enc('not a zip'))]), 'KERAS_UNSUPPORTED');
+    expect(notZip.message).toMatch(/model\.keras is not a zip archive \(Keras 3\)/);
   });
 
   it('a .zip that does not unzip → ZIP_INVALID naming it', async () => {

@@ -4,12 +4,13 @@
  */
 import { unzipSync } from 'fflate';
 import type { InputFile } from '../files';
-import { extension, fromBytes } from '../files';
+import { extension, fromBytes, readHead } from '../files';
 import type { LoadProgress } from '../../shared/types';
 import { studioError, toStudioError } from '../../shared/errors';
 import type { ModelReader, OpenedModel } from './reader';
 import { modelJsonCandidates, tfjsLayersReader } from './tfjs-layers';
-import { keras3Reader, kerasH5Reader } from './keras';
+import { keras3Reader, kerasH5Reader, kerasSignatureProblem } from './keras';
+import { sniffImage } from '../image-sniff';
 
 export type { ModelReader, OpenedModel } from './reader';
 export { findUnsupportedLayers, tfjsLayersReader } from './tfjs-layers';
@@ -23,7 +24,7 @@ export function registerReader(reader: ModelReader): void {
   if (!modelReaders.some((r) => r.name === reader.name)) modelReaders.push(reader);
 }
 
-const IMAGE_EXTENSIONS = new Set(['png', 'jpg', 'jpeg', 'jfif', 'gif', 'webp', 'bmp', 'svg']);
+const IMAGE_EXTENSIONS = new Set(['png', 'jpg', 'jpeg', 'jfif', 'gif', 'webp', 'bmp', 'svg', 'avif', 'tif', 'tiff', 'heic', 'heif']);
 const KERAS_EXTENSIONS = new Set(['h5', 'hdf5', 'keras']);
 const SHARD_NAME = /^group\d+-shard\d+of\d+(\.bin)?$/i;
 const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -35,21 +36,6 @@ function startsWith(bytes: Uint8Array, magic: number[], at = 0): boolean {
   return bytes.length >= at + magic.length && magic.every((b, i) => bytes[at + i] === b);
 }
 
-function ascii(text: string): number[] {
-  return [...text].map((c) => c.charCodeAt(0));
-}
-
-/** Image formats by their first bytes; SVG by an `<svg` tag near the start of the text. */
-export function sniffImage(bytes: Uint8Array): 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp' | 'svg' | null {
-  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
-  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return 'jpeg';
-  if (startsWith(bytes, ascii('GIF87a')) || startsWith(bytes, ascii('GIF89a'))) return 'gif';
-  if (startsWith(bytes, ascii('RIFF')) && startsWith(bytes, ascii('WEBP'), 8)) return 'webp';
-  if (startsWith(bytes, ascii('BM')) && bytes.length >= 26) return 'bmp';
-  const head = new TextDecoder().decode(bytes.subarray(0, 1024)).replace(/^\uFEFF/, '').trimStart();
-  if (head.startsWith('<') && /<svg[\s>]/i.test(head)) return 'svg';
-  return null;
-}
 
 function isHiddenPath(path: string): boolean {
   return path.split(/[\\/]/).some((part) => part.startsWith('.') || part === '__MACOSX');
@@ -106,12 +92,11 @@ async function expandArchives(files: InputFile[], sniff: boolean, depth = 0): Pr
       out.push(file);
       continue;
     }
-    const bytes = await file.bytes();
-    if (!isZipName(file.name) && !startsWith(bytes, ZIP_MAGIC)) {
+    if (!isZipName(file.name) && !startsWith(await readHead(file, ZIP_MAGIC.length), ZIP_MAGIC)) {
       out.push(file);
       continue;
     }
-    const entries = unzipFile(file, bytes);
+    const entries = unzipFile(file, await file.bytes());
     if (looksLikeKerasV3(entries)) {
       out.push(file);
       continue;
@@ -142,8 +127,9 @@ export async function classifyFiles(files: InputFile[]): Promise<{ modelFiles: I
       modelFiles.push(file);
       continue;
     }
-    const head = (await file.bytes()).subarray(0, 1024);
-    if (sniffImage(head)) images.push(file);
+    const head = await readHead(file, 1024);
+    // TIFF and HEIC count as images too: the decoder then says that browsers cannot read them.
+    if (sniffImage(head).kind !== 'unknown') images.push(file);
     else if (startsWith(head, HDF5_MAGIC) || (ext === 'keras' && startsWith(head, ZIP_MAGIC))) modelFiles.push(file);
     else if (isModelFileName(file.name)) modelFiles.push(file);
     // A file named like an image that does not decode is still the user's image: the decoder says why.
@@ -165,6 +151,9 @@ export async function openModel(files: InputFile[], onProgress?: (p: LoadProgres
     }
     // No reader claims the files, but a JSON is there: let the layers reader say what is wrong with it.
     if (modelJsonCandidates(expanded).length > 0) return await tfjsLayersReader.open(expanded, onProgress);
+    // A Keras file whose signature is wrong: say so rather than "no model found".
+    const damaged = await kerasSignatureProblem(expanded);
+    if (damaged) throw damaged;
     throw studioError('NO_MODEL_FILE');
   } catch (e) {
     throw toStudioError(e);

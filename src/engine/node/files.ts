@@ -1,5 +1,5 @@
 /** Node only: InputFiles from paths on disk, read lazily. */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import type { InputFile } from '../files';
 import { studioError } from '../../shared/errors';
@@ -10,6 +10,16 @@ function fileAt(absolutePath: string, path: string, size: number): InputFile {
     path,
     size,
     bytes: async () => new Uint8Array(await readFile(absolutePath)),
+    head: async (n) => {
+      const handle = await open(absolutePath, 'r');
+      try {
+        const buffer = new Uint8Array(Math.min(n, size));
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+        return buffer.subarray(0, bytesRead);
+      } finally {
+        await handle.close();
+      }
+    },
   };
 }
 

@@ -14,9 +14,9 @@
  * Importing this module is cheap: jsfive, fflate and the tfjs-dependent code load inside `open()`.
  */
 import type { InputFile } from '../../files';
-import { extension } from '../../files';
+import { extension, readHead } from '../../files';
 import type { ModelReader } from '../reader';
-import { studioError } from '../../../shared/errors';
+import { studioError, type StudioError } from '../../../shared/errors';
 
 const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
@@ -26,7 +26,23 @@ function startsWith(bytes: Uint8Array, magic: number[]): boolean {
 }
 
 async function hasMagic(file: InputFile, magic: number[]): Promise<boolean> {
-  return startsWith((await file.bytes()).subarray(0, magic.length), magic);
+  return startsWith(await readHead(file, magic.length), magic);
+}
+
+/**
+ * A file named like a Keras model whose signature is wrong (damaged, cut short, or renamed): the
+ * KERAS_UNSUPPORTED error that says so, or null. Read when no reader took the files.
+ */
+export async function kerasSignatureProblem(files: InputFile[]): Promise<StudioError | null> {
+  for (const file of files) {
+    const ext = extension(file.name);
+    const magic = ext === 'h5' || ext === 'hdf5' ? HDF5_MAGIC : ext === 'keras' ? ZIP_MAGIC : null;
+    if (!magic || (await hasMagic(file, magic))) continue;
+    const head = [...(await readHead(file, 8))].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+    const expected = ext === 'keras' ? 'a zip archive (Keras 3)' : 'an HDF5 file';
+    return studioError('KERAS_UNSUPPORTED', { reason: `${file.path || file.name} is not ${expected}: it starts with ${head || 'nothing'}, not the signature (the file may be damaged, cut short or renamed)` });
+  }
+  return null;
 }
 
 async function h5Candidates(files: InputFile[]): Promise<InputFile[]> {
@@ -43,9 +59,9 @@ async function findKeras3File(files: InputFile[]): Promise<InputFile | undefined
   for (const file of files) {
     const ext = extension(file.name);
     if (ext !== 'keras' && ext !== 'zip') continue;
-    const bytes = await file.bytes();
-    if (!startsWith(bytes, ZIP_MAGIC)) continue;
+    if (!(await hasMagic(file, ZIP_MAGIC))) continue;
     if (ext === 'keras') return file;
+    const bytes = await file.bytes();
     const { unzipSync } = await import('fflate');
     const names: string[] = [];
     try {
