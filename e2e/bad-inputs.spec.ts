@@ -174,12 +174,16 @@ async function runCase(page: Page, c: BadInputCase): Promise<void> {
   const before = await snapshot(page);
   await markBefore(page);
   if (c.checks?.includes('warned-before-load')) await watchForWarning(page, c.expectCode ?? '');
+  const dropped = Date.now();
   await page.setInputFiles('[data-testid=open-model]', playwrightFiles(files));
   const status = page.locator('[role=status]');
 
   if (c.keepsState) {
     await expect(page.locator('main')).toHaveAttribute('data-state', 'error', { timeout: 120_000 });
     if (c.expectCode) await expect(status).toContainText(c.expectCode);
+    if (c.withinMs) expect(Date.now() - dropped, `${c.expectCode} on screen within ${c.withinMs} ms`).toBeLessThan(c.withinMs);
+    // Code and message are separate words for screen readers and copy-paste: "CODE: message".
+    if (c.expectCode) expect(await status.textContent()).toContain(`${c.expectCode}: `);
     await expect(status).toContainText(c.expectText);
     // Nothing was replaced: same store objects, same header, tree and pixels.
     const same = await page.evaluate(() => {
@@ -213,6 +217,34 @@ async function runCase(page: Page, c: BadInputCase): Promise<void> {
   if (c.checks?.includes('warned-before-load')) {
     // The warning was on screen while the drop was still loading, with the old model still current.
     expect(await page.evaluate(() => (window as unknown as { __warnedWhile?: unknown }).__warnedWhile)).toEqual({ oldModelCurrent: true, state: 'busy' });
+  }
+  if (c.checks?.includes('portrait-upright')) {
+    // Shown portrait (600×4800 → 512×4096), red (the stored left half) on top, blue below.
+    const shown = await page.evaluate(async () => {
+      const w = window as unknown as StudioWindow;
+      const panels = await w.__studio.client.inspectPanels();
+      const p = panels.original as unknown as { width: number; height: number; data: Uint8ClampedArray };
+      const at = (fx: number, fy: number) => {
+        const i = (Math.floor(fy * (p.height - 1)) * p.width + Math.floor(fx * (p.width - 1))) * 4;
+        return [p.data[i], p.data[i + 1], p.data[i + 2]];
+      };
+      const image = w.__studio.getState().image as unknown as { width: number; height: number };
+      return { image: [image.width, image.height], panel: [p.width, p.height], top: at(0.5, 0.1), bottom: at(0.5, 0.9) };
+    });
+    expect(shown.image).toEqual([512, 4096]);
+    expect(shown.panel[1]).toBeGreaterThan(shown.panel[0] * 4);
+    expect(shown.top[0]).toBeGreaterThan(shown.top[2] + 100);
+    expect(shown.bottom[2]).toBeGreaterThan(shown.bottom[0] + 100);
+  }
+  if (c.checks?.includes('long-name-one-line')) {
+    const line = page.locator('[data-testid=explained-line]');
+    const box = await line.boundingBox();
+    expect(box!.height, 'the "Layer …" line stays one line').toBeLessThan(40);
+    const path = page.locator('[data-testid=explained-line] .layer-path');
+    expect((await path.getAttribute('title'))?.length).toBeGreaterThan(10_000); // the full name, in the tooltip
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export PNG' }).click()]);
+    expect(download.suggestedFilename().length).toBeLessThanOrEqual(140);
+    expect(download.suggestedFilename()).toMatch(/^gradcam-.*~\w+\.png$/);
   }
   if (c.checks?.includes('guided-backprop-only')) {
     const methods = await page.evaluate(() => (window as unknown as StudioWindow).__studio.getState().explanation.last?.methods);

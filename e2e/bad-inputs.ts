@@ -11,6 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import { zipSync } from 'fflate';
 import type { ErrorCode } from '../src/shared/errors';
 import { exportLayersModelAsTfjs } from '../src/engine/formats/export-tfjs';
+import jpeg from 'jpeg-js';
+import { withExifOrientation } from '../src/engine/node/image';
 import { FIXTURES } from './helpers';
 import { tinyImage, tinyModelFiles } from './tiny-model';
 
@@ -39,7 +41,9 @@ export interface BadInputCase {
   /** Query string for the page this case runs on (e.g. a tiny memory budget). */
   pageQuery?: string;
   /** Extra checks the spec runs for this case. */
-  checks?: ('no-injection' | 'guided-backprop-only' | 'labels-verbatim' | 'warned-before-load')[];
+  checks?: ('no-injection' | 'guided-backprop-only' | 'labels-verbatim' | 'warned-before-load' | 'portrait-upright' | 'long-name-one-line')[];
+  /** The coded message must be on screen within this many milliseconds of the drop. */
+  withinMs?: number;
 }
 
 const encoder = new TextEncoder();
@@ -180,6 +184,37 @@ async function htmlNamedModel(): Promise<CaseFile[]> {
   return [{ name: 'html-names.zip', data: zipSync(entries) }];
 }
 
+/** The good model with its input shape set to `shape` (every batch_input_shape). */
+async function goodModelWithInput(shape: string): Promise<CaseFile[]> {
+  const files = await goodModel();
+  const json = new TextDecoder().decode(fileData(files, 'model.json'));
+  const edited = json.replace(/"batch_input_shape":\[null,16,16,3\]/g, `"batch_input_shape":${shape}`);
+  if (edited === json) throw new Error('no 16×16×3 input to edit');
+  return replaceFile(files, 'model.json', encoder.encode(edited));
+}
+
+/** The first layer of class `fromClass` renamed to `to` everywhere the model refers to it. */
+function renamedLayer(files: CaseFile[], fromClass: string, to: string): CaseFile[] {
+  let from = '';
+  editFirstLayer(fileData(files, 'model.json'), fromClass, (l) => (from = layerNameOf(l)));
+  const json = new TextDecoder().decode(fileData(files, 'model.json')).split(JSON.stringify(from)).join(JSON.stringify(to));
+  return replaceFile(files, 'model.json', encoder.encode(json));
+}
+
+/** A layer name of 10 000 characters (valid for tfjs: letters only). */
+export const LONG_LAYER_NAME = `very_long_${'x'.repeat(10_000)}`;
+
+/** Conv (named LONG_LAYER_NAME) → GAP → Dense: the long-named layer is the default layer. */
+async function longNameModel(): Promise<CaseFile[]> {
+  return exported(() => {
+    const input = tf.input({ shape: [16, 16, 3], name: 'long_input' });
+    const conv = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: LONG_LAYER_NAME, ...seeded(12) }).apply(input) as tf.SymbolicTensor;
+    const gap = tf.layers.globalAveragePooling2d({ name: 'long_gap' }).apply(conv) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 3, activation: 'softmax', name: 'long_out', ...seeded(13) }).apply(gap) as tf.SymbolicTensor;
+    return tf.model({ inputs: input, outputs: out, name: 'long_names' });
+  });
+}
+
 // ---------------------------------------------------------------- images made in Node
 
 function pngChunk(type: string, data: Uint8Array): Buffer {
@@ -275,6 +310,34 @@ function animatedGif(): Uint8Array {
     0x3b,
   ];
   return new Uint8Array(bytes);
+}
+
+/**
+ * A camera JPEG stored landscape (4800×600: left half red, right half blue) with EXIF Orientation 6
+ * (turn 90° clockwise to show): shown portrait 600×4800, so it must be downscaled to 512×4096 with red on top.
+ */
+function turnedJpeg(): Uint8Array {
+  const width = 4800;
+  const height = 600;
+  const data = Buffer.alloc(width * height * 4);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) data.set(x < width / 2 ? [220, 30, 30, 255] : [30, 30, 220, 255], (y * width + x) * 4);
+  return withExifOrientation(new Uint8Array(jpeg.encode({ width, height, data }, 85).data), 6);
+}
+
+/** 69 bytes: a PNG signature and an IHDR claiming 20000×20000 RGBA, an empty IDAT and IEND. */
+function pngBomb(): Uint8Array {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(20_000, 0);
+  ihdr.writeUInt32BE(20_000, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 6; // RGBA
+  // 12 bytes of zlib data: a few filter bytes, far too little for 20000 rows.
+  const idat = new Uint8Array(12);
+  idat.set(deflateSync(new Uint8Array(4)).subarray(0, 12));
+  const bytes = new Uint8Array(Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', new Uint8Array(0))]));
+  if (bytes.length !== 69) throw new Error(`the bomb has ${bytes.length} bytes`);
+  return bytes;
 }
 
 const SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="64" height="48"><rect width="64" height="48" fill="#2040a0"/><circle cx="20" cy="24" r="10" fill="#fff"/></svg>`;
@@ -431,6 +494,117 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
     keepsState: true,
   },
   {
+    id: 'input-1x1',
+    description: 'a model whose input is 1×1 pixels (batch_input_shape [null,1,1,3])',
+    files: () => goodModelWithInput('[null,1,1,3]'),
+    expectCode: 'INPUT_SIZE_INVALID',
+    expectText: /input shape \[null,1,1,3\] cannot be used: an image input needs at least 2×2 pixels, this one is 1×1/,
+    keepsState: true,
+    withinMs: 5000,
+  },
+  {
+    id: 'input-0x0',
+    description: 'a model whose input is 0×0 pixels',
+    files: () => goodModelWithInput('[null,0,0,3]'),
+    expectCode: 'INPUT_SIZE_INVALID',
+    expectText: /input shape \[null,0,0,3\] cannot be used: layer "[^"]+" has a dimension of 0/,
+    keepsState: true,
+    withinMs: 5000,
+  },
+  {
+    id: 'input-negative',
+    description: 'a model whose input is −4 pixels high',
+    files: () => goodModelWithInput('[null,-4,16,3]'),
+    expectCode: 'INPUT_SIZE_INVALID',
+    expectText: /has a dimension of -4; sizes must be positive whole numbers/,
+    keepsState: true,
+    withinMs: 5000,
+  },
+  {
+    id: 'input-huge',
+    description: 'a model whose input is 100000×100000 pixels',
+    files: () => goodModelWithInput('[null,100000,100000,3]'),
+    expectCode: 'INPUT_SIZE_INVALID',
+    expectText: /one 100000×100000×3 image alone needs 111\.8 GB as floats/,
+    keepsState: true,
+    withinMs: 5000,
+  },
+  {
+    id: 'zero-strides',
+    description: 'a convolution with strides [0, 0]',
+    files: async () => {
+      const files = await goodModel();
+      return replaceFile(files, 'model.json', editFirstLayer(fileData(files, 'model.json'), 'Conv2D', (l) => ((l.config as Json).strides = [0, 0])));
+    },
+    expectCode: 'MODEL_CONFIG_INVALID',
+    expectText: /Layer "[^"]+" has strides \[0,0\]: strides must be positive whole numbers/,
+    keepsState: true,
+    withinMs: 5000,
+  },
+  {
+    id: 'layer-named-toString',
+    description: 'a layer named "toString" (a name JavaScript objects already have)',
+    files: async () => renamedLayer(await goodModel(), 'ReLU', 'toString'),
+    expectCode: 'MODEL_CONFIG_INVALID',
+    expectText: /Layer "toString" has name "toString": this name is reserved in JavaScript/,
+    keepsState: true,
+  },
+  {
+    id: 'layer-named-proto',
+    description: 'a layer named "__proto__"',
+    files: async () => renamedLayer(await goodModel(), 'ReLU', '__proto__'),
+    expectCode: 'MODEL_CONFIG_INVALID',
+    expectText: /Layer "__proto__" has name "__proto__": this name is reserved in JavaScript/,
+    keepsState: true,
+  },
+  {
+    id: 'h5-damaged-signature',
+    description: 'model.h5 whose HDF5 signature is damaged',
+    files: async () => [{ name: 'model.h5', data: new Uint8Array([0x89, 0x00, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a, ...new Uint8Array(600)]) }],
+    expectCode: 'KERAS_UNSUPPORTED',
+    expectText: /model\.h5 is not an HDF5 file: it starts with 89 00 44 46 0d 0a 1a 0a, not the signature/,
+    keepsState: true,
+  },
+  {
+    id: 'image-tiff',
+    description: 'scan.tif, a TIFF image (opened with Open image…)',
+    files: async () => [{ name: 'scan.tif', data: new Uint8Array([0x49, 0x49, 0x2a, 0, 8, 0, 0, 0, ...new Uint8Array(120)]) }],
+    expectCode: 'IMAGE_FORMAT_UNSUPPORTED',
+    expectText: /scan\.tif is a TIFF image, which browsers cannot decode; convert it to PNG or JPEG/,
+    keepsState: true,
+  },
+  {
+    id: 'image-heic',
+    description: 'IMG_0001.HEIC, an iPhone photo',
+    files: async () => [{ name: 'IMG_0001.HEIC', data: new Uint8Array([0, 0, 0, 24, ...encoder.encode('ftypheic'), 0, 0, 0, 0, ...encoder.encode('mif1heic'), ...new Uint8Array(200)]) }],
+    expectCode: 'IMAGE_FORMAT_UNSUPPORTED',
+    expectText: /IMG_0001\.HEIC is a HEIC\/HEIF image, which browsers cannot decode/,
+    keepsState: true,
+  },
+  {
+    id: 'image-header-bomb',
+    description: 'a 69-byte PNG whose header claims 20000×20000 pixels (refused at once)',
+    files: async () => [{ name: 'bomb.png', data: pngBomb() }],
+    expectCode: 'IMAGE_CORRUPT',
+    expectText: /bomb\.png is not a readable image: its header says 20000×20000 pixels, which needs at least 1\.\d MB, but the file has 69 bytes/,
+    keepsState: true,
+    withinMs: 2000,
+  },
+  {
+    id: 'fixture-tm-input-8x8',
+    description: 'the Teachable Machine export with an 8×8 input (MobileNet shrinks it to nothing)',
+    needsFixtures: true,
+    files: async () => [
+      { name: 'model.json', data: encoder.encode(new TextDecoder().decode(fixture('models/tm-gestures/model.json')).replace('"batch_input_shape":[null,224,224,3]', '"batch_input_shape":[null,8,8,3]')) },
+      { name: 'metadata.json', data: fixture('models/tm-gestures/metadata.json') },
+      { name: 'weights.bin', data: fixture('models/tm-gestures/weights.bin') },
+    ],
+    expectCode: 'LAYER_OUTPUT_EMPTY',
+    expectText: /Layer "[^"]+\/model1\/block_6_depthwise" would output \[null, 0, 0, 96\] for this model's 8×8 input/,
+    keepsState: true,
+    withinMs: 5000,
+  },
+  {
     id: 'fixture-tm-half-weights',
     description: 'the Teachable Machine fixture with half of weights.bin',
     needsFixtures: true,
@@ -499,6 +673,35 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
     expectText: /huge\.png is 20000×20000; it was downscaled to 4096×4096/,
     keepsState: false,
     warningOnly: true,
+  },
+  {
+    id: 'image-exif-turned',
+    description: 'a 4800×600 JPEG with EXIF orientation 6 (shown 600×4800): downscaled upright, not squashed',
+    files: async () => [{ name: 'turned.jpg', data: turnedJpeg() }],
+    expectCode: 'IMAGE_DOWNSCALED',
+    expectText: /turned\.jpg is 600×4800; it was downscaled to 512×4096/,
+    keepsState: false,
+    warningOnly: true,
+    checks: ['portrait-upright'],
+  },
+  {
+    id: 'metadata-json-broken',
+    description: 'the good model with a metadata.json that is not JSON (labels fall back, said)',
+    files: async () => replaceFile(await goodFiles(), 'metadata.json', encoder.encode('{"labels": ["a", "b"')),
+    expectCode: 'MODEL_JSON_INVALID',
+    expectText: /metadata\.json is not valid JSON/,
+    keepsState: false,
+    warningOnly: true,
+  },
+  {
+    id: 'layer-name-10kB',
+    description: 'a model whose spatial layer has a 10 000-character name (one line on screen, bounded file name)',
+    files: async () => [...(await longNameModel()), { name: 'tiny.png', data: fileData(await goodFiles(), 'tiny.png') }],
+    expectCode: null,
+    expectText: /long_names/,
+    keepsState: false,
+    warningOnly: true,
+    checks: ['long-name-one-line'],
   },
   {
     id: 'image-animated-gif',

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { decodeSize, displayedSize, sniffImage } from './image-sniff';
+import { withExifOrientation } from './node/image';
 
 function png(width: number, height: number): Uint8Array {
   const image = new PNG({ width, height });
@@ -57,25 +58,6 @@ describe('image sniffing', () => {
     expect(decodeSize(20000, 100)).toEqual({ width: 4096, height: 20, downscaled: true });
   });
 });
-
-/** `jpg` with an APP1 Exif segment (big- or little-endian TIFF) holding Orientation = `orientation`, after SOI. */
-export function withExifOrientation(jpg: Uint8Array, orientation: number, littleEndian = false): Uint8Array {
-  const tiff = new Uint8Array(8 + 2 + 12 + 4);
-  const view = new DataView(tiff.buffer);
-  tiff.set(littleEndian ? [0x49, 0x49] : [0x4d, 0x4d], 0);
-  view.setUint16(2, 42, littleEndian);
-  view.setUint32(4, 8, littleEndian); // IFD0 right after the header
-  view.setUint16(8, 1, littleEndian); // one entry
-  view.setUint16(10, 0x0112, littleEndian); // Orientation
-  view.setUint16(12, 3, littleEndian); // SHORT
-  view.setUint32(14, 1, littleEndian);
-  view.setUint16(18, orientation, littleEndian);
-  const payload = new Uint8Array([...'Exif\0\0'].map((c) => c.charCodeAt(0)).concat([...tiff]));
-  const segment = new Uint8Array(4 + payload.length);
-  segment.set([0xff, 0xe1, (payload.length + 2) >> 8, (payload.length + 2) & 0xff]);
-  segment.set(payload, 4);
-  return new Uint8Array([...jpg.subarray(0, 2), ...segment, ...jpg.subarray(2)]);
-}
 
 describe('orientation, undecodable kinds and impossible headers', () => {
   const jpg = new Uint8Array(jpeg.encode({ width: 12, height: 8, data: Buffer.alloc(12 * 8 * 4, 90) }, 80).data);
