@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { compileProgram } from '../src/engine/program';
-import { gradientFloors, stepMacs } from './bench-floor';
+import { gradientFloors, methodFloor, stepMacs } from './bench-floor';
 
 /** Input 8×8×3 → conv 3×3 s2 (4) → depthwise 3×3 (×2) → separable 3×3 (5) → GAP → dense 6. */
 function smallModel(): tf.LayersModel {
@@ -29,6 +29,17 @@ describe('multiply-add floors of the bench', () => {
     expect(floors.guided_backprop).toBe(2);
     expect(floors.gradcam_last).toBeCloseTo(1 + byName.dense / total, 2);
     expect(floors.gradcam_early).toBeCloseTo(1 + (byName.dw + byName.sep + byName.dense) / total, 2);
+    // Per method, at the separable conv (5 channels after it).
+    const sep = program.steps.find((s) => s.layer.name === 'sep')!.outputs[0]!;
+    const tail = byName.dense / total;
+    expect(methodFloor(program, 'gradcam', sep)).toBeCloseTo(1 + tail, 2);
+    expect(methodFloor(program, 'eigencam', sep)).toBe(1);
+    expect(methodFloor(program, 'vanilla-gradient', sep)).toBe(2);
+    expect(methodFloor(program, 'guided-gradcam', sep)).toBeCloseTo(2 + tail, 2);
+    expect(methodFloor(program, 'scorecam', sep)).toBe(6);
+    expect(methodFloor(program, 'ablationcam', sep)).toBeCloseTo(1 + 5 * tail, 2);
+    expect(methodFloor(program, 'smoothgrad', sep, { samples: 10 })).toBe(21);
+    expect(methodFloor(program, 'integrated-gradients', sep)).toBe(129);
     model.dispose();
   });
 });

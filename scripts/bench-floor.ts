@@ -9,6 +9,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { compileProgram, type Program, type ProgramTreeNode, type Step } from '../src/engine/program';
 import { downstreamSteps } from '../src/engine/forward';
+import { methodInfo, resolveMethodOptions, type MethodId, type MethodOptionValue } from '../src/shared/methods';
 
 interface KernelOwner {
   kernel?: { shape: number[] };
@@ -81,4 +82,52 @@ export function gradientFloors(model: tf.LayersModel, lastLayer: string, earlyLa
     guided_gradcam: guided,
     forwardGMacs: round(program.steps.reduce((sum, s) => sum + stepMacs(s), 0) / 1e9),
   };
+}
+
+/**
+ * The least one explanation with `id` can cost, × the forward pass (cold: the image's forward pass
+ * included), by multiply-adds, from the method's cost class (src/shared/methods.ts):
+ * - `activations` (Eigen-CAM): 1 — nothing but the forward pass;
+ * - `backward-to-layer`: 1 + tail(layer), tail(s) = MACs(steps downstream of s) / MACs(all);
+ * - `backward-to-input`: 1 + tail(input) = 2;
+ * - `backward-to-layer-and-input` (guided Grad-CAM): 1 + tail(input) + tail(layer);
+ * - `forward-per-channel` (Score-CAM): 1 + C — one whole forward pass per channel of the layer;
+ * - `downstream-per-channel` (Ablation-CAM): 1 + C · tail(layer) — the layers after it, once per channel;
+ * - `pass-per-sample` (SmoothGrad, Integrated Gradients): 1 + 2n — a forward and a backward pass
+ *   (to the input) per sample or step.
+ */
+export function methodFloor(program: Program, id: MethodId, layerSlot: number, options: Readonly<Record<string, unknown>> = {}): number {
+  const total = program.steps.reduce((sum, s) => sum + stepMacs(s), 0);
+  const tail = (slot: number) => downstreamSteps(program, slot).reduce((sum, s) => sum + stepMacs(s), 0) / total;
+  const channelStep = program.steps.find((s) => s.outputs.includes(layerSlot));
+  const channels = channelStep?.outputShape[channelStep.outputShape.length - 1] ?? 1;
+  const info = methodInfo(id);
+  let floor: number;
+  switch (info.cost) {
+    case 'activations':
+      floor = 1;
+      break;
+    case 'backward-to-layer':
+      floor = 1 + tail(layerSlot);
+      break;
+    case 'backward-to-input':
+      floor = 1 + tail(program.inputSlot);
+      break;
+    case 'backward-to-layer-and-input':
+      floor = 1 + tail(program.inputSlot) + tail(layerSlot);
+      break;
+    case 'forward-per-channel':
+      floor = 1 + (channels ?? 1);
+      break;
+    case 'downstream-per-channel':
+      floor = 1 + (channels ?? 1) * tail(layerSlot);
+      break;
+    case 'pass-per-sample': {
+      const resolved = resolveMethodOptions(id, options as Record<string, MethodOptionValue>);
+      const n = Number(resolved.samples ?? resolved.steps ?? 1);
+      floor = 1 + 2 * n;
+      break;
+    }
+  }
+  return Math.round(floor * 100) / 100;
 }

@@ -138,19 +138,30 @@ export function jacobiEigen(matrix: number[][]): { values: number[]; vectors: nu
 }
 
 /**
- * The first principal component map of an (h·w) × C matrix m: centred columns X, top eigenvector v of
- * XᵀX (Jacobi), X·v, signed to agree with m's row sums, then ReLU.
+ * The first principal component map of an (h·w) × C matrix m: centred columns X, then X·v with v the
+ * top eigenvector of XᵀX — or, when h·w < C, σ·u with u the top eigenvector of XXᵀ and σ² its
+ * eigenvalue (the same vector; Jacobi on the smaller matrix) — signed to agree with m's row sums, then ReLU.
  */
 export function eigenRef(m: Layer3): Float64Array {
   const n = m.h * m.w;
   const mean = new Float64Array(m.c);
   for (let i = 0; i < n; i++) for (let k = 0; k < m.c; k++) mean[k] += m.data[i * m.c + k]! / n;
   const x = Array.from({ length: n }, (_, i) => Array.from({ length: m.c }, (_, k) => m.data[i * m.c + k]! - mean[k]!));
-  const cov = Array.from({ length: m.c }, (_, p) => Array.from({ length: m.c }, (_, q) => x.reduce((s, row) => s + row[p]! * row[q]!, 0)));
-  const { values, vectors } = jacobiEigen(cov);
-  const top = values.indexOf(Math.max(...values));
-  const v = vectors.map((row) => row[top]!);
-  const projection = x.map((row) => row.reduce((s, xi, k) => s + xi * v[k]!, 0));
+  const dot = (a: number[], b: number[]) => a.reduce((s, v, k) => s + v * b[k]!, 0);
+  let projection: number[];
+  if (n < m.c) {
+    const gram = x.map((row) => x.map((other) => dot(row, other)));
+    const { values, vectors } = jacobiEigen(gram);
+    const top = values.indexOf(Math.max(...values));
+    projection = vectors.map((row) => row[top]! * Math.sqrt(Math.max(0, values[top]!)));
+  } else {
+    const columns = Array.from({ length: m.c }, (_, k) => x.map((row) => row[k]!));
+    const cov = columns.map((p) => columns.map((q) => dot(p, q)));
+    const { values, vectors } = jacobiEigen(cov);
+    const top = values.indexOf(Math.max(...values));
+    const v = vectors.map((row) => row[top]!);
+    projection = x.map((row) => dot(row, v));
+  }
   let agreement = 0;
   for (let i = 0; i < n; i++) {
     let rowSum = 0;

@@ -1,0 +1,32 @@
+/** The pointing game's hit rule and its scenes. */
+import { describe, expect, it } from 'vitest';
+import { peakOf, pointingHit, pointingScenes, POINTING_SEED } from './pointing';
+
+const map = (width: number, height: number, peakAt: number | null) => {
+  const data = new Float32Array(width * height).fill(0.1);
+  if (peakAt === null) data.fill(0);
+  else data[peakAt] = 1;
+  return { width, height, data };
+};
+
+describe('pointing game', () => {
+  it('finds the peak in normalised coordinates and hits inside the box only', () => {
+    // 4×4 map, peak at row 1, column 2 → centre (2.5/4, 1.5/4).
+    expect(peakOf(map(4, 4, 6))).toEqual({ x: 0.625, y: 0.375 });
+    expect(peakOf(map(4, 4, null))).toBeNull();
+    // On a 256-pixel rendering the peak sits at (160, 96).
+    expect(pointingHit(map(4, 4, 6), { x: 150, y: 90, width: 20, height: 10 }, 256)).toBe(true);
+    expect(pointingHit(map(4, 4, 6), { x: 161, y: 90, width: 20, height: 10 }, 256)).toBe(false);
+    expect(pointingHit(map(4, 4, null), { x: 0, y: 0, width: 256, height: 256 }, 256)).toBe(false);
+  });
+
+  it('draws two different shapes per scene, the same ones every time', () => {
+    const scenes = pointingScenes(40);
+    for (const s of scenes) {
+      expect(s.shapes).toHaveLength(2);
+      expect(s.shapes[0]!.cls).not.toBe(s.shapes[1]!.cls);
+    }
+    expect(pointingScenes(3)).toEqual(scenes.slice(0, 3));
+    expect(POINTING_SEED).not.toBe(20261128);
+  });
+});

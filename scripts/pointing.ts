@@ -1,0 +1,47 @@
+/**
+ * The pointing game (Zhang et al., "Top-down neural attention by excitation backprop", 2016) on the
+ * demo's synthetic two-shape scenes: a map "hits" when its maximum lies inside the box of the shape
+ * whose class was explained. Pure functions; scripts/pointing-game.ts runs the benchmark.
+ */
+import type { Heatmap } from '../src/shared/types';
+import { Rng, SHAPE_CLASSES, twoShapeScene, type Scene } from './demo-data';
+
+/** Never used by train-demo.ts (its seeds: 20261128 + 1, 2, 3, 4, 7 and + 1000·epoch). */
+export const POINTING_SEED = 7_000_003;
+
+/** `count` two-shape scenes, two different classes each, from the benchmark's own seed. */
+export function pointingScenes(count: number, seed = POINTING_SEED): Scene[] {
+  const rng = new Rng(seed);
+  return Array.from({ length: count }, () => {
+    const first = rng.int(0, SHAPE_CLASSES.length);
+    const second = (first + 1 + rng.int(0, SHAPE_CLASSES.length - 1)) % SHAPE_CLASSES.length;
+    return twoShapeScene(rng, SHAPE_CLASSES[first]!, SHAPE_CLASSES[second]!);
+  });
+}
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * The position of the map's maximum in normalised [0, 1] image coordinates (the pixel's centre), or
+ * null when the map is all zero (no peak: a miss). Ties: the first in row-major order.
+ */
+export function peakOf(map: Heatmap): { x: number; y: number } | null {
+  let best = 0;
+  for (let i = 1; i < map.data.length; i++) if (map.data[i]! > map.data[best]!) best = i;
+  if (!(map.data[best]! > 0)) return null;
+  return { x: ((best % map.width) + 0.5) / map.width, y: (Math.floor(best / map.width) + 0.5) / map.height };
+}
+
+/** True when the peak of `map` (stretched over the whole image) falls in `box`, given in pixels of a size×size rendering. */
+export function pointingHit(map: Heatmap, box: Box, size: number): boolean {
+  const peak = peakOf(map);
+  if (!peak) return false;
+  const px = peak.x * size;
+  const py = peak.y * size;
+  return px >= box.x && px <= box.x + box.width && py >= box.y && py <= box.y + box.height;
+}
