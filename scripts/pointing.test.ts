@@ -1,6 +1,6 @@
 /** The pointing game's hit rule and its scenes. */
 import { describe, expect, it } from 'vitest';
-import { peakOf, pointingHit, pointingScenes, POINTING_SEED } from './pointing';
+import { peakOf, pointingHit, pointingScenes, POINTING_SEED, POINTING_TOLERANCE_PX } from './pointing';
 
 const map = (width: number, height: number, peakAt: number | null) => {
   const data = new Float32Array(width * height).fill(0.1);
@@ -18,6 +18,12 @@ describe('pointing game', () => {
     expect(pointingHit(map(4, 4, 6), { x: 150, y: 90, width: 20, height: 10 }, 256)).toBe(true);
     expect(pointingHit(map(4, 4, 6), { x: 161, y: 90, width: 20, height: 10 }, 256)).toBe(false);
     expect(pointingHit(map(4, 4, null), { x: 0, y: 0, width: 256, height: 256 }, 256)).toBe(false);
+    // With the protocol's tolerance: 1 px left of the box is a hit at 15 px, 16 px is not.
+    expect(pointingHit(map(4, 4, 6), { x: 161, y: 90, width: 20, height: 10 }, 256, POINTING_TOLERANCE_PX)).toBe(true);
+    expect(pointingHit(map(4, 4, 6), { x: 176, y: 90, width: 20, height: 10 }, 256, POINTING_TOLERANCE_PX)).toBe(false);
+    // Diagonal: 9 and 12 px away = 15 px.
+    expect(pointingHit(map(4, 4, 6), { x: 169, y: 108, width: 20, height: 10 }, 256, 15)).toBe(true);
+    expect(pointingHit(map(4, 4, 6), { x: 169, y: 109, width: 20, height: 10 }, 256, 15)).toBe(false);
   });
 
   it('draws two different shapes per scene, the same ones every time', () => {
