@@ -12,7 +12,6 @@
  * Usage: npm run bench [-- --models mobilenet_v2,vgg16 --runs 3 --backends wasm,webgpu --out bench-report.json --no-build]
  * (`npm run bench` builds the app first; the script serves dist/ with its own `vite preview`.)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +24,7 @@ import { BENCH_MODELS, buildBenchModel, type BenchModelName } from './bench-mode
 import { stats, type Stats } from './bench-stats';
 import { gradientFloors, type GradientFloors } from './bench-floor';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_SWIFTSHADER_ARGS } from '../e2e/helpers';
+import { startPreview, stopPreview, waitForServer } from './preview-server';
 
 const PORT = Number(process.env.BENCH_PORT ?? 4179);
 const ORIGIN = `http://localhost:${PORT}`;
@@ -120,37 +120,6 @@ function benchImage(): Buffer {
     png.data[i] = i % 4 === 3 ? 255 : state >>> 24;
   }
   return PNG.sync.write(png);
-}
-
-async function waitForServer(url: string, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`vite preview did not answer at ${url}`);
-}
-
-function startPreview(): ChildProcess {
-  if (!existsSync('dist/index.html')) throw new Error('dist/ is missing: run `npx vite build` first (npm run bench does).');
-  const child = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], { stdio: 'ignore', detached: true });
-  child.unref(); // never keeps the bench alive once it is done
-  return child;
-}
-
-function stopPreview(child: ChildProcess): void {
-  // Its own process group (detached): npx and vite go together, nothing else is touched.
-  if (child.pid) {
-    try {
-      process.kill(-child.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  }
 }
 
 interface Studio {
@@ -316,7 +285,7 @@ async function main(): Promise<void> {
   const modelInfo = new Map<string, Awaited<ReturnType<typeof ensureModelFiles>>>();
   for (const m of models) modelInfo.set(m, await ensureModelFiles(m));
 
-  const preview = startPreview();
+  const preview = startPreview(PORT);
   const wantWebGpu = backends.includes('webgpu');
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...(wantWebGpu ? WEBGPU_SWIFTSHADER_ARGS : [])] });
   const reports: ModelReport[] = [];

@@ -545,7 +545,7 @@ export class StudioClient {
     return this.call((remote) => remote.exportTfjs(), signal);
   }
 
-  memory(signal?: AbortSignal): Promise<{ numTensors: number; numBytes: number }> {
+  memory(signal?: AbortSignal): Promise<{ numTensors: number; numBytes: number; wasmHeapBytes?: number }> {
     return this.call((remote) => remote.memory(), signal);
   }
 

@@ -250,7 +250,7 @@ function exposeForTests(): void {
   (window as unknown as { __studio: unknown }).__studio = {
     getState: useStore.getState,
     client,
-    actions: { forgetCachedModels, dropFiles, selectLayer, setTarget, setCounterfactual, setView, setPreprocess, switchBackend, exportPng, exportTfjs, runExplain },
+    actions: { forgetCachedModels, dropFiles, openDemo, selectLayer, setTarget, setCounterfactual, setView, setPreprocess, switchBackend, exportPng, exportTfjs, runExplain },
   };
 }
 

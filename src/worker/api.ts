@@ -182,7 +182,7 @@ export interface StudioWorkerApi {
   /** The current model as TF.js files (model.json, weights.bin, metadata.json with its labels): the in-browser converter. */
   exportTfjs(): Promise<ExportedModelFile[]>;
   /** tfjs memory in the worker (leak checks). */
-  memory(): Promise<{ numTensors: number; numBytes: number }>;
+  memory(): Promise<{ numTensors: number; numBytes: number; wasmHeapBytes?: number }>;
   /** The pixels last drawn on each panel (tests; transferred canvases cannot be read from the page). */
   inspectPanels(): Promise<Partial<Record<PanelName, PanelImage>>>;
   /** Tests: report a WebGPU device loss as if the GPU had gone away. */

@@ -586,8 +586,12 @@ const api: StudioWorkerApi = {
   },
 
   async memory() {
+    // Only with --js-flags=--expose-gc (the soak): measure after a full collection, not between two.
+    (globalThis as { gc?: () => void }).gc?.();
     const m = tf.memory();
-    return { numTensors: m.numTensors, numBytes: m.numBytes };
+    // The WASM backend's heap only grows: its size is what a leak in WASM memory would show.
+    const wasm = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
+    return { numTensors: m.numTensors, numBytes: m.numBytes, ...(wasm?.HEAPU8 ? { wasmHeapBytes: wasm.HEAPU8.byteLength } : {}) };
   },
 
   async inspectPanels() {
