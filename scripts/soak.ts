@@ -126,7 +126,7 @@ async function main(): Promise<void> {
 
   const preview = startPreview(PORT);
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, '--enable-blink-features=ForceEagerMeasureMemory', '--js-flags=--expose-gc'] });
-  let failures: string[] = [];
+  let failures: string[];
   try {
     await waitForServer(`${ORIGIN}/`, 60_000);
     const page = await browser.newPage();
