@@ -15,6 +15,7 @@ import { createContext } from './context';
 import { gradCamPlusPlusWeights } from './gradcam-plus-plus';
 import { scoreCamChannelScores, softmax } from './scorecam';
 import { integratedGradients } from './integrated-gradients';
+import { ablationSlot } from './ablationcam';
 import { smoothGradNoise } from './smoothgrad';
 import { StudioError } from '../../shared/errors';
 import { scoreFunction } from '../gradient';
@@ -157,6 +158,10 @@ describe('layer methods = their reference formulas', () => {
         });
         const ablationRef = new Float64Array(a.h * a.w).map((_, i) => Math.max(0, ablationWeights.reduce((sum, w, k) => sum + w * a.data[i * a.c + k]!, 0)));
         record('ablationcam', expectMatches(heat(r.maps.ablationcam).map.data, ablationRef, `Ablation-CAM (${kind}) at ${layerPath}`));
+        // Before global average pooling the channels are zeroed in the pooled vector (the same scores); elsewhere at the layer.
+        const cut = ablationSlot(program, s.values, slot);
+        if (layerPath === s.last) expect(s.values[cut]!.shape).toEqual([1, a.c]);
+        else expect(cut).toBe(slot);
       }
       s.dispose();
     });
