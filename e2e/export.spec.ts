@@ -1,16 +1,15 @@
 /**
- * Issue 3: "Export PNG" downloads a valid PNG: the four panels side by side (the very pixels on
- * screen) plus a caption strip, sized accordingly, whose caption — drawn, and stored as PNG text —
- * names the layer path and the class that were explained.
+ * Issue 3 / 11: "Export PNG" downloads a valid PNG: the grid as shown — the titled panels (the very
+ * pixels on screen), the colour bar — plus a caption strip, sized accordingly (src/render/composite.ts
+ * gridLayout), whose caption — drawn, and stored as PNG text — names the layer path, the class and
+ * the methods that were explained.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { PNG } from 'pngjs';
 import { collectConsoleErrors, waitForReady } from './helpers';
 import { appState, downloadBytes, explanationId, waitForNewExplanation } from './studio-flows';
+import { CAPTION_LINE_HEIGHT, CAPTION_PADDING, gridLayout } from '../src/render/composite';
 
-/** The caption strip's layout (src/render/composite.ts: CAPTION_PADDING, CAPTION_LINE_HEIGHT). */
-const CAPTION_PADDING = 8;
-const CAPTION_LINE_HEIGHT = 18;
 const PNG_SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
 
 /** Text chunks of a PNG (tEXt: latin-1; iTXt: UTF-8, uncompressed), keyword → text. */
@@ -85,39 +84,50 @@ test('Export PNG downloads the panels with a caption naming the layer path and c
   expect(bytes.subarray(0, 8).equals(PNG_SIGNATURE), 'PNG signature').toBe(true);
   const png = PNG.sync.read(bytes); // also checks every chunk's CRC
 
-  // Size: the panels side by side, then the caption strip.
+  // Size: the titled panels in a row of four, the colour bar, then the caption strip.
   const panels = await drawnPanels(page);
   const caption = pngTexts(bytes).Description;
   expect(caption, 'the caption is stored as PNG text').toBeTruthy();
   const lines = caption.split('\n');
-  const panelsHeight = Math.max(...panels.map((p) => p.height));
+  const layout = gridLayout(panels, lines.length, true);
   expect(png.width).toBe(panels.reduce((sum, p) => sum + p.width, 0));
-  expect(png.height).toBe(panelsHeight + 2 * CAPTION_PADDING + lines.length * CAPTION_LINE_HEIGHT);
+  expect([png.width, png.height]).toEqual([layout.width, layout.height]);
+  const captionTop = layout.gridHeight + layout.colorbarHeight;
 
   // The caption names the layer path and the class (label and index) that were explained.
   expect(lines).toContain(`Layer: ${layerPath}`);
   expect(caption).toContain(`Class: ${last.classLabel} (#${last.classIndex})`);
   expect(caption).toContain(`Model: ${summary.name}`);
-  expect(caption).toMatch(/Method: Grad-CAM/);
 
-  // The picture holds the very pixels drawn on screen, left to right.
-  let x0 = 0;
-  for (const panel of panels) {
+  expect(caption).toContain('Methods: Grad-CAM; Guided backprop; Guided Grad-CAM');
+
+  // The picture holds the very pixels drawn on screen, left to right, each under its title.
+  panels.forEach((panel, k) => {
+    const { x: x0, y: y0 } = layout.positions[k]!;
     let worst = 0;
     for (let y = 0; y < panel.height; y += 3) {
       for (let x = 0; x < panel.width; x += 3) {
         const i = (y * panel.width + x) * 4;
-        const j = (y * png.width + x0 + x) * 4;
+        const j = ((y0 + y) * png.width + x0 + x) * 4;
         for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(panel.data[i + c] - png.data[j + c]));
       }
     }
     expect(worst, `the ${panel.name} panel in the PNG matches the screen`).toBeLessThanOrEqual(2);
-    x0 += panel.width;
+    let titleInk = 0;
+    for (let y = y0 - 20; y < y0; y++) for (let x = x0; x < x0 + panel.width; x++) if (png.data[(y * png.width + x) * 4]! < 100) titleInk++;
+    expect(titleInk, `the ${panel.name} panel has its title drawn above it`).toBeGreaterThan(20);
+  });
+  // The colour bar: many distinct colours along its strip.
+  const barColours = new Set<number>();
+  for (let x = 0; x < png.width; x++) {
+    const j = ((layout.gridHeight + 15) * png.width + x) * 4;
+    barColours.add((png.data[j]! << 16) | (png.data[j + 1]! << 8) | png.data[j + 2]!);
   }
+  expect(barColours.size, 'the colour bar is drawn').toBeGreaterThan(60);
 
   // Each caption line is drawn: dark text pixels on the white strip, in that line's band.
   for (let line = 0; line < lines.length; line++) {
-    const top = panelsHeight + CAPTION_PADDING + line * CAPTION_LINE_HEIGHT;
+    const top = captionTop + CAPTION_PADDING + line * CAPTION_LINE_HEIGHT;
     let dark = 0;
     for (let y = top; y < top + CAPTION_LINE_HEIGHT; y++) {
       for (let x = 0; x < png.width; x++) {

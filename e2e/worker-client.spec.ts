@@ -7,6 +7,7 @@ import { PNG } from 'pngjs';
 import { collectConsoleErrors, panelStats, setupHarness, TO_TRANSFERRED, type PageFile } from './helpers';
 import { tinyImage, tinyModelFiles, TINY_LABELS } from './tiny-model';
 import { pngSize, readPngText } from '../src/render/png-text';
+import { COLORBAR_HEIGHT, gridLayout, TITLE_HEIGHT } from '../src/render/composite';
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
 
@@ -79,7 +80,10 @@ test('loads, explains, draws four panels, recolours without recomputing, exports
   );
   expect(png.ok).toBe(true);
   const bytes = new Uint8Array(Buffer.from(png.ok ? png.value : '', 'base64'));
-  expect(pngSize(bytes)).toEqual({ width: 4 * 320, height: 240 + 2 * 8 + 4 * 18 });
+  // Four titled panels in a row, the colour bar (a heatmap is shown), the four caption lines.
+  const layout = gridLayout(Array(4).fill({ width: 320, height: 240 }), 4, true);
+  expect(pngSize(bytes)).toEqual({ width: 4 * 320, height: layout.height });
+  expect(layout.height).toBe(TITLE_HEIGHT + 240 + COLORBAR_HEIGHT + 2 * 8 + 4 * 18);
   const caption = readPngText(bytes).Description;
   expect(caption).toContain(model.innerLayerPath);
   expect(caption).toContain(`class: ${label}`);

@@ -7,7 +7,7 @@
  */
 import * as Comlink from 'comlink';
 import { studioError, toStudioError, StudioError } from '../shared/errors';
-import type { BackendInfo, BackendName, ExplainOptions, LoadProgress, ViewOptions } from '../shared/types';
+import type { BackendInfo, BackendName, ExplainOptions, ExplainProgress, LoadProgress, ViewOptions } from '../shared/types';
 import type {
   BenchResult,
   BenchSpec,
@@ -16,6 +16,7 @@ import type {
   DroppedResult,
   ExplainSummary,
   ExportedModelFile,
+  GridSpec,
   PanelImage,
   PanelName,
   StudioWorkerApi,
@@ -33,7 +34,6 @@ export type ClientEvent =
   | { type: 'backend'; info: BackendInfo }
   | { type: 'progress'; progress: LoadProgress };
 
-export const PANEL_NAMES: readonly PanelName[] = ['original', 'gradcam', 'guided-backprop', 'guided-gradcam'];
 
 type Remote = Comlink.Remote<StudioWorkerApi>;
 type DeathCode = 'WORKER_CRASHED' | 'DEVICE_LOST';
@@ -198,8 +198,14 @@ export class StudioClient {
   private async attachCanvases(session: Session): Promise<void> {
     session.panelsVersion = this.containersVersion;
     const offscreen: Partial<Record<PanelName, OffscreenCanvas>> = {};
-    for (const name of PANEL_NAMES) {
-      const container = this.containers[name];
+    // Canvases of panels the grid no longer shows go too.
+    for (const [name, canvas] of this.mountedCanvases) {
+      if (!this.containers[name]) {
+        canvas.remove();
+        this.mountedCanvases.delete(name);
+      }
+    }
+    for (const [name, container] of Object.entries(this.containers)) {
       if (!container) continue;
       this.mountedCanvases.get(name)?.remove(); // a transferred canvas cannot be transferred again
       const canvas = document.createElement('canvas');
@@ -515,8 +521,12 @@ export class StudioClient {
     return this.call((remote) => remote.demoSamples(), signal);
   }
 
-  /** Newest wins: a new call cancels the previous one in flight (it rejects with CANCELLED). */
-  async explain(options: ExplainOptions, signal?: AbortSignal): Promise<ExplainSummary> {
+  /**
+   * Newest wins: a new call cancels the previous one in flight (it rejects with CANCELLED). `grid`:
+   * the methods side by side (default) or one method at several layers; `onProgress`: the costly
+   * methods' progress.
+   */
+  async explain(options: ExplainOptions, signal?: AbortSignal, grid?: GridSpec, onProgress?: (p: ExplainProgress) => void): Promise<ExplainSummary> {
     this.explainController?.abort();
     const controller = new AbortController();
     this.explainController = controller;
@@ -524,7 +534,8 @@ export class StudioClient {
     signal?.addEventListener('abort', forward, { once: true });
     if (signal?.aborted) controller.abort();
     try {
-      return await this.call((remote, id) => remote.explain(id, options), controller.signal, 'explaining');
+      const progress = onProgress ? Comlink.proxy(onProgress) : undefined;
+      return await this.call((remote, id) => remote.explain(id, options, grid, progress), controller.signal, 'explaining');
     } finally {
       signal?.removeEventListener('abort', forward);
       if (this.explainController === controller) this.explainController = null;

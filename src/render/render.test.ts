@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { colormapLut } from './colormaps';
 import { blendOverlayPure, displaySize, rgbMapToRgbaPure, type PanelPixels } from './pixels';
 import { renderOverlay, renderRgbMap } from './tf-render';
-import { exportLayout } from './composite';
+import { COLORBAR_HEIGHT, gridLayout, TITLE_HEIGHT } from './composite';
 import type { ViewOptions } from '../shared/types';
 
 /** Deterministic pseudo-random numbers, so the test data is varied but repeatable. */
@@ -83,8 +83,21 @@ describe('overlay blend', () => {
 });
 
 describe('export layout', () => {
-  it('is as wide as the panels together and adds a caption strip', () => {
+  it('four panels make one row of titled panels, then the colour bar and the caption strip', () => {
     const p = randomPanel(320, 240, 4);
-    expect(exportLayout([p, p, p, p], 3)).toEqual({ width: 1280, height: 240 + 16 + 54, panelsHeight: 240, captionHeight: 70 });
+    const layout = gridLayout([p, p, p, p], 3, true);
+    expect(layout).toMatchObject({ width: 1280, columns: 4, rows: 1, cellWidth: 320, cellHeight: TITLE_HEIGHT + 240, colorbarHeight: COLORBAR_HEIGHT, captionHeight: 16 + 54 });
+    expect(layout.height).toBe(TITLE_HEIGHT + 240 + COLORBAR_HEIGHT + 70);
+    expect(layout.positions.map((q) => q.x)).toEqual([0, 320, 640, 960]);
+    expect(layout.positions.every((q) => q.y === TITLE_HEIGHT)).toBe(true);
+  });
+
+  it('more panels wrap into rows of four; no colour bar for RGB-only grids', () => {
+    const p = randomPanel(320, 200, 5);
+    const layout = gridLayout(Array(6).fill(p), 2, false);
+    expect(layout).toMatchObject({ columns: 4, rows: 2, width: 1280, colorbarHeight: 0 });
+    expect(layout.positions[4]).toEqual({ x: 0, y: 2 * TITLE_HEIGHT + 200 });
+    expect(layout.height).toBe(2 * (TITLE_HEIGHT + 200) + 16 + 36);
+    expect(gridLayout([p, p], 0, true)).toMatchObject({ columns: 2, width: 640, captionHeight: 0 });
   });
 });

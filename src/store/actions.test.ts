@@ -47,6 +47,8 @@ class StandInClient implements StudioClientPort {
       counterfactual: Boolean(o.counterfactual),
       predictions: this.summary.labels.map((label, index) => ({ index, label, probability: index === 0 ? 0.8 : 0.1, logit: 1 })),
       methods: o.methods ?? [],
+      panels: (o.methods ?? []).map((m) => ({ key: m, method: m, layerPaths: [o.layerPath ?? this.summary.defaultLayerPath ?? ''], output: 'heatmap' as const, settings: {} })),
+      grid: 'methods',
       warnings: [],
       timings: {},
     };
@@ -280,7 +282,7 @@ describe('export naming', () => {
     expect(caption).toContain('Layer: outer/inner/base/out_relu');
     expect(caption).toContain('Class: Peace (#0)');
     expect(caption).toContain('score 2.500');
-    expect(caption).toContain('Grad-CAM, Guided backprop, Guided Grad-CAM');
+    expect(caption).toContain('Methods: Grad-CAM; Guided backprop; Guided Grad-CAM');
     expect(exportFileName(s)).toBe('gradcam-outer-outer_inner_base_out_relu.png');
   });
 

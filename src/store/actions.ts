@@ -5,20 +5,22 @@
  * won) is not an error and is never shown.
  */
 import { studioError, toStudioError, type StudioNotice } from '../shared/errors';
+import { isMethodId, methodLabel, methodSettingsText, type MethodId, type MethodOptionValue } from '../shared/methods';
 import type {
   BackendInfo,
   BackendName,
   ExplainOptions,
+  ExplainProgress,
   LayerNode,
   ModelSummary,
   PreprocessOptions,
   ViewOptions,
 } from '../shared/types';
 import { zipSync, type Zippable } from 'fflate';
-import type { CommittedState, DroppedResult, ExportedModelFile, PanelName, TransferredFile } from '../worker/api';
+import type { CommittedState, DroppedResult, ExportedModelFile, GridSpec, PanelName, TransferredFile } from '../worker/api';
 import { createClient, type ClientEvent, type StudioClientPort } from './client-port';
-import { findNode, resolveClass } from './layer-tree';
-import { NOTICE_HISTORY, initialState, useStore, type NoticeLevel, type StudioState, type UiNotice } from './store';
+import { findNode, gridLayers, resolveClass } from './layer-tree';
+import { NOTICE_HISTORY, initialState, useStore, type ExplanationSlice, type NoticeLevel, type StudioState, type UiNotice } from './store';
 
 const BACKEND_STORAGE_KEY = 'gradcam-studio.backend';
 const BACKEND_NAMES: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
@@ -88,6 +90,7 @@ function end(outcome: 'ready' | 'error' | null, since: number): void {
         resolvedUpTo: outcome === 'ready' ? Math.max(s.status.resolvedUpTo, since) : s.status.resolvedUpTo,
         phase: pending === 0 ? null : s.status.phase,
         progress: pending === 0 ? null : s.status.progress,
+        explainProgress: pending === 0 ? null : s.status.explainProgress,
       },
     };
   });
@@ -166,10 +169,18 @@ function mountPanelsIfReady(): void {
   client.mountPanels(panelContainers);
 }
 
-/** The Panels view hands its containers here once; they are given to the client when it exists. */
+/**
+ * The grid hands its panel containers here: once at start, and again whenever its panels change
+ * (other methods, the layers grid). Given to the client when it exists; unchanged sets are ignored.
+ */
 export function attachPanels(containers: Partial<Record<PanelName, HTMLElement>>): void {
-  if (panelsMounted) return;
+  const same =
+    panelContainers !== null &&
+    Object.keys(containers).length === Object.keys(panelContainers).length &&
+    Object.entries(containers).every(([k, el]) => panelContainers?.[k] === el);
+  if (same) return;
   panelContainers = containers;
+  panelsMounted = false;
   mountPanelsIfReady();
 }
 
@@ -250,7 +261,10 @@ function exposeForTests(): void {
   (window as unknown as { __studio: unknown }).__studio = {
     getState: useStore.getState,
     client,
-    actions: { forgetCachedModels, dropFiles, openDemo, selectLayer, setTarget, setCounterfactual, setView, setPreprocess, switchBackend, exportPng, exportTfjs, runExplain },
+    actions: {
+      forgetCachedModels, dropFiles, openDemo, selectLayer, setTarget, setCounterfactual, setView, setPreprocess, switchBackend, exportPng, exportTfjs, runExplain,
+      setMethods, toggleMethod, setMethodOption, setSmoothing, setGrid, cancelExplain,
+    },
   };
 }
 
@@ -355,10 +369,26 @@ export function explainOptions(s: StudioState): ExplainOptions {
     target: s.explanation.target,
     counterfactual: s.explanation.counterfactual,
     methods: [...s.explanation.methods],
+    methodOptions: { ...s.explanation.methodOptions },
+    eigenSmooth: s.explanation.smoothing.eigenSmooth,
+    augSmooth: s.explanation.smoothing.augSmooth,
     preprocess: { ...s.preprocess },
     // The worker answers only for the model and image on screen (else a newer open is on its way).
     expect: { model: s.committed.modelToken, image: s.committed.imageToken },
   };
+}
+
+/** What the grid shows: the methods side by side, or the first method at the grid's layers. */
+export function gridSpec(s: StudioState): GridSpec {
+  if (s.explanation.grid !== 'layers' || !s.model.summary) return { mode: 'methods' };
+  return { mode: 'layers', layers: gridLayers(s.model.summary.tree, s.explanation.selectedLayerPath ?? s.model.summary.defaultLayerPath) };
+}
+
+/** Aborts the explanation in flight (the Cancel button); the previous one stays on screen. */
+let explainController: AbortController | null = null;
+
+export function cancelExplain(): void {
+  explainController?.abort();
 }
 
 /** Explain with the current choices; the newest call wins. */
@@ -372,8 +402,15 @@ export async function runExplain(): Promise<ExplainOutcome> {
   const c = client;
   const seq = ++explainSeq;
   explainsInFlight++;
+  const controller = new AbortController();
+  explainController = controller;
+  const onProgress = (progress: ExplainProgress) => {
+    if (seq !== explainSeq) return;
+    useStore.setState((st) => ({ status: { ...st.status, explainProgress: progress, phase: `${methodLabel(progress.method)}: ${Math.round(progress.fraction * 100)} %` } }));
+  };
   try {
-    const done = await track('Explaining…', () => c.explain(explainOptions(s)));
+    const done = await track('Explaining…', () => c.explain(explainOptions(s), controller.signal, gridSpec(s), onProgress));
+    if (seq === explainSeq) useStore.setState((st) => ({ status: { ...st.status, explainProgress: null } }));
     if (!done.ok) return done.cancelled ? 'cancelled' : 'failed';
     // A newer request was issued meanwhile: its answer is the one to show.
     if (seq !== explainSeq) return 'cancelled';
@@ -383,6 +420,7 @@ export async function runExplain(): Promise<ExplainOutcome> {
     return 'ok';
   } finally {
     explainsInFlight--;
+    if (explainController === controller) explainController = null;
   }
 }
 
@@ -439,6 +477,41 @@ export async function setCounterfactual(counterfactual: boolean): Promise<Explai
   return explainWith((s) => ({ explanation: { ...s.explanation, counterfactual } }));
 }
 
+// ---------------------------------------------------------------- methods and the comparison grid
+
+/** The methods to show, in order (at least one; unknown ids dropped). */
+export async function setMethods(methods: MethodId[]): Promise<ExplainOutcome> {
+  const chosen = [...new Set(methods.filter(isMethodId))];
+  if (chosen.length === 0) return 'skipped';
+  return explainWith((s) => ({ explanation: { ...s.explanation, methods: chosen } }));
+}
+
+/** Add or remove one method (the last one cannot be removed). */
+export async function toggleMethod(method: MethodId, on: boolean): Promise<ExplainOutcome> {
+  const current = useStore.getState().explanation.methods;
+  const next = on ? (current.includes(method) ? current : [...current, method]) : current.filter((m) => m !== method);
+  if (next.length === 0 || next.length === current.length && next.every((m, i) => m === current[i])) return 'skipped';
+  return setMethods(next);
+}
+
+/** One method setting (SmoothGrad's samples, Integrated Gradients' baseline, …): re-explains. */
+export async function setMethodOption(method: MethodId, name: string, value: MethodOptionValue): Promise<ExplainOutcome> {
+  return explainWith((s) => ({
+    explanation: { ...s.explanation, methodOptions: { ...s.explanation.methodOptions, [method]: { ...(s.explanation.methodOptions[method] ?? {}), [name]: value } } },
+  }));
+}
+
+/** Eigen-smoothing and flip (test-time augmentation) smoothing for the CAM methods. */
+export async function setSmoothing(partial: Partial<ExplanationSlice['smoothing']>): Promise<ExplainOutcome> {
+  return explainWith((s) => ({ explanation: { ...s.explanation, smoothing: { ...s.explanation.smoothing, ...partial } } }));
+}
+
+/** Compare the chosen methods side by side, or the first of them at several layers. */
+export async function setGrid(grid: ExplanationSlice['grid']): Promise<ExplainOutcome> {
+  if (useStore.getState().explanation.grid === grid) return 'skipped';
+  return explainWith((s) => ({ explanation: { ...s.explanation, grid } }));
+}
+
 export async function setPreprocess(partial: Partial<PreprocessOptions>): Promise<ExplainOutcome> {
   return explainWith((s) => ({ preprocess: { ...s.preprocess, ...partial } }));
 }
@@ -490,14 +563,17 @@ export function exportCaption(s: StudioState): string[] {
       `Class: ${last.classLabel} (#${last.classIndex})${last.counterfactual ? ' — counterfactual' : ''}, ` +
         `score ${last.score.toFixed(3)}, p = ${(last.probability * 100).toFixed(1)}%`,
     );
-    lines.push(`Method: ${last.methods.map(methodLabel).join(', ')}`);
+    const methods = last.methods.map((m) => {
+      const panel = last.panels?.find((p) => p.method === m);
+      return panel ? methodSettingsText(m, panel.settings) : methodLabel(m);
+    });
+    lines.push(`${last.methods.length > 1 ? 'Methods' : 'Method'}: ${[...new Set(methods)].join('; ')}`);
+    if (last.grid === 'layers') lines.push(`Layers: ${(last.panels ?? []).flatMap((p) => p.layerPaths).join(', ')}`);
   }
   return lines;
 }
 
-export function methodLabel(m: string): string {
-  return m === 'gradcam' ? 'Grad-CAM' : m === 'guided-backprop' ? 'Guided backprop' : m === 'guided-gradcam' ? 'Guided Grad-CAM' : m;
-}
+export { methodLabel };
 
 /** Longest part of an export file name taken from a model or layer name (file systems cap names at 255 bytes). */
 const MAX_NAME_PART = 60;

@@ -2,8 +2,8 @@
  * What the store needs of the worker client. The real one is `StudioClient`
  * (src/client/studio-client.ts); tests may hand the store any object with this shape.
  */
-import type { BackendInfo, BackendName, ExplainOptions, LoadProgress, ViewOptions } from '../shared/types';
-import type { DemoSample, DroppedResult, ExplainSummary, ExportedModelFile, PanelName, TransferredFile } from '../worker/api';
+import type { BackendInfo, BackendName, ExplainOptions, ExplainProgress, LoadProgress, ViewOptions } from '../shared/types';
+import type { DemoSample, DroppedResult, ExplainSummary, ExportedModelFile, GridSpec, PanelName, TransferredFile } from '../worker/api';
 
 /** Events the client reports outside any request. */
 export type ClientEvent =
@@ -24,7 +24,7 @@ export interface StudioClientPort {
   restoreCached?(signal?: AbortSignal): Promise<DroppedResult | null>;
   /** Empty this browser's model cache. */
   forgetCachedModels?(signal?: AbortSignal): Promise<void>;
-  explain(options: ExplainOptions, signal?: AbortSignal): Promise<ExplainSummary>;
+  explain(options: ExplainOptions, signal?: AbortSignal, grid?: GridSpec, onProgress?: (p: ExplainProgress) => void): Promise<ExplainSummary>;
   setView(view: ViewOptions): Promise<void>;
   exportPng(caption: string[]): Promise<Blob>;
   /** The current model as TF.js files; optional so that a minimal client can leave it out. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ancestorPaths, findNode, formatShape, indexTree, resolveClass } from './layer-tree';
+import { ancestorPaths, findNode, formatShape, gridLayers, indexTree, resolveClass } from './layer-tree';
 import { nestedTree } from './test-fixtures';
 
 describe('layer tree helpers', () => {
@@ -35,5 +35,16 @@ describe('layer tree helpers', () => {
     expect(resolveClass('', labels)).toBeNull();
     // A label that looks like a number wins over the index reading.
     expect(resolveClass('1', ['5', '0', '1'])).toBe(2);
+  });
+});
+
+describe('gridLayers', () => {
+  it('the chosen layer first, then the last layer of each other resolution, deepest first, at most four', () => {
+    const tree = nestedTree();
+    // conv_a/relu_a are 14×14, conv_b/out_relu 7×7.
+    expect(gridLayers(tree, null)).toEqual(['outer/inner/base/out_relu', 'outer/inner/base/relu_a']);
+    expect(gridLayers(tree, 'outer/inner/base/conv_a')).toEqual(['outer/inner/base/conv_a', 'outer/inner/base/out_relu', 'outer/inner/base/relu_a']);
+    expect(gridLayers(tree, 'outer/inner/base/out_relu')).toEqual(['outer/inner/base/out_relu', 'outer/inner/base/relu_a']);
+    expect(gridLayers(tree, 'no/such')).toEqual(['outer/inner/base/out_relu', 'outer/inner/base/relu_a']);
   });
 });

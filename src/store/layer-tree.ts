@@ -46,19 +46,29 @@ export function formatShape(shape: (number | null)[]): string {
   return dims.map((d) => (d === null ? '?' : String(d))).join('×');
 }
 
-/** Class index from what a person typed: an index ("3") or a label (exact, then case-insensitive). */
-export function resolveClass(query: number | string, labels: string[]): number | null {
-  if (typeof query === 'number') return Number.isInteger(query) && query >= 0 && query < labels.length ? query : null;
-  const text = query.trim();
-  if (!text) return null;
-  const exact = labels.indexOf(text);
-  if (exact >= 0) return exact;
-  const lower = text.toLowerCase();
-  const loose = labels.findIndex((l) => l.trim().toLowerCase() === lower);
-  if (loose >= 0) return loose;
-  if (/^\d+$/.test(text)) {
-    const i = Number(text);
-    return i < labels.length ? i : null;
-  }
-  return null;
+/** One rule for what a person typed as a class, shared with the engine and the CLI. */
+export { resolveClass } from '../shared/classes';
+
+/** The grid compares at most this many layers. */
+export const MAX_GRID_LAYERS = 4;
+
+/**
+ * The layers the layers grid shows: the chosen layer, then the last explainable layer of each other
+ * spatial resolution, deepest first (how a map sharpens as the network goes shallower), at most
+ * MAX_GRID_LAYERS. Layers are taken in the tree's order, which is execution order.
+ */
+export function gridLayers(root: LayerNode, selected: string | null): string[] {
+  const leaves: LayerNode[] = [];
+  const walk = (node: LayerNode): void => {
+    if (node.children) node.children.forEach(walk);
+    else if (node.explainable) leaves.push(node);
+  };
+  walk(root);
+  const size = (n: LayerNode) => n.outputShape.slice(1, 3).join('×');
+  const lastOfSize = new Map<string, LayerNode>();
+  for (const leaf of leaves) lastOfSize.set(size(leaf), leaf);
+  const stages = [...lastOfSize.values()].sort((a, b) => leaves.indexOf(b) - leaves.indexOf(a)).map((n) => n.path);
+  const first = selected && leaves.some((n) => n.path === selected) ? selected : stages[0];
+  if (!first) return [];
+  return [first, ...stages.filter((p) => p !== first)].slice(0, MAX_GRID_LAYERS);
 }

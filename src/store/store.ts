@@ -5,9 +5,10 @@
  */
 import { create } from 'zustand';
 import type { ErrorCode } from '../shared/errors';
+import { CLASSIC_METHODS, type MethodId, type MethodOptionValue } from '../shared/methods';
 import type {
   BackendInfo,
-  ExplainMethod,
+  ExplainProgress,
   LoadProgress,
   ModelSummary,
   PreprocessOptions,
@@ -40,7 +41,14 @@ export interface ExplanationSlice {
   /** Class index to explain, or null for the top-1 prediction. */
   target: number | null;
   counterfactual: boolean;
-  methods: ExplainMethod[];
+  /** The methods chosen, in the grid's order (src/shared/methods.ts). */
+  methods: MethodId[];
+  /** Each method's settings, by option name (defaults fill the rest). */
+  methodOptions: Partial<Record<MethodId, Record<string, MethodOptionValue>>>;
+  /** pytorch-grad-cam's smoothing for the CAM methods. */
+  smoothing: { eigenSmooth: boolean; augSmooth: boolean };
+  /** The comparison grid: the chosen methods side by side, or the first of them at several layers. */
+  grid: 'methods' | 'layers';
 }
 
 export interface StatusSlice {
@@ -52,6 +60,8 @@ export interface StatusSlice {
   outcome: 'ready' | 'error';
   phase: string | null;
   progress: LoadProgress | null;
+  /** The costly methods' progress while an explanation runs (Score-CAM, SmoothGrad, …). */
+  explainProgress: ExplainProgress | null;
   notices: UiNotice[];
   /** Errors with an id up to this were followed by a success: shown muted, no longer current. */
   resolvedUpTo: number;
@@ -83,7 +93,8 @@ export interface StudioState {
   committed: { version: number; modelToken: string | null; imageToken: string | null };
 }
 
-export const ALL_METHODS: ExplainMethod[] = ['gradcam', 'guided-backprop', 'guided-gradcam'];
+/** The methods the app opens with (Grad-CAM, guided backprop, guided Grad-CAM). */
+export const DEFAULT_METHODS: MethodId[] = [...CLASSIC_METHODS];
 export const DEFAULT_VIEW: ViewOptions = { colormap: 'turbo', opacity: 0.5, threshold: 0 };
 /** How many notices the status region keeps. */
 export const NOTICE_HISTORY = 20;
@@ -92,10 +103,19 @@ export function initialState(): StudioState {
   return {
     model: { summary: null, ignored: [] },
     image: null,
-    explanation: { last: null, selectedLayerPath: null, target: null, counterfactual: false, methods: [...ALL_METHODS] },
+    explanation: {
+      last: null,
+      selectedLayerPath: null,
+      target: null,
+      counterfactual: false,
+      methods: [...DEFAULT_METHODS],
+      methodOptions: {},
+      smoothing: { eigenSmooth: false, augSmooth: false },
+      grid: 'methods',
+    },
     view: { ...DEFAULT_VIEW },
     preprocess: {},
-    status: { started: false, pending: 0, outcome: 'ready', phase: null, progress: null, notices: [], resolvedUpTo: 0 },
+    status: { started: false, pending: 0, outcome: 'ready', phase: null, progress: null, explainProgress: null, notices: [], resolvedUpTo: 0 },
     backend: { info: null, switching: false },
     canShare: false,
     demoSamples: [],

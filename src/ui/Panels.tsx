@@ -1,50 +1,63 @@
 /**
- * The four views side by side. The worker draws them: the client puts a canvas in each container
- * and transfers it once. The controls below only recolour (setView) or re-explain (preprocess).
+ * The comparison grid: the original, then one panel per chosen method — or, in the layers grid, the
+ * first method at several layers — each titled. The worker draws them: the client puts a canvas in
+ * each container and transfers it (again whenever the grid's panels change). The controls below
+ * only recolour (setView) or re-explain (methods, preprocessing).
  */
 import { useEffect, useRef } from 'react';
 import { COLORMAP_NAMES, colormapGradientCss } from '../render/colormaps';
-import type { ColormapName, ExplainMethod, NormalizationPreset, ResizeMode } from '../shared/types';
+import { methodInfo, methodLabel, type MethodId } from '../shared/methods';
+import type { ColormapName, NormalizationPreset, ResizeMode } from '../shared/types';
+import { layerPanelKey } from '../shared/panels';
 import type { PanelName } from '../worker/api';
-import { attachPanels, methodLabel, resetPreprocess, setPreprocess, setView } from '../store/actions';
+import { attachPanels, resetPreprocess, setPreprocess, setView } from '../store/actions';
+import { gridLayers } from '../store/layer-tree';
 import { useStore } from '../store/store';
+import { MethodPicker } from './MethodPicker';
 
-const PANELS: { name: PanelName; caption: string; hint: string }[] = [
-  { name: 'original', caption: 'Original', hint: 'The image as the model sees it (after resizing).' },
-  { name: 'gradcam', caption: 'Grad-CAM', hint: 'Where the chosen layer’s features push the class score up.' },
-  { name: 'guided-backprop', caption: 'Guided backprop', hint: 'Pixels whose increase raises the score (positive gradients only).' },
-  { name: 'guided-gradcam', caption: 'Guided Grad-CAM', hint: 'Guided backprop masked by Grad-CAM: fine detail, class-specific.' },
-];
+interface PanelSpec {
+  key: PanelName;
+  title: string;
+  hint: string;
+  method?: MethodId;
+  layer?: string;
+}
 
-const NORMALIZATIONS: { value: NormalizationPreset; label: string }[] = [
-  { value: 'unit', label: 'x / 255 → [0, 1]' },
-  { value: 'symmetric', label: 'x / 127.5 − 1 → [−1, 1]' },
-  { value: 'imagenet', label: 'ImageNet mean / std' },
-  { value: 'caffe', label: 'Caffe (BGR, mean subtracted)' },
-  { value: 'raw', label: 'Raw 0–255' },
-];
-
-const RESIZES: { value: ResizeMode; label: string }[] = [
-  { value: 'stretch', label: 'Stretch to input size' },
-  { value: 'center-crop', label: 'Centre crop, then resize' },
-];
+/** The grid's panels as the store describes them (the worker fills them when the explanation arrives). */
+function usePanelSpecs(): PanelSpec[] {
+  const methods = useStore((s) => s.explanation.methods);
+  const grid = useStore((s) => s.explanation.grid);
+  const tree = useStore((s) => s.model.summary?.tree ?? null);
+  const selected = useStore((s) => s.explanation.selectedLayerPath ?? s.model.summary?.defaultLayerPath ?? null);
+  const original: PanelSpec = { key: 'original', title: 'Original', hint: 'The image as the model sees it (after resizing).' };
+  if (grid === 'layers' && tree && methods.length > 0) {
+    const method = methods[0]!;
+    const layers = gridLayers(tree, selected);
+    if (layers.length > 0) {
+      return [original, ...layers.map((layer, i) => ({ key: layerPanelKey(i), title: `${methodLabel(method)} · ${layer.split('/').pop()}`, hint: `${methodInfo(method).hint}\nLayer: ${layer}`, method, layer }))];
+    }
+  }
+  return [original, ...methods.map((m) => ({ key: m, title: methodLabel(m), hint: methodInfo(m).hint, method: m }))];
+}
 
 export function Panels() {
   const refs = useRef<Partial<Record<PanelName, HTMLDivElement | null>>>({});
   const last = useStore((s) => s.explanation.last);
   const defaultLayer = useStore((s) => s.model.summary?.defaultLayerPath ?? null);
+  const specs = usePanelSpecs();
+  const keys = specs.map((p) => p.key).join('|');
 
-  // Hand the containers over once; the worker owns the canvases from then on.
+  // Hand the containers over whenever the grid's panels change; the worker owns the canvases.
   useEffect(() => {
     const containers: Partial<Record<PanelName, HTMLElement>> = {};
-    for (const p of PANELS) {
-      const el = refs.current[p.name];
-      if (el) containers[p.name] = el;
+    for (const key of keys.split('|')) {
+      const el = refs.current[key];
+      if (el) containers[key] = el;
     }
     attachPanels(containers);
-  }, []);
+  }, [keys]);
 
-  const computed = new Set(last?.methods ?? []);
+  const drawn = new Set((last?.panels ?? []).map((p) => p.key));
   return (
     <section className="panels-area" aria-label="Explanation views">
       <div className="explained-line" data-testid="explained-line">
@@ -66,32 +79,44 @@ export function Panels() {
           <span className="muted">Nothing explained yet.</span>
         )}
       </div>
-      <div className="panels">
-        {PANELS.map((p) => (
-          <figure className="panel" key={p.name} data-panel-frame={p.name}>
-            <div className="panel-frame" ref={(el) => void (refs.current[p.name] = el)} />
-            <figcaption title={p.hint}>
-              {p.caption}
-              {last && p.name !== 'original' && !computed.has(p.name as ExplainMethod) && (
-                <span className="muted small"> (not computed)</span>
-              )}
+      <div className="panels" data-grid={specs.length > 1 && specs[1]!.key.startsWith('layer:') ? 'layers' : 'methods'}>
+        {specs.map((p) => (
+          <figure className="panel" key={p.key} data-panel-frame={p.key}>
+            <figcaption className="panel-title" title={p.hint}>
+              {p.title}
+              {last && p.key !== 'original' && !drawn.has(p.key) && <span className="muted small"> (not computed yet)</span>}
             </figcaption>
+            <div className="panel-frame" ref={(el) => void (refs.current[p.key] = el)} />
           </figure>
         ))}
       </div>
       <div className="controls">
+        <MethodPicker />
         <ViewControls />
         <PreprocessControls />
       </div>
       {last && (
         <p className="muted small methods-line">
-          {last.methods.map(methodLabel).join(' · ')}
+          {[...new Set(last.methods)].map(methodLabel).join(' · ')}
           {typeof last.timings.total === 'number' ? ` · ${Math.round(last.timings.total)} ms` : ''}
         </p>
       )}
     </section>
   );
 }
+
+const NORMALIZATIONS: { value: NormalizationPreset; label: string }[] = [
+  { value: 'unit', label: 'x / 255 → [0, 1]' },
+  { value: 'symmetric', label: 'x / 127.5 − 1 → [−1, 1]' },
+  { value: 'imagenet', label: 'ImageNet mean / std' },
+  { value: 'caffe', label: 'Caffe (BGR, mean subtracted)' },
+  { value: 'raw', label: 'Raw 0–255' },
+];
+
+const RESIZES: { value: ResizeMode; label: string }[] = [
+  { value: 'stretch', label: 'Stretch to input size' },
+  { value: 'center-crop', label: 'Centre crop, then resize' },
+];
 
 function ViewControls() {
   const view = useStore((s) => s.view);

@@ -1,5 +1,5 @@
 /** Status bar: the latest message (live region), a busy/progress line, recent notices; the backend. */
-import { dismissNotices, switchBackend } from '../store/actions';
+import { cancelExplain, dismissNotices, switchBackend } from '../store/actions';
 import { latestNotice, useStore, type UiNotice } from '../store/store';
 import type { BackendName } from '../shared/types';
 
@@ -27,6 +27,7 @@ export function StatusRegion() {
   const pending = useStore((s) => s.status.pending);
   const phase = useStore((s) => s.status.phase);
   const progress = useStore((s) => s.status.progress);
+  const explainProgress = useStore((s) => s.status.explainProgress);
   const resolvedUpTo = useStore((s) => s.status.resolvedUpTo);
   const busy = pending > 0;
   // An error that a later success superseded stays readable but loses its alarm colours.
@@ -55,6 +56,17 @@ export function StatusRegion() {
                 {formatBytes(progress.bytesRead ?? 0)} / {formatBytes(progress.bytesTotal)}
               </span>
             ) : null}
+            {explainProgress && (
+              <>
+                <progress max={1} value={explainProgress.fraction} aria-label="Explanation progress" data-testid="explain-progress">
+                  {Math.round(explainProgress.fraction * 100)}%
+                </progress>
+                {/* A costly method (Score-CAM, SmoothGrad…) can be stopped; what was on screen stays. */}
+                <button type="button" className="link-button" data-testid="cancel-explain" onClick={cancelExplain}>
+                  Cancel
+                </button>
+              </>
+            )}
           </>
         ) : (
           <span className="muted">Ready</span>

@@ -8,11 +8,12 @@
  * Errors cross the boundary as plain `{ code, message }` objects (see `toStudioError`).
  */
 import type { StudioNotice } from '../shared/errors';
+import type { MethodId, MethodSettings } from '../shared/methods';
 import type {
   BackendInfo,
   BackendName,
   ExplainOptions,
-  ExplainMethod,
+  ExplainProgress,
   LoadProgress,
   ModelSummary,
   ExplainResult,
@@ -26,8 +27,29 @@ export interface TransferredFile {
   path?: string;
 }
 
-/** The canvases the page transfers once (`transferControlToOffscreen`); the worker draws into them. */
-export type PanelName = 'original' | 'gradcam' | 'guided-backprop' | 'guided-gradcam';
+/**
+ * The canvases the page transfers (`transferControlToOffscreen`), one per panel of the grid; the
+ * worker draws into them. Keys: `original`; in the methods grid, the method's id (`gradcam`,
+ * `guided-backprop`, …); in the layers grid, `layer:<i>` for the i-th layer.
+ */
+export type PanelName = string;
+
+/** What the comparison grid shows: one panel per chosen method, or one method at several layers. */
+export type GridSpec = { mode: 'methods' } | { mode: 'layers'; layers: string[] };
+
+
+/** One drawn panel of the grid (besides the original): what it shows, for its title and the export. */
+export interface PanelInfo {
+  key: PanelName;
+  method: MethodId;
+  /** The layer(s) explained; [] for input methods. */
+  layerPaths: string[];
+  output: 'heatmap' | 'rgb';
+  /** Largest value before normalisation (heatmaps). */
+  rawMax?: number;
+  /** The method's resolved settings (methodSettingsText captions them). */
+  settings: MethodSettings;
+}
 
 export interface ImageInfo {
   name: string;
@@ -42,7 +64,11 @@ export type ExplainSummary = Pick<
   'layerPath' | 'classIndex' | 'classLabel' | 'score' | 'probability' | 'counterfactual' | 'predictions' | 'camRawMax' | 'warnings' | 'timings'
 > & {
   requestId: number;
-  methods: ExplainMethod[];
+  /** The methods drawn, in grid order. */
+  methods: MethodId[];
+  /** The grid's panels in order (the original excluded). */
+  panels: PanelInfo[];
+  grid: GridSpec['mode'];
   /** Grad-CAM at the layer's own resolution, [0,1] — small; the UI uses it for tests and tooltips. */
   cam?: ExplainResult['cam'];
 };
@@ -116,7 +142,7 @@ export interface ExportedModelFile {
 export interface BenchCase {
   label: string;
   /** 'forward' = one prediction; otherwise one explanation with these methods. */
-  methods: ExplainMethod[] | 'forward';
+  methods: MethodId[] | 'forward';
   layerPath?: string;
   /**
    * cold (default): the per-image activation cache is cleared before every run, so the figure
@@ -173,7 +199,8 @@ export interface StudioWorkerApi {
   openDemo(requestId: number, onProgress?: (p: LoadProgress) => void, options?: DemoOptions): Promise<DroppedResult>;
   /** The demo's samples (from demo/samples/index.json); [] when there is none. */
   demoSamples(): Promise<DemoSample[]>;
-  explain(requestId: number, options: ExplainOptions): Promise<ExplainSummary>;
+  /** Explain and draw the grid; costly methods report their progress (newest request wins, as always). */
+  explain(requestId: number, options: ExplainOptions, grid?: GridSpec, onProgress?: (p: ExplainProgress) => void): Promise<ExplainSummary>;
   /** Recolour the current maps without recomputing. */
   setView(view: ViewOptions): Promise<void>;
   cancel(requestId: number): void;

@@ -5,17 +5,16 @@
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
 import { notice, studioError, toStudioError, type StudioNotice } from '../shared/errors';
-import type { BackendInfo, BackendName, ExplainOptions, ExplainResult, LoadProgress, ResizeMode, ViewOptions } from '../shared/types';
+import type { BackendInfo, BackendName, ExplainOptions, ExplainProgress, ExplainResult, LoadProgress, MethodMap, ResizeMode, ViewOptions } from '../shared/types';
+import { CLASSIC_METHODS, methodLabel, type MethodId } from '../shared/methods';
 import { fromBrowserFile, fromBytes, type InputFile } from '../engine/files';
 import { classifyFiles } from '../engine/formats/index';
 import { cropBox } from '../engine/preprocess';
 import { loadModel, type LoadedModel } from '../engine/model';
 import { registerFastWasmGradients } from '../engine/kernels/wasm-gradients';
 import { exportLayersModelAsTfjs } from '../engine/formats/export-tfjs';
-import { drawPanel, drawRegion, exportPng as exportPanelsPng, renderPanels, PANEL_ORDER, type PanelId } from '../render/composite';
+import { drawPanel, drawRegion, exportGridPng, renderMethodPanel, type ExportPanel } from '../render/composite';
 import { blankPanel, displaySize, type PanelPixels } from '../render/pixels';
-import { renderOverlay } from '../render/tf-render';
-import { colormapLut } from '../render/colormaps';
 import type {
   BenchCase,
   BenchCaseResult,
@@ -25,16 +24,19 @@ import type {
   DemoSample,
   DroppedResult,
   ExplainSummary,
+  GridSpec,
   ImageInfo,
   OpenOptions,
   OpenPart,
   PanelImage,
+  PanelInfo,
   PanelName,
   StudioWorkerApi,
   TransferredFile,
   WorkerFatalMessage,
   WorkerOptions,
 } from './api';
+import { layerPanelKey } from '../shared/panels';
 import { activeGpuDevice, initBackend } from './backend';
 import { checkModelSize, defaultMemoryBudgetMb } from '../engine/formats/memory-estimate';
 import { decodeImage, type DecodedImage } from './image-decode';
@@ -49,10 +51,18 @@ type Progress = ((p: LoadProgress) => void) | undefined;
 let backend: BackendInfo | null = null;
 let model: LoadedModel | null = null;
 let image: DecodedImage | null = null;
-let lastResult: ExplainResult | null = null;
 let view: ViewOptions = { colormap: 'turbo', opacity: 0.5, threshold: 0 };
-const canvases: Partial<Record<PanelName, OffscreenCanvas>> = {};
-let panels: Record<PanelId, PanelPixels> | null = null;
+/** The grid's canvases, by panel key (the page hands over a new set when the grid changes). */
+let canvases = new Map<PanelName, OffscreenCanvas>();
+/** One drawn cell of the grid: its map (kept to recolour without recomputing), pixels and title. */
+interface Cell {
+  info: PanelInfo;
+  map: MethodMap;
+  title: string;
+  pixels: PanelPixels;
+}
+/** What the panels show: the original (the model's view of the image) and the last explanation's cells. */
+let panels: { original: PanelPixels; cells: Cell[] } | null = null;
 /** Every call in flight that can be cancelled, by request id. */
 const controllers = new Map<number, AbortController>();
 const explainIds = new Set<number>();
@@ -145,11 +155,18 @@ function originalPanel(resize: ResizeMode): PanelPixels | null {
   return drawRegion(image.canvas, region, size.width, size.height);
 }
 
-function drawAll(which: readonly PanelId[] = PANEL_ORDER): void {
-  if (!panels) return;
-  for (const id of which) {
-    const canvas = canvases[id];
-    if (canvas) drawPanel(canvas, panels[id]);
+/** Pixels for a panel key: the original, an explained cell, or a blank panel the size of the original. */
+function panelPixels(key: PanelName): PanelPixels | null {
+  if (!panels) return null;
+  if (key === 'original') return panels.original;
+  return panels.cells.find((c) => c.info.key === key)?.pixels ?? blankPanel(panels.original.width, panels.original.height);
+}
+
+function drawAll(which: Iterable<PanelName> = canvases.keys()): void {
+  for (const key of which) {
+    const canvas = canvases.get(key);
+    const pixels = panelPixels(key);
+    if (canvas && pixels) drawPanel(canvas, pixels);
   }
 }
 
@@ -161,17 +178,53 @@ function enqueueDraw<T>(step: () => Promise<T>): Promise<T> {
 
 /** After a new model or image: the old maps no longer apply; show the new original, blank the rest. */
 function resetPanels(): Promise<void> {
-  lastResult = null;
   return enqueueDraw(async () => {
     const original = originalPanel(currentResize());
-    if (!original) {
-      panels = null;
-      return;
-    }
-    const blank = blankPanel(original.width, original.height);
-    panels = { original, gradcam: blank, 'guided-backprop': blank, 'guided-gradcam': blank };
+    panels = original ? { original, cells: [] } : null;
     drawAll();
   });
+}
+
+/** A panel's title: the method, and the layer when the grid compares layers. */
+function cellTitle(info: PanelInfo, grid: GridSpec['mode']): string {
+  const method = methodLabel(info.method);
+  if (grid !== 'layers' || info.layerPaths.length === 0) return method;
+  const layer = info.layerPaths.map((p) => p.split('/').pop()).join(' + ');
+  return `${method} · ${layer}`;
+}
+
+/**
+ * The maps the grid shows: in the methods grid, every requested method at the chosen layer (one
+ * explanation); in the layers grid, the first method at each layer (one backward pass each: the
+ * forward pass is cached). Returns the first explanation (predictions, class) and the cells.
+ */
+async function explainGrid(
+  loaded: LoadedModel,
+  raw: DecodedImage['raw'],
+  options: ExplainOptions,
+  grid: GridSpec,
+  signal: AbortSignal,
+  onProgress: ((p: ExplainProgress) => void) | undefined,
+): Promise<{ result: ExplainResult; cells: { info: PanelInfo; map: MethodMap }[] }> {
+  const requested = options.methods?.length ? options.methods : [...CLASSIC_METHODS];
+  const cellOf = (key: PanelName, method: MethodId, map: MethodMap | undefined) =>
+    map ? [{ info: { key, method, layerPaths: map.layerPaths, output: map.kind, settings: map.settings, ...(map.kind === 'heatmap' ? { rawMax: map.rawMax } : {}) }, map }] : [];
+  if (grid.mode === 'methods' || grid.layers.length === 0) {
+    const result = await loaded.explain(raw, { ...options, methods: requested }, signal, onProgress);
+    return { result, cells: requested.flatMap((m) => cellOf(m, m, result.maps[m])) };
+  }
+  const method = requested[0]!;
+  let first: ExplainResult | null = null;
+  const cells: { info: PanelInfo; map: MethodMap }[] = [];
+  for (const [i, layerPath] of grid.layers.entries()) {
+    throwIfAborted(signal);
+    const result = await loaded.explain(raw, { ...options, methods: [method], layerPath, layerPaths: undefined }, signal, (p) =>
+      onProgress?.({ ...p, done: i, total: grid.layers.length, fraction: (i + p.fraction) / grid.layers.length }),
+    );
+    first ??= result;
+    cells.push(...cellOf(layerPanelKey(i), method, result.maps[method]));
+  }
+  return { result: first!, cells };
 }
 
 function imageInfo(decoded: DecodedImage): ImageInfo {
@@ -420,8 +473,9 @@ const api: StudioWorkerApi = {
   },
 
   async attachCanvases(transferred) {
-    Object.assign(canvases, transferred);
-    drawAll((Object.keys(transferred) as PanelId[]).filter((k) => PANEL_ORDER.includes(k)));
+    // The page's whole grid: canvases of panels no longer shown are dropped.
+    canvases = new Map(Object.entries(transferred).filter((entry): entry is [string, OffscreenCanvas] => !!entry[1]));
+    drawAll();
   },
 
   openFiles(requestId: number, files: TransferredFile[], onProgress?: (p: LoadProgress) => void, options?: OpenOptions) {
@@ -478,7 +532,7 @@ const api: StudioWorkerApi = {
     return guard(loadDemoSamples);
   },
 
-  explain(requestId: number, options: ExplainOptions) {
+  explain(requestId: number, options: ExplainOptions, grid: GridSpec = { mode: 'methods' }, onProgress?: (p: ExplainProgress) => void) {
     return guard(async () => {
       // Newest wins: abort every explanation in flight, then queue behind them.
       for (const id of explainIds) controllers.get(id)?.abort();
@@ -495,7 +549,9 @@ const api: StudioWorkerApi = {
           throw studioError('CANCELLED');
         }
         const started = performance.now();
-        const result = await model.explain(image.raw, options, signal);
+        // Progress is best effort (a Comlink proxy): never awaited, never failing the explanation.
+        const progress = onProgress ? (p: ExplainProgress) => void Promise.resolve().then(() => onProgress(p)).catch(() => undefined) : undefined;
+        const { result, cells } = await explainGrid(model, image.raw, options, grid, signal, progress);
         throwIfAborted(signal);
         const resize = currentResize(options);
         const renderStarted = performance.now();
@@ -503,21 +559,13 @@ const api: StudioWorkerApi = {
           throwIfAborted(signal);
           const original = originalPanel(resize);
           if (!original) throw studioError('NO_IMAGE');
-          const drawn = await renderPanels(original, result, view);
+          const drawn: Cell[] = [];
+          for (const cell of cells) drawn.push({ ...cell, title: cellTitle(cell.info, grid.mode), pixels: await renderMethodPanel(original, cell.map, view) });
           throwIfAborted(signal);
-          lastResult = result;
-          panels = drawn;
+          panels = { original, cells: drawn };
           drawAll();
         });
-        const methods = (
-          [
-            ['gradcam', result.cam],
-            ['guided-backprop', result.guidedBackprop],
-            ['guided-gradcam', result.guidedGradcam],
-          ] as const
-        )
-          .filter(([, map]) => !!map)
-          .map(([m]) => m);
+        const gradcam = result.maps.gradcam;
         return {
           requestId,
           layerPath: result.layerPath,
@@ -527,9 +575,11 @@ const api: StudioWorkerApi = {
           probability: result.probability,
           counterfactual: result.counterfactual,
           predictions: result.predictions,
-          methods,
-          camRawMax: result.camRawMax,
-          cam: result.cam,
+          methods: cells.map((c) => c.info.method),
+          panels: cells.map((c) => c.info),
+          grid: grid.mode,
+          camRawMax: gradcam?.kind === 'heatmap' ? gradcam.rawMax : result.camRawMax,
+          cam: gradcam?.kind === 'heatmap' ? gradcam.map : result.cam,
           warnings: result.warnings,
           timings: { ...result.timings, render: performance.now() - renderStarted, total: performance.now() - started },
         };
@@ -546,12 +596,14 @@ const api: StudioWorkerApi = {
   setView(next: ViewOptions) {
     return guard(async () => {
       view = { ...next };
+      // Recolour the heatmap panels from the maps kept: nothing is recomputed.
       await enqueueDraw(async () => {
-        if (!panels || !lastResult) return;
-        const cam = lastResult.camUpsampled ?? lastResult.cam;
-        if (!cam) return;
-        panels = { ...panels, gradcam: await renderOverlay(panels.original, cam, colormapLut(view.colormap), view) };
-        drawAll(['gradcam']);
+        if (!panels) return;
+        const original = panels.original;
+        const cells: Cell[] = [];
+        for (const cell of panels.cells) cells.push(cell.map.kind === 'heatmap' ? { ...cell, pixels: await renderMethodPanel(original, cell.map, view) } : cell);
+        panels = { original, cells };
+        drawAll(cells.filter((c) => c.map.kind === 'heatmap').map((c) => c.info.key));
       });
     });
   },
@@ -564,7 +616,9 @@ const api: StudioWorkerApi = {
     return guard(async () => {
       await drawChain; // the latest recolour is in the picture
       if (!panels) throw studioError('NO_IMAGE');
-      return exportPanelsPng(panels, caption);
+      const shown: ExportPanel[] = [{ title: 'Original', pixels: panels.original }, ...panels.cells.map((c) => ({ title: c.title, pixels: c.pixels }))];
+      const heatmaps = panels.cells.some((c) => c.map.kind === 'heatmap');
+      return exportGridPng(shown, caption, heatmaps ? view.colormap : null);
     });
   },
 
@@ -596,8 +650,14 @@ const api: StudioWorkerApi = {
 
   async inspectPanels() {
     await drawChain;
-    const out: Partial<Record<PanelName, PanelImage>> = {};
-    if (panels) for (const id of PANEL_ORDER) out[id] = { width: panels[id].width, height: panels[id].height, data: panels[id].data.slice() };
+    const out: Record<PanelName, PanelImage> = {};
+    const copy = (p: PanelPixels): PanelImage => ({ width: p.width, height: p.height, data: p.data.slice() });
+    if (panels) {
+      out.original = copy(panels.original);
+      for (const cell of panels.cells) out[cell.info.key] = copy(cell.pixels);
+      // Panels on screen with nothing drawn yet read as the blank they show.
+      for (const key of canvases.keys()) out[key] ??= copy(panelPixels(key)!);
+    }
     return out;
   },
 
