@@ -148,7 +148,7 @@ export const METHODS: readonly MethodInfo[] = [
   {
     id: 'ablationcam', label: 'Ablation-CAM', hint: 'Each channel zeroed in turn; the drop of the class score weights it. Re-runs only the layers after the target.',
     needs: 'layer', gradients: false, output: 'heatmap', cost: 'downstream-per-channel', counterfactual: false, classSpecific: true, camOptions: true,
-    options: [{ name: 'batchSize', label: 'Batch size', hint: BATCH_HINT, type: 'integer', default: 32, min: 1, max: 1024 }],
+    options: [{ name: 'batchSize', label: 'Batch size', hint: BATCH_HINT, type: 'integer', default: 128, min: 1, max: 1024 }],
     reference: 'Desai & Ramaswamy, WACV 2020',
   },
   {

@@ -66,7 +66,7 @@ export async function ablationScores(ctx: ExplainContext): Promise<{ score: numb
   const at = ablationSlot(program, ctx.values, ctx.slot);
   const cut = ctx.values[at]!;
   const downstream = downstreamSteps(program, at);
-  const rows = rowsPerBatch(ctx, Number(ctx.options.batchSize ?? 32), false);
+  const rows = rowsPerBatch(ctx, Number(ctx.options.batchSize ?? 128), false, [at, ...downstream.flatMap((step) => step.outputs)]);
   const ablated = new Float32Array(channels);
   for (let first = 0; first < channels; first += rows) {
     throwIfAborted(ctx);

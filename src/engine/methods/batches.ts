@@ -18,10 +18,11 @@ function tensorBytes(t: tf.Tensor | undefined): number {
 /**
  * Rows per batch: `requested`, lowered so that the batch fits the budget. `keepsAll`: every row keeps
  * a whole activation cache (forward + backward passes); otherwise a forward pass that frees as it
- * goes holds about three of the largest activations per row.
+ * goes holds about three of the largest activations per row — of `slots` when given (the slots the
+ * pass computes), else of all.
  */
-export function rowsPerBatch(ctx: Pick<ExplainContext, 'values'>, requested: number, keepsAll: boolean): number {
-  const sizes = ctx.values.map(tensorBytes);
+export function rowsPerBatch(ctx: Pick<ExplainContext, 'values'>, requested: number, keepsAll: boolean, slots?: readonly number[]): number {
+  const sizes = (slots ? slots.map((s) => ctx.values[s]) : ctx.values).map(tensorBytes);
   const perRow = keepsAll ? sizes.reduce((a, b) => a + b, 0) : 3 * Math.max(0, ...sizes);
   const fit = perRow > 0 ? Math.floor(BATCH_BUDGET_BYTES / perRow) : requested;
   return Math.max(1, Math.min(requested, fit));
