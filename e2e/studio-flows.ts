@@ -34,7 +34,7 @@ export interface AppState {
       cam?: { width: number; height: number };
     } | null;
   };
-  status: { pending: number; outcome: 'ready' | 'error'; notices: { code: string | null; message: string }[] };
+  status: { pending: number; outcome: 'ready' | 'error'; notices: { code: string | null; message: string; level?: string }[] };
   backend: { info: { name: string; reason: string } | null; switching: boolean };
 }
 

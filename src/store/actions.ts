@@ -563,11 +563,11 @@ export function exportCaption(s: StudioState): string[] {
       `Class: ${last.classLabel} (#${last.classIndex})${last.counterfactual ? ' — counterfactual' : ''}, ` +
         `score ${last.score.toFixed(3)}, p = ${(last.probability * 100).toFixed(1)}%`,
     );
-    const methods = last.methods.map((m) => {
+    const methods = [...new Set(last.methods)].map((m) => {
       const panel = last.panels?.find((p) => p.method === m);
       return panel ? methodSettingsText(m, panel.settings) : methodLabel(m);
     });
-    lines.push(`${last.methods.length > 1 ? 'Methods' : 'Method'}: ${[...new Set(methods)].join('; ')}`);
+    lines.push(`${methods.length > 1 ? 'Methods' : 'Method'}: ${methods.join('; ')}`);
     if (last.grid === 'layers') lines.push(`Layers: ${(last.panels ?? []).flatMap((p) => p.layerPaths).join(', ')}`);
   }
   return lines;
