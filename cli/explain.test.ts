@@ -12,6 +12,7 @@ import { buildTestModel, testImage } from '../src/engine/node/test-models';
 import { encodePng } from '../src/engine/node/image';
 import { StudioError } from '../src/shared/errors';
 import { parseCliArgs, runCli as runInProcess } from './explain';
+import { METHODS } from '../src/shared/methods';
 
 const ROOT = process.cwd();
 const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
@@ -122,7 +123,7 @@ describe('npm run explain', () => {
     expect(() => parseCliArgs(['--model', model, '--image', photo, '--method', 'nope'])).toThrow(/method must be one of/);
     expect(() => parseCliArgs(['--model', model, '--image', photo, '--bogus'])).toThrow(StudioError);
     expect(() => parseCliArgs(['--model', model, '--image', photo, '--preprocess', 'weird'])).toThrow(/preprocess/);
-    expect(parseCliArgs(['--model', model, '--image', photo, '--class', '7', '--resize', 'center-crop'])).toMatchObject({ target: 7, preprocess: { resize: 'center-crop' }, method: 'gradcam', backend: 'wasm' });
+    expect(parseCliArgs(['--model', model, '--image', photo, '--class', '7', '--resize', 'center-crop'])).toMatchObject({ target: 7, preprocess: { resize: 'center-crop' }, methods: ['gradcam'], backend: 'wasm' });
     expect(parseCliArgs(['--model', model, '--image', photo, '--class', 'Thumbs Up'])).toMatchObject({ target: 'Thumbs Up' });
     expect(await codeOf(['--model', model, '--image', photo, '--class', 'zebra', '--backend', 'cpu'])).toBe('CLASS_NOT_FOUND');
     expect(await codeOf(['--model', model, '--image', model, '--backend', 'cpu'])).toBe('IMAGE_DECODE_FAILED');
@@ -160,6 +161,52 @@ describe('npm run explain', () => {
     } finally {
       rmSync(broken, { recursive: true, force: true });
     }
+  });
+
+  it('every registry method by --method and --methods, option flags from the registry, one map per method in the JSON', async () => {
+    const model = join(dir, 'model.json');
+    const photo = join(dir, 'photo.png');
+    // The usage line lists every method id, and every option of the registry is a flag.
+    const help: string[] = [];
+    await runInProcess(['--help'], (l) => help.push(l));
+    for (const m of METHODS) expect(help.join('\n')).toContain(m.id);
+    expect(help.join('\n')).toMatch(/--method gradcam\|gradcam-plus-plus\|/);
+    expect(help.join('\n')).toContain('--batch-size N');
+    expect(help.join('\n')).toContain('--baseline black|zero|blurred|mean');
+    expect(parseCliArgs(['--model', model, '--image', photo, '--methods', 'smoothgrad,integrated-gradients', '--samples', '4', '--steps', '8', '--baseline', 'mean', '--batch-size', '2'])).toMatchObject({
+      methods: ['smoothgrad', 'integrated-gradients'],
+      methodOptions: { smoothgrad: { samples: 4, batchSize: 2 }, 'integrated-gradients': { steps: 8, baseline: 'mean', batchSize: 2 } },
+    });
+    expect(() => parseCliArgs(['--model', model, '--image', photo, '--method', 'gradcam', '--samples', '4'])).toThrow(/--samples applies to smoothgrad/);
+    expect(() => parseCliArgs(['--model', model, '--image', photo, '--method', 'smoothgrad', '--samples', '0'])).toThrow(/samples must be an integer from 1/);
+    expect(() => parseCliArgs(['--model', model, '--image', photo, '--methods', 'gradcam,nope'])).toThrow(/--methods must be one of gradcam/);
+
+    const json = join(dir, 'many.json');
+    const out = join(dir, 'many.png');
+    const lines: string[] = [];
+    const ids = ['gradcam', 'scorecam', 'ablationcam', 'guided-backprop', 'integrated-gradients'];
+    await runInProcess(['--model', model, '--image', photo, '--methods', ids.join(','), '--steps', '8', '--json', json, '--out', out, '--backend', 'cpu'], (l) => lines.push(l));
+    const result = JSON.parse(readFileSync(json, 'utf8')) as { methods: string[]; maps: Record<string, { kind: string; settings: Record<string, unknown>; map?: number[][] }> };
+    expect(result.methods).toEqual(ids);
+    expect(Object.keys(result.maps)).toEqual(ids);
+    expect(result.maps.gradcam!.kind).toBe('heatmap');
+    expect(result.maps['guided-backprop']!.kind).toBe('rgb');
+    expect(result.maps['integrated-gradients']!.settings).toMatchObject({ steps: 8, baseline: 'black' });
+    expect(result.maps.scorecam!.map!.flat().every((v) => v >= 0 && v <= 1)).toBe(true);
+    for (const id of ids) expect(lines).toContain(`wrote ${join(dir, `many-${id}.png`)}`);
+    expect(lines.filter((l) => l.startsWith('explained:'))).toHaveLength(ids.length);
+  });
+
+  it('--layers fuses the CAM maps of several layers (one fused map, both layers named)', async () => {
+    const json = join(dir, 'fused.json');
+    const inner = `${modelName}/${modelName}_seq1/${modelName}_model1`;
+    const layers = [`${inner}/${modelName}_model1_out_relu`, `${inner}/${modelName}_model1_relu1`];
+    const lines: string[] = [];
+    await runInProcess(['--model', join(dir, 'model.json'), '--image', join(dir, 'photo.png'), '--layers', layers.join(','), '--json', json, '--backend', 'cpu'], (l) => lines.push(l));
+    const result = JSON.parse(readFileSync(json, 'utf8')) as { layerPaths: string[]; maps: { gradcam: { layerPaths: string[]; settings: { fusedLayers?: number } } } };
+    expect(result.maps.gradcam.layerPaths).toEqual(layers);
+    expect(result.maps.gradcam.settings.fusedLayers).toBe(2);
+    expect(lines.find((l) => l.startsWith('layer:'))).toBe(`layer: ${layers.join(' + ')}`);
   });
 
   it.skipIf(!hasFixtures)(`explains the Teachable Machine export with no --layer (skipped without ${FIXTURES})`, async () => {

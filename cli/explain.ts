@@ -16,22 +16,51 @@ import { cropBox, NORMALIZATION_PRESETS, RESIZE_MODES } from '../src/engine/prep
 import { colormapLut } from '../src/render/colormaps';
 import { blendOverlayPure, rgbMapToRgbaPure } from '../src/render/pixels';
 import { studioError, toStudioError } from '../src/shared/errors';
-import type { ExplainMethod, ExplainResult, Heatmap, NormalizationPreset, PreprocessOptions, ResizeMode } from '../src/shared/types';
+import type { ExplainResult, Heatmap, NormalizationPreset, PreprocessOptions, ResizeMode } from '../src/shared/types';
+import { METHOD_IDS, METHODS, methodOptionProblems, methodSettingsText, type MethodId, type MethodOptionSpec, type MethodOptionValue } from '../src/shared/methods';
 import type { RawImage } from '../src/engine/files';
 
-const USAGE = `usage: npm run explain -- --model DIR/model.json --image photo.jpg [--layer PATH] [--class N|LABEL]
-  [--counterfactual] [--method gradcam|guided-backprop|guided-gradcam] [--preprocess ${NORMALIZATION_PRESETS.join('|')}]
-  [--resize ${RESIZE_MODES.join('|')}] [--backend wasm|cpu] [--out overlay.png] [--json result.json]`;
+/** Every method option as a flag, from the registry: batchSize → --batch-size (shared by the methods that have it). */
+const OPTION_FLAGS = (() => {
+  const flags = new Map<string, { option: string; specs: { method: MethodId; spec: MethodOptionSpec }[] }>();
+  for (const m of METHODS) {
+    for (const spec of m.options) {
+      const flag = spec.name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+      const entry = flags.get(flag) ?? { option: spec.name, specs: [] };
+      entry.specs.push({ method: m.id, spec });
+      flags.set(flag, entry);
+    }
+  }
+  return flags;
+})();
 
-const METHODS: readonly ExplainMethod[] = ['gradcam', 'guided-backprop', 'guided-gradcam'];
+function optionUsage(): string {
+  return [...OPTION_FLAGS.entries()]
+    .map(([flag, { specs }]) => {
+      const spec = specs[0]!.spec;
+      const value = spec.type === 'choice' ? spec.choices.map((c) => c.value).join('|') : spec.type === 'integer' ? 'N' : 'X';
+      return `[--${flag} ${value}]`;
+    })
+    .join(' ');
+}
+
+const USAGE = `usage: npm run explain -- --model DIR/model.json --image photo.jpg [--layer PATH] [--layers PATH,PATH] [--class N|LABEL]
+  [--counterfactual] [--method ${METHOD_IDS.join('|')}] [--methods ID,ID,…]
+  ${optionUsage()} [--eigen-smooth] [--aug-smooth]
+  [--preprocess ${NORMALIZATION_PRESETS.join('|')}] [--resize ${RESIZE_MODES.join('|')}] [--backend wasm|cpu] [--out overlay.png] [--json result.json]`;
 
 export interface CliOptions {
   model: string;
   image: string;
   layer?: string;
+  /** Several layers: each CAM method's map is their fused mean. */
+  layers?: string[];
   target?: number | string;
   counterfactual: boolean;
-  method: ExplainMethod;
+  methods: MethodId[];
+  methodOptions: Partial<Record<MethodId, Record<string, MethodOptionValue>>>;
+  eigenSmooth: boolean;
+  augSmooth: boolean;
   preprocess: Partial<PreprocessOptions>;
   backend: 'wasm' | 'cpu';
   out?: string;
@@ -49,9 +78,14 @@ export function parseCliArgs(argv: string[]): CliOptions | 'help' {
         model: { type: 'string' },
         image: { type: 'string' },
         layer: { type: 'string' },
+        layers: { type: 'string' },
         class: { type: 'string' },
         counterfactual: { type: 'boolean', default: false },
-        method: { type: 'string', default: 'gradcam' },
+        method: { type: 'string' },
+        methods: { type: 'string' },
+        'eigen-smooth': { type: 'boolean', default: false },
+        'aug-smooth': { type: 'boolean', default: false },
+        ...Object.fromEntries([...OPTION_FLAGS.keys()].map((flag) => [flag, { type: 'string' as const }])),
         preprocess: { type: 'string' },
         resize: { type: 'string' },
         backend: { type: 'string', default: 'wasm' },
@@ -63,6 +97,7 @@ export function parseCliArgs(argv: string[]): CliOptions | 'help' {
   } catch (e) {
     throw studioError('BAD_ARGUMENT', { reason: e instanceof Error ? e.message : String(e) });
   }
+  const flags = values as Record<string, string | boolean | undefined>;
   if (values.help) return 'help';
   if (!values.model) throw studioError('BAD_ARGUMENT', { reason: '--model is required (a model.json, a folder or a .zip)' });
   if (!values.image) throw studioError('BAD_ARGUMENT', { reason: '--image is required' });
@@ -71,14 +106,37 @@ export function parseCliArgs(argv: string[]): CliOptions | 'help' {
     if (!allowed.includes(value as T)) throw studioError('BAD_ARGUMENT', { reason: `--${name} must be one of ${allowed.join(', ')} (got "${value}")` });
     return value as T;
   };
+  if (values.method !== undefined && values.methods !== undefined) throw studioError('BAD_ARGUMENT', { reason: 'give --method or --methods, not both' });
+  const methodList = values.methods !== undefined ? values.methods.split(',').map((m) => m.trim()).filter(Boolean) : [values.method ?? 'gradcam'];
+  const methods = methodList.map((m) => oneOf(values.methods !== undefined ? 'methods' : 'method', m, METHOD_IDS)!);
+  if (methods.length === 0) throw studioError('BAD_ARGUMENT', { reason: '--methods needs at least one method id' });
+  // Each option flag goes to every chosen method that has that option, checked against its range.
+  const methodOptions: CliOptions['methodOptions'] = {};
+  for (const [flag, { option, specs }] of OPTION_FLAGS) {
+    const raw = flags[flag];
+    if (typeof raw !== 'string') continue;
+    const targets = specs.filter((s) => methods.includes(s.method));
+    if (targets.length === 0) throw studioError('BAD_ARGUMENT', { reason: `--${flag} applies to ${specs.map((s) => s.method).join(', ')}, none of which is chosen` });
+    for (const { method, spec } of targets) {
+      const value: MethodOptionValue = spec.type === 'choice' ? raw : Number(raw);
+      const problems = methodOptionProblems(method, { [option]: value });
+      if (problems.length) throw studioError('BAD_ARGUMENT', { reason: `--${flag}: ${problems.join('; ')}` });
+      methodOptions[method] = { ...(methodOptions[method] ?? {}), [option]: value };
+    }
+  }
   const classArg = values.class;
+  const layers = values.layers?.split(',').map((l) => l.trim()).filter(Boolean);
   return {
     model: values.model,
     image: values.image,
     layer: values.layer,
+    ...(layers && layers.length ? { layers } : {}),
     target: classArg === undefined ? undefined : /^\d+$/.test(classArg) ? Number(classArg) : classArg,
     counterfactual: values.counterfactual ?? false,
-    method: oneOf('method', values.method, METHODS) ?? 'gradcam',
+    methods,
+    methodOptions,
+    eigenSmooth: Boolean(flags['eigen-smooth']),
+    augSmooth: Boolean(flags['aug-smooth']),
     preprocess: {
       ...(values.preprocess ? { normalization: oneOf<NormalizationPreset>('preprocess', values.preprocess, NORMALIZATION_PRESETS) } : {}),
       ...(values.resize ? { resize: oneOf<ResizeMode>('resize', values.resize, RESIZE_MODES) } : {}),
@@ -104,6 +162,13 @@ function nested(map: Heatmap): number[][] {
   return Array.from({ length: map.height }, (_, y) => Array.from(map.data.subarray(y * map.width, (y + 1) * map.width)));
 }
 
+/** One method: `--out` as given; several: the method's id before the extension (overlay-gradcam.png). */
+export function outPath(out: string, method: MethodId, count: number): string {
+  if (count <= 1) return out;
+  const dot = out.lastIndexOf('.');
+  return dot > out.lastIndexOf('/') ? `${out.slice(0, dot)}-${method}${out.slice(dot)}` : `${out}-${method}.png`;
+}
+
 function rgbaOf(image: RawImage): Uint8ClampedArray {
   return image.data instanceof Uint8ClampedArray ? image.data : new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.byteLength);
 }
@@ -127,46 +192,75 @@ export async function runCli(argv: string[], log: (line: string) => void = conso
     const image = await decodeImageFile(options.image);
     const result = await lm.explain(image, {
       layerPath: options.layer ?? null,
+      ...(options.layers ? { layerPaths: options.layers } : {}),
       target: options.target ?? null,
       counterfactual: options.counterfactual,
-      methods: [options.method],
+      methods: options.methods,
+      methodOptions: options.methodOptions,
+      eigenSmooth: options.eigenSmooth,
+      augSmooth: options.augSmooth,
       preprocess: options.preprocess,
     });
     const preprocess = { ...lm.summary.preprocess, ...options.preprocess };
     log(`model: ${lm.summary.name} (${lm.summary.format}), input ${lm.summary.imageSize.join('×')}, preprocessing ${preprocess.normalization} + ${preprocess.resize} (${options.preprocess.normalization || options.preprocess.resize ? 'command line' : preprocess.source})`);
     // What the app shows in its status region when the model loads (NaN weights, a broken metadata.json…).
     for (const w of lm.summary.warnings) log(`warning [${w.code}]: ${w.message}`);
-    log(`layer: ${result.layerPath ?? '(input: guided backprop)'}${options.layer ? '' : ' (default)'}`);
+    const layerPaths = result.layerPaths.length ? result.layerPaths : result.layerPath ? [result.layerPath] : [];
+    log(`layer: ${layerPaths.length ? layerPaths.join(' + ') : '(input methods only)'}${options.layer || options.layers ? '' : ' (default)'}`);
     log('top-5:');
     for (const p of result.predictions.slice(0, 5)) log(`  ${(p.probability * 100).toFixed(2).padStart(6)}%  ${p.index}  ${p.label}`);
-    log(`explained: ${result.classIndex} ${result.classLabel}${result.counterfactual ? ' (counterfactual)' : ''}, method ${options.method}${result.camRawMax !== undefined ? `, raw max ${result.camRawMax.toPrecision(4)}` : ''}`);
+    for (const id of options.methods) {
+      const map = result.maps[id];
+      const raw = map?.kind === 'heatmap' ? `, raw max ${map.rawMax.toPrecision(4)}` : '';
+      log(`explained: ${result.classIndex} ${result.classLabel}${result.counterfactual ? ' (counterfactual)' : ''}, method ${map ? methodSettingsText(id, map.settings) : id}${raw}`);
+    }
     for (const w of result.warnings) log(`warning [${w.code}]: ${w.message}`);
 
     if (options.out) {
-      let png: Uint8Array;
-      if (options.method === 'gradcam') {
-        const map = mapOverPhoto(result.camUpsampled!, image, preprocess.resize);
-        const blended = blendOverlayPure(rgbaOf(image), map, image.width, image.height, colormapLut('jet'), { colormap: 'jet', opacity: 0.5, threshold: 0 });
-        png = encodePng({ width: image.width, height: image.height, data: blended });
-      } else {
-        const rgb = (options.method === 'guided-backprop' ? result.guidedBackprop : result.guidedGradcam)!;
-        png = encodePng({ width: rgb.width, height: rgb.height, data: rgbMapToRgbaPure(rgb.data, rgb.width, rgb.height) });
+      for (const id of options.methods) {
+        const map = result.maps[id];
+        if (!map) continue;
+        let png: Uint8Array;
+        if (map.kind === 'heatmap') {
+          // A heatmap over the photo, at the photo's size.
+          const over = mapOverPhoto(map.upsampled, image, preprocess.resize);
+          const blended = blendOverlayPure(rgbaOf(image), over, image.width, image.height, colormapLut('jet'), { colormap: 'jet', opacity: 0.5, threshold: 0 });
+          png = encodePng({ width: image.width, height: image.height, data: blended });
+        } else {
+          png = encodePng({ width: map.map.width, height: map.map.height, data: rgbMapToRgbaPure(map.map.data, map.map.width, map.map.height) });
+        }
+        const path = outPath(options.out, id, options.methods.length);
+        await writeFile(path, png);
+        log(`wrote ${path}`);
       }
-      await writeFile(options.out, png);
-      log(`wrote ${options.out}`);
     }
     if (options.json) {
+      const gradcam = result.maps.gradcam;
       const json = {
         model: lm.summary.name,
         image: options.image,
-        method: options.method,
+        method: options.methods[0],
+        methods: options.methods,
         layerPath: result.layerPath,
+        layerPaths,
         class: { index: result.classIndex, label: result.classLabel, probability: result.probability, score: result.score },
         counterfactual: result.counterfactual,
         top5: result.predictions.slice(0, 5).map((p) => ({ index: p.index, label: p.label, probability: p.probability })),
         preprocess: { normalization: preprocess.normalization, resize: preprocess.resize },
-        ...(result.cam ? { cam: nested(result.cam), camRawMax: result.camRawMax } : {}),
+        // One map per method, keyed by id, with its settings: heatmaps at their own resolution in [0, 1].
+        maps: Object.fromEntries(
+          options.methods.flatMap((id) => {
+            const map = result.maps[id];
+            if (!map) return [];
+            const entry = map.kind === 'heatmap'
+              ? { kind: 'heatmap', layerPaths: map.layerPaths, settings: map.settings, rawMax: map.rawMax, width: map.map.width, height: map.map.height, map: nested(map.map) }
+              : { kind: 'rgb', layerPaths: map.layerPaths, settings: map.settings, width: map.map.width, height: map.map.height };
+            return [[id, entry]];
+          }),
+        ),
+        ...(gradcam?.kind === 'heatmap' ? { cam: nested(gradcam.map), camRawMax: gradcam.rawMax } : {}),
         warnings: [...lm.summary.warnings, ...result.warnings],
+        timings: result.timings,
       };
       await writeFile(options.json, JSON.stringify(json, null, 1));
       log(`wrote ${options.json}`);
