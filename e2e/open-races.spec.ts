@@ -153,15 +153,16 @@ test.describe('opening a model and an image while the other loads', () => {
 
   test('two models in quick succession: the newer wins, the older is reported cancelled', async ({ page }) => {
     const errors = collectConsoleErrors(page);
-    await page.goto('/');
+    // Every model load waits 1.5 s first (a test seam), so the first is surely in flight when the second comes.
+    await page.goto('/?testLoadDelayMs=1500');
     await waitForReady(page);
     await openModel(page, slowFiles);
     await page.waitForTimeout(60);
     await openModel(page, tinyFiles);
     await page.waitForFunction(() => {
       const s = (window as unknown as { __studio: { getState(): AppState } }).__studio.getState();
-      return s.status.pending === 0 && s.model.summary?.name !== undefined && s.status.notices.some((n) => /was cancelled: a newer model was opened/.test(n.message));
-    }, undefined, { timeout: 180_000 });
+      return s.status.pending === 0 && s.status.notices.some((n) => /was cancelled: a newer model was opened/.test(n.message));
+    }, undefined, { timeout: 60_000 });
     await waitForReady(page);
     const state = await appState(page);
     expect(state.model.summary!.labels).toEqual(['circle', 'square', 'star']);

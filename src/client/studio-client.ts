@@ -108,7 +108,8 @@ function pageNumber(name: string): number | null {
 /** `?memoryBudgetMb=N` on the page's URL overrides the worker's memory budget (tests, small devices). */
 function workerOptionsFromPage(): WorkerOptions {
   const mb = pageNumber('memoryBudgetMb');
-  return mb ? { memoryBudgetMb: mb } : {};
+  const delay = pageNumber('testLoadDelayMs');
+  return { ...(mb ? { memoryBudgetMb: mb } : {}), ...(delay ? { testLoadDelayMs: delay } : {}) };
 }
 
 /** SVGs cannot be decoded in a worker; rasterise them on the page into PNG files. */

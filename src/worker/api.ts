@@ -186,6 +186,8 @@ export interface WorkerOptions {
   memoryBudgetMb?: number;
   /** Committed-state versions start above this (a restarted worker continues the page's count). */
   firstVersion?: number;
+  /** Tests (`?testLoadDelayMs=`): every model load waits this long first, so that a test can act while it is in flight. */
+  testLoadDelayMs?: number;
 }
 
 export interface StudioWorkerApi {

@@ -73,6 +73,17 @@ let drawChain: Promise<unknown> = Promise.resolve();
 let demoLoaded = false;
 /** Above this estimate a dropped model is announced as MODEL_TOO_LARGE before its weights are read. */
 let memoryBudgetMb = defaultMemoryBudgetMb((self.navigator as Navigator & { deviceMemory?: number }).deviceMemory);
+/** Tests only (?testLoadDelayMs=): a model load waits this long first, so a test can act while it is in flight. */
+let testLoadDelayMs = 0;
+
+/** Wait `ms`, or stop with CANCELLED when `signal` aborts. */
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (ms <= 0) return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), reject(studioError('CANCELLED'))), { once: true });
+  });
+}
 
 // ---- helpers -----------------------------------------------------------------------------------
 const OOM_PATTERN = /out of memory|\bOOM\b|could not allocate|allocation failed|Array buffer allocation|Aborted\(/i;
@@ -436,6 +447,7 @@ async function openFileList(
     const loaders: Loaders<ModelPart, ImagePart> = {};
     if (modelFiles.length) {
       loaders.model = async (partSignal) => {
+        await delay(testLoadDelayMs, partSignal);
         // Said before any weight is read: a model too large may take the worker down while loading.
         const tooLarge = await checkModelSize(modelFiles, memoryBudgetMb);
         if (tooLarge) report(onProgress, { phase: 'reading', message: tooLarge.message, notice: tooLarge });
@@ -457,6 +469,7 @@ const api: StudioWorkerApi = {
     return guard(async () => {
       if (options?.memoryBudgetMb && options.memoryBudgetMb > 0) memoryBudgetMb = options.memoryBudgetMb;
       if (options?.firstVersion && options.firstVersion > stateVersion) stateVersion = options.firstVersion;
+      testLoadDelayMs = options?.testLoadDelayMs ?? 0;
       try {
         backend = await initBackend(preferred, avoid ?? []);
       } catch (e) {
