@@ -151,7 +151,8 @@ function backwardGradient(program: Program, cached: ReadonlyArray<tf.Tensor | un
 /** tfjs's "cannot differentiate" failures as GRADIENT_UNSUPPORTED (with the op named); anything else unchanged. */
 export function gradientError(e: unknown): unknown {
   const message = e instanceof Error ? e.message : String(e);
-  const missingKernel = /Kernel '(\w+)' not registered for backend '(\w+)'/.exec(message);
+  // tfjs says "Kernel 'X' not registered for backend 'wasm'"; our own kernels say "… is not registered …".
+  const missingKernel = /Kernel '(\w+)' (?:is )?not registered for backend '(\w+)'/.exec(message);
   if (missingKernel) return studioError('GRADIENT_UNSUPPORTED', { op: missingKernel[1], backend: missingKernel[2] });
   const unsupported = /Error in gradient of (\w+)/.exec(message) ?? /gradient .*not (?:yet )?supported/i.exec(message);
   if (unsupported) return studioError('GRADIENT_UNSUPPORTED', { op: unsupported[1] ?? message, backend: tf.getBackend() });

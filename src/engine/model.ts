@@ -21,6 +21,7 @@ import type {
 } from '../shared/types';
 import { CLASSIC_METHODS, isMethodId, methodInfo, methodLabel, type MethodId } from '../shared/methods';
 import { notice, studioError, type StudioNotice } from '../shared/errors';
+import { resolveClass } from '../shared/classes';
 import { compileProgram, type Program } from './program';
 import type { GradientPath } from './leaf';
 import { logitFromSlots, runForward, runOutput } from './forward';
@@ -312,21 +313,12 @@ class LoadedModelImpl implements LoadedModel {
     return this.serialised(async () => this.predictions(await this.ensureCache(image, resolvePreprocess(this.summary.preprocess, preprocess))));
   }
 
-  /** Class index from a number, a numeric string or a label (exact, then case-insensitive). */
+  /** The class meant by `target` (src/shared/classes.ts: the rule the page and the CLI use too); absent = the top-1. */
   resolveClass(target: number | string | null | undefined, predictions: Prediction[]): number {
-    const count = this.summary.labels.length;
-    if (target === null || target === undefined || target === '') return predictions[0].index;
-    if (typeof target === 'number') {
-      if (Number.isInteger(target) && target >= 0 && target < count) return target;
-      throw studioError('CLASS_NOT_FOUND', { query: String(target), count });
-    }
-    const exact = this.summary.labels.indexOf(target);
-    if (exact >= 0) return exact;
-    const lower = target.toLowerCase();
-    const loose = this.summary.labels.findIndex((l) => l.toLowerCase() === lower);
-    if (loose >= 0) return loose;
-    if (/^\d+$/.test(target) && Number(target) < count) return Number(target);
-    throw studioError('CLASS_NOT_FOUND', { query: target, count });
+    if (target === null || target === undefined || (typeof target === 'string' && target.trim() === '')) return predictions[0].index;
+    const index = resolveClass(target, this.summary.labels);
+    if (index === null) throw studioError('CLASS_NOT_FOUND', { query: String(target), count: this.summary.labels.length });
+    return index;
   }
 
   explain(image: RawImage, options: ExplainOptions, signal?: AbortSignal, onProgress?: (progress: ExplainProgress) => void): Promise<ExplainResult> {
