@@ -13,6 +13,7 @@ import { decodeImageFile } from './node/image';
 import { flattenTree } from './tree';
 import { cropBox } from './preprocess';
 import { registerFastWasmGradients } from './kernels/wasm-gradients';
+import { camOf, camUpsampledOf, guidedBackpropOf } from './node/result-maps';
 
 const FIXTURES = resolve(process.cwd(), '../shared/fixtures');
 const hasFixtures = existsSync(resolve(FIXTURES, 'models')) && existsSync(resolve(FIXTURES, 'images'));
@@ -41,8 +42,8 @@ describe.skipIf(!hasFixtures)(`real fixtures (skipped when ${SKIP_REASON})`, () 
       const image = await decodeImageFile(resolve(FIXTURES, 'images/skimage_astronaut.png'));
       const before = tf.memory().numTensors;
       const r = await lm.explain(image, { methods: ['gradcam', 'guided-backprop'] });
-      expect(r.cam).toMatchObject({ width: 7, height: 7 });
-      expect(r.guidedBackprop).toMatchObject({ width: 224, height: 224 });
+      expect(camOf(r)).toMatchObject({ width: 7, height: 7 });
+      expect(guidedBackpropOf(r)).toMatchObject({ width: 224, height: 224 });
       const withCache = tf.memory().numTensors;
       await lm.explain(image, { methods: ['gradcam', 'guided-backprop'], target: 'Stop', counterfactual: true });
       expect(tf.memory().numTensors).toBe(withCache);
@@ -73,7 +74,7 @@ describe.skipIf(!hasFixtures)(`real fixtures (skipped when ${SKIP_REASON})`, () 
       const r = await lm.explain(cup, { layerPath: 'leaky_re_lu_15', target: 'espresso', methods: ['gradcam'], preprocess });
       expect(r.layerPath?.endsWith('leaky_re_lu_15')).toBe(true);
       expect(r.classLabel.toLowerCase()).toContain('espresso');
-      const map = r.camUpsampled!;
+      const map = camUpsampledOf(r)!;
       let best = 0;
       for (let i = 1; i < map.data.length; i++) if (map.data[i] > map.data[best]) best = i;
       // Back to photo coordinates (stretch: the whole photo is the model input).

@@ -9,6 +9,8 @@ import { loadedModelFromLayersModel, loadedModelFromOpened, type LoadedModel } f
 import { flattenTree } from './tree';
 import { StudioError } from '../shared/errors';
 import type { RawImage } from './files';
+import { camOf, camRawMaxOf, camUpsampledOf, guidedBackpropOf, guidedGradcamOf } from './node/result-maps';
+import type { MethodId } from '../shared/methods';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -63,8 +65,8 @@ describe('LoadedModel', () => {
     for (const r of [fused, layer]) {
       expect(r.score).toBeCloseTo(linear.score, 5);
       expect(r.predictions.map((p) => p.logit)).toEqual(linear.predictions.map((p) => expect.closeTo(p.logit, 5)));
-      expect(Math.max(...r.cam!.data.map((v, i) => Math.abs(v - linear.cam!.data[i])))).toBeLessThan(1e-5);
-      expect(Math.max(...r.guidedBackprop!.data.map((v, i) => Math.abs(v - linear.guidedBackprop!.data[i])))).toBeLessThan(1e-4);
+      expect(Math.max(...camOf(r)!.data.map((v, i) => Math.abs(v - camOf(linear)!.data[i])))).toBeLessThan(1e-5);
+      expect(Math.max(...guidedBackpropOf(r)!.data.map((v, i) => Math.abs(v - guidedBackpropOf(linear)!.data[i])))).toBeLessThan(1e-4);
     }
     // The probabilities are the softmax of the logits in every case.
     const logits = linear.predictions.map((p) => p.logit);
@@ -79,14 +81,14 @@ describe('LoadedModel', () => {
     expect(r.layerPath).toBe(lm.summary.defaultLayerPath);
     expect(r.classIndex).toBe(r.predictions[0].index);
     expect(r.predictions.reduce((n, p) => n + p.probability, 0)).toBeCloseTo(1, 5);
-    expect(r.cam).toMatchObject({ width: 8, height: 8 });
-    expect(r.camUpsampled).toMatchObject({ width: 16, height: 16 });
-    expect(r.guidedBackprop).toMatchObject({ width: 16, height: 16 });
-    expect(r.guidedBackprop!.data.length).toBe(16 * 16 * 3);
-    expect(r.guidedGradcam!.data.length).toBe(16 * 16 * 3);
-    const camMax = Math.max(...r.cam!.data);
-    expect(r.camRawMax! > 0 ? camMax : 0).toBeCloseTo(r.camRawMax! > 0 ? 1 : 0, 6);
-    for (const v of [...r.cam!.data, ...r.camUpsampled!.data, ...r.guidedBackprop!.data]) {
+    expect(camOf(r)).toMatchObject({ width: 8, height: 8 });
+    expect(camUpsampledOf(r)).toMatchObject({ width: 16, height: 16 });
+    expect(guidedBackpropOf(r)).toMatchObject({ width: 16, height: 16 });
+    expect(guidedBackpropOf(r)!.data.length).toBe(16 * 16 * 3);
+    expect(guidedGradcamOf(r)!.data.length).toBe(16 * 16 * 3);
+    const camMax = Math.max(...camOf(r)!.data);
+    expect(camRawMaxOf(r)! > 0 ? camMax : 0).toBeCloseTo(camRawMaxOf(r)! > 0 ? 1 : 0, 6);
+    for (const v of [...camOf(r)!.data, ...camUpsampledOf(r)!.data, ...guidedBackpropOf(r)!.data]) {
       expect(v).toBeGreaterThanOrEqual(0);
       expect(v).toBeLessThanOrEqual(1);
     }
@@ -96,7 +98,7 @@ describe('LoadedModel', () => {
     expect(r2.classIndex).toBe(2);
     expect(r2.counterfactual).toBe(true);
     expect(r2.score).toBeCloseTo(-r2.predictions.find((p) => p.index === 2)!.logit, 5);
-    expect(r2.guidedBackprop).toBeUndefined();
+    expect(guidedBackpropOf(r2)).toBeUndefined();
     lm.dispose();
   });
 
@@ -140,14 +142,14 @@ describe('LoadedModel', () => {
     expect(forwardCalls).toBe(1);
     const second = await lm.explain(image, { target: 1 }); // another layer
     expect(forwardCalls).toBe(1); // activations cached
-    expect(second.guidedBackprop!.data).toEqual(first.guidedBackprop!.data); // reused
-    expect(second.guidedGradcam!.data).not.toEqual(first.guidedGradcam!.data);
+    expect(guidedBackpropOf(second)!.data).toEqual(guidedBackpropOf(first)!.data); // reused
+    expect(guidedGradcamOf(second)!.data).not.toEqual(guidedGradcamOf(first)!.data);
     // A new class and the counterfactual recompute the gradients: backward passes only, no forward pass.
     const third = await lm.explain(image, { target: 2 });
     const fourth = await lm.explain(image, { target: 2, counterfactual: true });
     expect(forwardCalls).toBe(1);
-    expect(third.guidedBackprop!.data).not.toEqual(first.guidedBackprop!.data);
-    expect(fourth.cam!.data).not.toEqual(third.cam!.data);
+    expect(guidedBackpropOf(third)!.data).not.toEqual(guidedBackpropOf(first)!.data);
+    expect(camOf(fourth)!.data).not.toEqual(camOf(third)!.data);
     lm.dispose();
   });
 
@@ -182,6 +184,8 @@ describe('LoadedModel', () => {
     expect(await codeOf(lm.explain(image, { layerPath: denseLeaf.path }))).toBe('LAYER_NOT_SPATIAL');
     expect(await codeOf(lm.explain(image, { target: 'no such class' }))).toBe('CLASS_NOT_FOUND');
     expect(await codeOf(lm.explain(image, { target: 9 }))).toBe('CLASS_NOT_FOUND');
+    // An id the registry does not know (an old bookmark, a typo in a script): a coded error, not INTERNAL.
+    expect(await codeOf(lm.explain(image, { methods: ['grad-cam' as MethodId] }))).toBe('METHOD_UNKNOWN');
     const controller = new AbortController();
     controller.abort();
     expect(await codeOf(lm.explain(image, {}, controller.signal))).toBe('CANCELLED');
@@ -212,8 +216,8 @@ describe('LoadedModel', () => {
     expect(ns.summary.defaultLayerPath).toBeNull();
     expect(ns.summary.warnings.map((w) => w.code)).toContain('NO_SPATIAL_LAYER');
     const r = await ns.explain(image, {});
-    expect(r.guidedBackprop).toBeDefined();
-    expect(r.cam).toBeUndefined();
+    expect(guidedBackpropOf(r)).toBeDefined();
+    expect(camOf(r)).toBeUndefined();
     expect(r.warnings.map((w) => w.code)).toContain('NO_SPATIAL_LAYER');
     ns.dispose();
   });
@@ -226,11 +230,11 @@ describe('LoadedModel', () => {
     const dense = tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.constant({ value: -1 }), name: 'head' }).apply(pooled) as tf.SymbolicTensor;
     const lm = await loadedModelFromLayersModel(tf.model({ inputs: input, outputs: dense, name: 'neg' }));
     const r = await lm.explain(testImage(6, 6), { methods: ['gradcam'], target: 0 });
-    expect(r.camRawMax).toBe(0);
-    expect(r.cam!.data.every((v) => v === 0)).toBe(true);
+    expect(camRawMaxOf(r)).toBe(0);
+    expect(camOf(r)!.data.every((v) => v === 0)).toBe(true);
     expect(r.warnings.map((w) => w.code)).toContain('MAP_ALL_ZERO');
     const cf = await lm.explain(testImage(6, 6), { methods: ['gradcam'], target: 0, counterfactual: true });
-    expect(cf.camRawMax).toBeGreaterThan(0);
+    expect(camRawMaxOf(cf)).toBeGreaterThan(0);
     expect(cf.warnings).toEqual([]);
     lm.dispose();
   });
@@ -262,8 +266,8 @@ describe('LoadedModel', () => {
     const ra = await a.explain(image, { layerPath: t.innerLayerPath, target: 1 });
     const rb = await b.explain(image, { layerPath: t.innerLayerPath, target: 1 });
     expect(rb.layerPath).toBe(ra.layerPath);
-    expect(Math.max(...ra.cam!.data.map((v, i) => Math.abs(v - rb.cam!.data[i])))).toBeLessThan(1e-5);
-    expect(Math.max(...ra.guidedBackprop!.data.map((v, i) => Math.abs(v - rb.guidedBackprop!.data[i])))).toBeLessThan(1e-4);
+    expect(Math.max(...camOf(ra)!.data.map((v, i) => Math.abs(v - camOf(rb)!.data[i])))).toBeLessThan(1e-5);
+    expect(Math.max(...guidedBackpropOf(ra)!.data.map((v, i) => Math.abs(v - guidedBackpropOf(rb)!.data[i])))).toBeLessThan(1e-4);
     a.dispose();
     b.dispose();
   });

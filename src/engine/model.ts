@@ -19,7 +19,7 @@ import type {
   ExplainOptions, ExplainProgress, ExplainResult, Heatmap, LayerNode, LoadProgress, MethodMap, ModelSummary,
   Prediction, PreprocessDefaults, PreprocessOptions, RgbMap,
 } from '../shared/types';
-import { CLASSIC_METHODS, isMethodId, methodInfo, methodLabel, type MethodId } from '../shared/methods';
+import { CLASSIC_METHODS, isMethodId, METHOD_IDS, methodInfo, methodLabel, type MethodId } from '../shared/methods';
 import { notice, studioError, type StudioNotice } from '../shared/errors';
 import { resolveClass } from '../shared/classes';
 import { compileProgram, type Program } from './program';
@@ -346,7 +346,7 @@ class LoadedModelImpl implements LoadedModel {
     const preprocess = resolvePreprocess(this.summary.preprocess, options.preprocess);
     const explicit = Boolean(options.methods && options.methods.length > 0);
     const requested: MethodId[] = explicit ? [...new Set(options.methods)] : [...ALL_METHODS];
-    for (const id of requested) if (!isMethodId(id)) throw studioError('INTERNAL', { reason: `unknown method "${String(id)}"` });
+    for (const id of requested) if (!isMethodId(id)) throw studioError('METHOD_UNKNOWN', { method: String(id), known: METHOD_IDS.join(', ') });
 
     // Target layers: needed by the layer methods (and guided Grad-CAM).
     let methods = requested;
@@ -414,18 +414,6 @@ class LoadedModelImpl implements LoadedModel {
       warnings,
       timings,
     };
-    // The older fields (the worker, renderer and CLI read them).
-    const gradcam = maps.gradcam;
-    if (gradcam?.kind === 'heatmap') {
-      result.cam = gradcam.map;
-      result.camUpsampled = gradcam.upsampled;
-      result.camRawMax = gradcam.rawMax;
-    }
-    if (maps['guided-backprop']?.kind === 'rgb' && methods.includes('guided-backprop')) result.guidedBackprop = maps['guided-backprop'].map;
-    if (maps['guided-gradcam']?.kind === 'rgb') result.guidedGradcam = maps['guided-gradcam'].map;
-    if (timings['guided-backprop'] !== undefined) timings.guidedBackprop = timings['guided-backprop'];
-    if (timings['guided-gradcam'] !== undefined) timings.guidedGradcam = timings['guided-gradcam'];
-
     for (const [id, map] of Object.entries(maps) as Array<[MethodId, MethodMap]>) {
       if (!methods.includes(id) && id !== 'gradcam') continue;
       if (map.kind === 'heatmap' && !(map.rawMax > 0)) warnings.push(notice('MAP_ALL_ZERO', { reason: this.zeroReason(id, classLabel, layerPaths[0], counterfactual) }));

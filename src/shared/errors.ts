@@ -42,6 +42,7 @@ export const ERROR_MESSAGES = {
   NO_MODEL: () => 'No model loaded yet: drop a model or open the demo.',
   LAYER_NOT_FOUND: (d: { path: string }) => `No layer "${d.path}" in this model.`,
   LAYER_NOT_SPATIAL: (d: { path: string }) => `Layer "${d.path}" has no spatial output; Grad-CAM needs a layer with height × width × channels.`,
+  METHOD_UNKNOWN: (d: { method: string; known: string }) => `No method "${d.method}": choose one of ${d.known}.`,
   CLASS_NOT_FOUND: (d: { query: string; count: number }) => `No class "${d.query}": give an index 0–${d.count - 1} or one of the labels.`,
   MAP_ALL_ZERO: (d: { reason: string }) => `The map is all zero: ${d.reason}`,
   GRADIENT_UNSUPPORTED: (d: { op: string; backend: string }) => `The ${d.backend} backend cannot differentiate ${d.op}.`,

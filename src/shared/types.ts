@@ -109,15 +109,7 @@ export interface ExplainResult {
   probability: number;
   counterfactual: boolean;
   predictions: Prediction[];
-  /** Grad-CAM at the layer's own resolution, normalised to [0, 1]. */
-  cam?: Heatmap;
-  /** Grad-CAM upsampled (bilinear) to the model's input size, normalised to [0, 1]. */
-  camUpsampled?: Heatmap;
-  /** Largest value of ReLU(sum_k w_k A_k) before normalisation. */
-  camRawMax?: number;
-  guidedBackprop?: RgbMap;
-  guidedGradcam?: RgbMap;
-  /** Every requested method's map, keyed by method id (cam … guidedGradcam above are the older copies of three of them). */
+  /** Every requested method's map, keyed by method id. */
   maps: Partial<Record<MethodId, MethodMap>>;
   /** The layers the layer methods explained (several with fusion); [] when none ran. */
   layerPaths: string[];

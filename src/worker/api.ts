@@ -17,6 +17,7 @@ import type {
   LoadProgress,
   ModelSummary,
   ExplainResult,
+  Heatmap,
   ViewOptions,
 } from '../shared/types';
 
@@ -61,7 +62,7 @@ export interface ImageInfo {
 /** What the page needs of an explanation: no pixel arrays (the worker already drew them). */
 export type ExplainSummary = Pick<
   ExplainResult,
-  'layerPath' | 'classIndex' | 'classLabel' | 'score' | 'probability' | 'counterfactual' | 'predictions' | 'camRawMax' | 'warnings' | 'timings'
+  'layerPath' | 'classIndex' | 'classLabel' | 'score' | 'probability' | 'counterfactual' | 'predictions' | 'warnings' | 'timings'
 > & {
   requestId: number;
   /** The methods drawn, in grid order. */
@@ -69,8 +70,10 @@ export type ExplainSummary = Pick<
   /** The grid's panels in order (the original excluded). */
   panels: PanelInfo[];
   grid: GridSpec['mode'];
-  /** Grad-CAM at the layer's own resolution, [0,1] — small; the UI uses it for tests and tooltips. */
-  cam?: ExplainResult['cam'];
+  /** Grad-CAM's map at the layer's own resolution, [0,1], when Grad-CAM was drawn — small; tests read it. */
+  cam?: Heatmap;
+  /** Grad-CAM's largest value before normalisation. */
+  camRawMax?: number;
 };
 
 export interface ModelLoaded {

@@ -591,8 +591,7 @@ const api: StudioWorkerApi = {
           methods: cells.map((c) => c.info.method),
           panels: cells.map((c) => c.info),
           grid: grid.mode,
-          camRawMax: gradcam?.kind === 'heatmap' ? gradcam.rawMax : result.camRawMax,
-          cam: gradcam?.kind === 'heatmap' ? gradcam.map : result.cam,
+          ...(gradcam?.kind === 'heatmap' ? { cam: gradcam.map, camRawMax: gradcam.rawMax } : {}),
           warnings: result.warnings,
           timings: { ...result.timings, render: performance.now() - renderStarted, total: performance.now() - started },
         };
