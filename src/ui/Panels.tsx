@@ -84,7 +84,8 @@ export function Panels() {
           <figure className="panel" key={p.key} data-panel-frame={p.key}>
             <figcaption className="panel-title" title={p.hint}>
               {p.title}
-              {last && p.key !== 'original' && !drawn.has(p.key) && <span className="muted small"> (not computed yet)</span>}
+              {/* Chosen after the last explanation, or impossible for this model (no spatial layer): the warning says which. */}
+              {last && p.key !== 'original' && !drawn.has(p.key) && <span className="muted small"> (not computed)</span>}
             </figcaption>
             <div className="panel-frame" ref={(el) => void (refs.current[p.key] = el)} />
           </figure>
