@@ -7,11 +7,25 @@
  * at an early layer, guided backprop and guided Grad-CAM — "cold" (the per-image activation cache
  * cleared: one explanation of a new image, forward pass included) and "warm" (cached activations,
  * a new class each run). Main-thread long tasks (> 50 ms) are counted during the runs.
- * Prints a table and writes a JSON report (git-ignored). The Node-only variant is scripts/bench.ts.
  *
- * Usage: npm run bench [-- --models mobilenet_v2,vgg16 --runs 3 --backends wasm,webgpu --out bench-report.json --no-build]
- * (`npm run bench` builds the app first; the script serves dist/ with its own `vite preview`.)
+ * Then every method of the registry (src/shared/methods.ts), cold, at the last conv layer (input
+ * methods at the input), with its registry defaults, as × the forward pass beside its multiply-add
+ * floor (bench-floor.ts methodFloor); the target is ≤ 1.5× the floor by median and by fastest run.
+ * The single-pass methods are timed in the same interleaved rounds as the cases above; the costly
+ * ones (Score-CAM, Ablation-CAM, SmoothGrad, Integrated Gradients) after them, each on its own: up to
+ * 3 runs when one is estimated (floor × forward) at ≤ 10 s, else one cold run timed around the worker
+ * call (the worker's untimed warm-up run is that run), and skipped above --max-method-s (Score-CAM on
+ * VGG16 and ResNet50: 513 and 2049 forward passes). Where Score-CAM ran, a second one is started
+ * through the client's explain with an AbortSignal, aborted after --cancel-after-ms, and the time
+ * until the worker is free again is printed.
+ * Prints tables and writes a JSON report (git-ignored). The Node-only variant is scripts/bench.ts.
+ *
+ * Usage: npm run bench [-- --models mobilenet_v2,vgg16 --runs 3 --methods all|classic|id,id --max-method-s 150
+ *   --cancel-after-ms 3000 --backends wasm,webgpu --out bench-report.json --dist dist]
+ * (`npm run bench` builds the app first; the script serves dist/ — or --dist, a build of its own made
+ * with `npx vite build --outDir <dir>` — with its own `vite preview`.)
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -19,10 +33,11 @@ import { chromium, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import * as tf from '@tensorflow/tfjs';
 import { exportLayersModelAsTfjs } from '../src/engine/formats/export-tfjs';
-import type { BenchCase, BenchResult } from '../src/worker/api';
+import type { BenchCase, BenchResult, BenchSpec } from '../src/worker/api';
+import { CLASSIC_METHODS, METHOD_IDS, isMethodId, methodInfo, methodSettingsText, resolveMethodOptions, type MethodCost, type MethodId, type MethodOptionValue } from '../src/shared/methods';
 import { BENCH_MODELS, buildBenchModel, type BenchModelName } from './bench-models';
 import { stats, type Stats } from './bench-stats';
-import { gradientFloors, type GradientFloors } from './bench-floor';
+import { gradientFloors, methodFloors, type GradientFloors } from './bench-floor';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_SWIFTSHADER_ARGS } from '../e2e/helpers';
 import { startPreview, stopPreview, waitForServer } from './preview-server';
 
@@ -32,6 +47,49 @@ const MODEL_DIR = join(tmpdir(), 'gradcam-studio-bench');
 /** Timed runs per model: more for the small one (its ratios are the noisiest); ~8 minutes in all on 2 cores. */
 const DEFAULT_RUNS: Record<BenchModelName, number> = { mobilenet_v2: 9, vgg16: 3, resnet50: 5 };
 const LONG_TASK_MS = 50;
+/** Every method's target: cold, × forward, at most this many times its multiply-add floor. */
+const METHOD_TARGET = 1.5;
+/** The methods that cost one pass (or two) after the forward pass: timed in the interleaved rounds. */
+const SINGLE_PASS: ReadonlySet<MethodCost> = new Set<MethodCost>(['activations', 'backward-to-layer', 'backward-to-input', 'backward-to-layer-and-input']);
+/** The methods the first table already times, and under which label. */
+const BASE_CASE_OF: Partial<Record<MethodId, string>> = { gradcam: 'gradcam_last', 'guided-backprop': 'guided_backprop', 'guided-gradcam': 'guided_gradcam' };
+/** Costly methods estimated at most this long per run get several runs; longer ones one. */
+const REPEAT_UNDER_MS = 10_000;
+const COSTLY_RUNS = 3;
+
+interface MethodReport {
+  method: MethodId;
+  /** methodSettingsText: the method with its (default) settings. */
+  label: string;
+  options: Record<string, MethodOptionValue>;
+  /** 'worker': timed in the worker (after its untimed warm-up run); 'page': one cold run timed around the worker call. */
+  timedBy: 'worker' | 'page';
+  timingsMs: Stats;
+  /** Median over the forward pass's median, and fastest run over the fastest forward pass. */
+  ratio: number;
+  ratioOfFastest: number;
+  /** × forward, by multiply-adds (bench-floor.ts methodFloor). */
+  floor: number;
+  /** Each ratio over the floor: the target is ≤ 1.5 for both. */
+  overFloor: number;
+  overFloorOfFastest: number;
+  withinTarget: boolean;
+}
+
+interface CancelReport {
+  /** ms from the explain call to the abort, and Score-CAM's progress then (last reported). */
+  abortAfterMs: number;
+  fractionAtAbort: number;
+  /** 'CANCELLED' expected. */
+  outcome: string;
+  /** ms from the abort until the client's promise rejected (on the page: at once). */
+  rejectedMs: number;
+  /** ms from the abort until the worker was free (a benchmark call queued behind the explanation returned). */
+  stoppedMs: number;
+  progressAfterAbort: number;
+  /** A forward pass right after, ms (≈ the forward median when nothing is left running). */
+  forwardAfterMs: number;
+}
 
 interface ModelReport {
   model: string;
@@ -47,6 +105,12 @@ interface ModelReport {
   minRatios: Record<string, number>;
   /** The least each cold case can cost (× forward) by multiply-adds: scripts/bench-floor.ts. */
   floors: GradientFloors;
+  /** Every method asked for, cold, at the last layer (input methods at the input). */
+  methods: MethodReport[];
+  /** Methods not run on this model, and why. */
+  skipped: string[];
+  /** A Score-CAM cancelled through the client (where Score-CAM ran). */
+  scoreCamCancel?: CancelReport;
   longTasks: number;
   longestTaskMs: number;
 }
@@ -85,6 +149,8 @@ interface BenchModelInfo {
   earlyLayer: string;
   params: number;
   floors: GradientFloors;
+  /** Every registry method's floor at the last layer, with its default options. */
+  methodFloors: Partial<Record<MethodId, number>>;
 }
 
 async function ensureModelFiles(name: BenchModelName): Promise<BenchModelInfo & { dir: string }> {
@@ -92,7 +158,18 @@ async function ensureModelFiles(name: BenchModelName): Promise<BenchModelInfo & 
   const infoPath = join(dir, 'bench-info.json');
   if (existsSync(infoPath)) {
     const info = JSON.parse(readFileSync(infoPath, 'utf8')) as Partial<BenchModelInfo>;
-    if (info.floors) return { dir, ...(info as BenchModelInfo) }; // older files without floors are rebuilt
+    if (info.floors && info.files && info.lastLayer) {
+      // Files from before the method floors (or before a method was added): the floors are computed
+      // from the same seeded model, the files kept.
+      if (!METHOD_IDS.every((id) => info.methodFloors?.[id] !== undefined)) {
+        console.log(`computing ${name}'s method floors in Node…`);
+        const built = buildBenchModel(name);
+        info.methodFloors = methodFloors(built.model, info.lastLayer, METHOD_IDS);
+        built.model.dispose();
+        writeFileSync(infoPath, JSON.stringify(info));
+      }
+      return { dir, ...(info as BenchModelInfo) };
+    } // older files without floors are rebuilt
   }
   console.log(`building ${name} in Node…`);
   const built = buildBenchModel(name);
@@ -105,6 +182,7 @@ async function ensureModelFiles(name: BenchModelName): Promise<BenchModelInfo & 
     earlyLayer: built.earlyLayer,
     params: built.model.countParams(),
     floors: gradientFloors(built.model, built.lastLayer, built.earlyLayer),
+    methodFloors: methodFloors(built.model, built.lastLayer, METHOD_IDS),
   };
   built.model.dispose();
   writeFileSync(infoPath, JSON.stringify(info));
@@ -127,7 +205,13 @@ interface Studio {
     backend: { name: string; reason: string; available: string[]; adapter?: string } | null;
     init(p: string | null): Promise<{ name: string; reason: string; available: string[] }>;
     openFiles(files: { file: File }[]): Promise<{ model?: { summary: { params: number; tree: TreeNode } } }>;
-    benchmark(spec: { runs: number; cases: BenchCase[] }): Promise<BenchResult>;
+    benchmark(spec: BenchSpec, signal?: AbortSignal): Promise<BenchResult>;
+    explain(
+      options: { methods: MethodId[]; layerPath?: string; target?: number },
+      signal?: AbortSignal,
+      grid?: undefined,
+      onProgress?: (p: { method: string; fraction: number }) => void,
+    ): Promise<unknown>;
   };
 }
 interface TreeNode {
@@ -169,7 +253,81 @@ async function longTasks(page: Page, reset = false): Promise<{ count: number; lo
   }, reset);
 }
 
-async function benchModel(page: Page, backend: string, name: BenchModelName, runs: number): Promise<ModelReport> {
+interface MethodSettings {
+  /** The registry methods to time (the first table's cases always run). */
+  methods: readonly MethodId[];
+  /** Costly methods estimated (floor × forward median) above this are skipped. */
+  maxMethodMs: number;
+  /** Where Score-CAM ran: abort a second one this long after starting it. */
+  cancelAfterMs: number;
+}
+
+const round2 = (v: number) => Math.round(v * 100) / 100;
+
+function methodReport(id: MethodId, timings: Stats, forward: Stats, floor: number, timedBy: MethodReport['timedBy']): MethodReport {
+  const ratio = round2(timings.median / forward.median);
+  const ratioOfFastest = round2(timings.min / forward.min);
+  const overFloor = round2(ratio / floor);
+  const overFloorOfFastest = round2(ratioOfFastest / floor);
+  const options = resolveMethodOptions(id);
+  return {
+    method: id, label: methodSettingsText(id, options), options, timedBy, timingsMs: timings, ratio, ratioOfFastest, floor,
+    overFloor, overFloorOfFastest, withinTarget: overFloor <= METHOD_TARGET && overFloorOfFastest <= METHOD_TARGET,
+  };
+}
+
+function benchmarkIn(page: Page, spec: BenchSpec): Promise<BenchResult> {
+  return page.evaluate((s) => (window as unknown as { __studio: Studio }).__studio.client.benchmark(s), spec);
+}
+
+/** One cold run of `c`, timed on the page around the worker call (runs: 0 — the worker's warm-up run is the only run). */
+function timedOnce(page: Page, c: BenchCase): Promise<number> {
+  return page.evaluate(async (benchCase) => {
+    const t0 = performance.now();
+    await (window as unknown as { __studio: Studio }).__studio.client.benchmark({ runs: 0, cases: [benchCase] });
+    return performance.now() - t0;
+  }, c);
+}
+
+/**
+ * Score-CAM started through the client's explain with an AbortSignal, aborted after `afterMs`. The
+ * client's promise rejects at once; the worker stops at its next check (between batches): a
+ * benchmark call (which waits for the worker's explanation chain) returns when it has.
+ */
+function cancelScoreCam(page: Page, layerPath: string, afterMs: number): Promise<CancelReport> {
+  return page.evaluate(
+    async ({ layerPath, afterMs }) => {
+      const client = (window as unknown as { __studio: Studio }).__studio.client;
+      const controller = new AbortController();
+      let fraction = 0;
+      let abortedAt = 0;
+      let progressAfterAbort = 0;
+      const started = performance.now();
+      const outcome = client
+        .explain({ methods: ['scorecam'], layerPath, target: 0 }, controller.signal, undefined, (p) => {
+          fraction = p.fraction;
+          if (abortedAt) progressAfterAbort++;
+        })
+        .then(
+          () => 'completed (not cancelled)',
+          (e: unknown) => String((e as { code?: unknown })?.code ?? e),
+        );
+      await new Promise((r) => setTimeout(r, afterMs));
+      const fractionAtAbort = fraction;
+      abortedAt = performance.now();
+      controller.abort();
+      const code = await outcome;
+      const rejectedMs = performance.now() - abortedAt;
+      await client.benchmark({ runs: 0, cases: [] });
+      const stoppedMs = performance.now() - abortedAt;
+      const after = await client.benchmark({ runs: 1, cases: [{ label: 'forward', methods: 'forward' }] });
+      return { abortAfterMs: abortedAt - started, fractionAtAbort, outcome: code, rejectedMs, stoppedMs, progressAfterAbort, forwardAfterMs: after.cases[0]?.runs[0] ?? NaN };
+    },
+    { layerPath, afterMs },
+  );
+}
+
+async function benchModel(page: Page, backend: string, name: BenchModelName, runs: number, settings: MethodSettings): Promise<ModelReport> {
   const model = await ensureModelFiles(name);
   const t0 = performance.now();
   const paths = await openBenchModel(page, name, model.files);
@@ -177,6 +335,9 @@ async function benchModel(page: Page, backend: string, name: BenchModelName, run
   const last = paths[model.lastLayer];
   const early = paths[model.earlyLayer];
   if (!last || !early) throw new Error(`bench: layers ${model.lastLayer} / ${model.earlyLayer} not in the tree`);
+  const methodCase = (id: MethodId): BenchCase => ({ label: id, methods: [id], ...(methodInfo(id).needs === 'layer' ? { layerPath: last } : {}) });
+  const singlePass = settings.methods.filter((id) => SINGLE_PASS.has(methodInfo(id).cost));
+  const costly = settings.methods.filter((id) => !SINGLE_PASS.has(methodInfo(id).cost));
   const cases: BenchCase[] = [
     { label: 'forward', methods: 'forward' },
     { label: 'gradcam_last', methods: ['gradcam'], layerPath: last },
@@ -186,21 +347,71 @@ async function benchModel(page: Page, backend: string, name: BenchModelName, run
     { label: 'gradcam_last_warm', methods: ['gradcam'], layerPath: last, warm: true },
     { label: 'gradcam_early_warm', methods: ['gradcam'], layerPath: early, warm: true },
     { label: 'guided_backprop_warm', methods: ['guided-backprop'], warm: true },
+    // The other single-pass methods, cold, in the same rounds (the three above are reused).
+    ...singlePass.filter((id) => !BASE_CASE_OF[id]).map(methodCase),
   ];
   await longTasks(page, true);
   // All cases in one call: the worker interleaves them round by round (fair on a busy machine).
-  const result = await page.evaluate((spec) => (window as unknown as { __studio: Studio }).__studio.client.benchmark(spec), { runs, cases });
+  const result = await benchmarkIn(page, { runs, cases });
   const timingsMs: Record<string, Stats> = {};
   for (const c of result.cases) {
     timingsMs[c.label] = stats(c.runs);
     console.log(`  ${backend} ${name} ${c.label}: median ${timingsMs[c.label]!.median} ms (min ${timingsMs[c.label]!.min})`);
   }
+  const forwardStats = timingsMs.forward!;
+  const floorOf = (id: MethodId) => {
+    const floor = model.methodFloors[id];
+    if (floor === undefined) throw new Error(`bench: no floor for ${id}`);
+    return floor;
+  };
+  const methods: MethodReport[] = [];
+  const skipped: string[] = [];
+  for (const id of singlePass) methods.push(methodReport(id, timingsMs[BASE_CASE_OF[id] ?? id]!, forwardStats, floorOf(id), 'worker'));
+
+  // The costly methods, one at a time after the rounds.
+  let scoreCamRan = false;
+  for (const id of costly) {
+    const floor = floorOf(id);
+    const estimateMs = floor * forwardStats.median;
+    const label = methodSettingsText(id, resolveMethodOptions(id));
+    if (estimateMs > settings.maxMethodMs) {
+      skipped.push(`${label}: estimated ${Math.round(estimateMs / 1000)} s per run (floor ${floor}× × forward ${forwardStats.median} ms) > --max-method-s ${settings.maxMethodMs / 1000}`);
+      console.log(`  ${backend} ${name} ${id}: skipped (estimated ${Math.round(estimateMs / 1000)} s)`);
+      continue;
+    }
+    try {
+      let report: MethodReport;
+      if (estimateMs <= REPEAT_UNDER_MS) {
+        const timed = await benchmarkIn(page, { runs: Math.min(runs, COSTLY_RUNS), cases: [methodCase(id)] });
+        report = methodReport(id, stats(timed.cases[0]!.runs), forwardStats, floor, 'worker');
+      } else {
+        console.log(`  ${backend} ${name} ${id}: one cold run (estimated ${Math.round(estimateMs / 1000)} s)…`);
+        report = methodReport(id, stats([await timedOnce(page, methodCase(id))]), forwardStats, floor, 'page');
+      }
+      methods.push(report);
+      if (id === 'scorecam') scoreCamRan = true;
+      console.log(`  ${backend} ${name} ${id}: median ${report.timingsMs.median} ms (${report.ratio}× / fastest ${report.ratioOfFastest}×, floor ${floor}×)`);
+    } catch (e) {
+      const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
+      skipped.push(`${label}: FAILED (${reason})`);
+      console.error(`  ${backend} ${name} ${id} failed: ${reason}`);
+    }
+  }
+  let scoreCamCancel: CancelReport | undefined;
+  if (scoreCamRan && settings.cancelAfterMs > 0) {
+    scoreCamCancel = await cancelScoreCam(page, last, settings.cancelAfterMs);
+    const c = scoreCamCancel;
+    console.log(`  ${backend} ${name} Score-CAM aborted after ${Math.round(c.abortAfterMs)} ms (${Math.round(c.fractionAtAbort * 100)} % reported): ${c.outcome}; the client rejected in ${Math.round(c.rejectedMs)} ms, the worker was free ${Math.round(c.stoppedMs)} ms after the abort; a forward pass then: ${Math.round(c.forwardAfterMs)} ms`);
+  }
   const tasks = await longTasks(page, true);
-  const forward = timingsMs.forward!.median;
+  const forward = forwardStats.median;
   const ratios = Object.fromEntries(Object.entries(timingsMs).map(([k, s]) => [k, Math.round((s.median / forward) * 100) / 100]));
-  const fastestForward = timingsMs.forward!.min;
+  const fastestForward = forwardStats.min;
   const minRatios = Object.fromEntries(Object.entries(timingsMs).map(([k, s]) => [k, Math.round((s.min / fastestForward) * 100) / 100]));
-  return { model: name, backend, params: model.params, runs, lastLayer: last, earlyLayer: early, timingsMs, ratios, minRatios, floors: model.floors, longTasks: tasks.count, longestTaskMs: Math.round(tasks.longest * 10) / 10 };
+  return {
+    model: name, backend, params: model.params, runs, lastLayer: last, earlyLayer: early, timingsMs, ratios, minRatios, floors: model.floors,
+    methods, skipped, scoreCamCancel, longTasks: tasks.count, longestTaskMs: Math.round(tasks.longest * 10) / 10,
+  };
 }
 
 const COLUMNS = ['forward', 'gradcam_last', 'gradcam_early', 'guided_backprop', 'guided_gradcam', 'gradcam_last_warm', 'gradcam_early_warm', 'guided_backprop_warm'];
@@ -220,6 +431,28 @@ function table(reports: ModelReport[]): string {
   return lines.join('\n');
 }
 
+/** Every method, cold: ms, × forward (median / fastest run), its multiply-add floor, each ratio over the floor. */
+function methodTable(reports: ModelReport[]): string {
+  const lines: string[] = [];
+  for (const r of reports) {
+    if (r.methods.length === 0 && r.skipped.length === 0) continue;
+    lines.push(`\n${r.model} on ${r.backend}: every method, cold, at ${r.lastLayer} (input methods at the input), default settings; target ≤ ${METHOD_TARGET}× the floor by median and by fastest run`);
+    const width = Math.max(...r.methods.map((m) => m.label.length), 6) + 2;
+    lines.push(['method'.padEnd(width), 'runs'.padStart(5), 'median ms'.padStart(11), 'min ms'.padStart(10), '× forward'.padStart(11), '× (min/min)'.padStart(13), 'MAC floor'.padStart(11), '÷ floor'.padStart(14), '  target'].join(''));
+    for (const m of r.methods) {
+      const runs = `${m.timingsMs.runs.length}${m.timedBy === 'page' ? '*' : ''}`;
+      lines.push([
+        m.label.padEnd(width), runs.padStart(5), m.timingsMs.median.toFixed(0).padStart(11), m.timingsMs.min.toFixed(0).padStart(10),
+        `${m.ratio.toFixed(2)}×`.padStart(11), `${m.ratioOfFastest.toFixed(2)}×`.padStart(13), `${m.floor}×`.padStart(11),
+        `${m.overFloor.toFixed(2)} / ${m.overFloorOfFastest.toFixed(2)}`.padStart(14), m.withinTarget ? '  met' : '  MISSED',
+      ].join(''));
+    }
+    for (const k of r.skipped) lines.push(`  not run: ${k}`);
+    if (r.methods.some((m) => m.timedBy === 'page')) lines.push('  * one cold run, timed on the page around the worker call (the worker runs an untimed warm-up before timed runs; here that run is the figure)');
+  }
+  return lines.join('\n');
+}
+
 /** The issue's targets (cold figures): Grad-CAM at the last conv ≤ 1.3× forward, guided backprop ≤ 3×. */
 function targetCheck(reports: ModelReport[]): string[] {
   const misses: string[] = [];
@@ -229,6 +462,9 @@ function targetCheck(reports: ModelReport[]): string[] {
     const worst = (c: string) => Math.max(r.ratios[c]!, r.minRatios[c]!);
     if (worst('gradcam_last') > 1.3) misses.push(`${r.model}: Grad-CAM ${worst('gradcam_last')}× forward (target ≤ 1.3×)`);
     if (worst('guided_backprop') > 3) misses.push(`${r.model}: guided backprop ${worst('guided_backprop')}× forward (target ≤ 3×)`);
+    for (const m of r.methods) {
+      if (!m.withinTarget) misses.push(`${r.model}: ${m.label} ${m.ratio}× / ${m.ratioOfFastest}× forward = ${m.overFloor} / ${m.overFloorOfFastest}× its floor of ${m.floor}× (target ≤ ${METHOD_TARGET}×)`);
+    }
   }
   return misses;
 }
@@ -238,6 +474,17 @@ function earlyLayerNotes(reports: ModelReport[]): string[] {
   return reports
     .filter((r) => r.backend === 'wasm')
     .map((r) => `${r.model}: Grad-CAM at ${r.earlyLayer} ${r.ratios.gradcam_early}× forward (fastest runs: ${r.minRatios.gradcam_early}×); its multiply-add floor is ${r.floors.gradcam_early}× (the backward through ${Math.round((r.floors.gradcam_early - 1) * 100)} % of the network's multiply-adds)`);
+}
+
+/**
+ * `vite preview` of another build folder (`--dist`: a build of its own, so that the bench neither
+ * replaces dist/ under a test run that serves it nor is replaced by one), like startPreview.
+ */
+function startPreviewOf(dir: string, port: number): ChildProcess {
+  if (!existsSync(join(dir, 'index.html'))) throw new Error(`${dir} has no index.html: npx vite build --outDir ${dir} first`);
+  const child = spawn('npx', ['vite', 'preview', '--outDir', dir, '--port', String(port), '--strictPort'], { stdio: 'ignore', detached: true });
+  child.unref();
+  return child;
 }
 
 /** Long-task observer, the bench files route, the app loaded and idle. */
@@ -277,6 +524,15 @@ async function main(): Promise<void> {
   const runsArg = argument('runs', '');
   const backends = argument('backends', 'wasm').split(',');
   const out = argument('out', 'bench-report.json');
+  const methodsArg = argument('methods', 'all');
+  const methodIds = methodsArg === 'all' ? [...METHOD_IDS] : methodsArg === 'classic' ? [...CLASSIC_METHODS] : methodsArg.split(',').map((m) => m.trim()).filter(Boolean);
+  const unknown = methodIds.filter((m) => !isMethodId(m));
+  if (unknown.length) throw new Error(`bench: unknown method ${unknown.join(', ')}; --methods all, classic or ids from ${METHOD_IDS.join(', ')}`);
+  const settings: MethodSettings = {
+    methods: methodIds as MethodId[],
+    maxMethodMs: Number(argument('max-method-s', '150')) * 1000,
+    cancelAfterMs: Number(argument('cancel-after-ms', '3000')),
+  };
   await tf.setBackend('cpu'); // building and saving the models only
 
   mkdirSync(MODEL_DIR, { recursive: true });
@@ -285,7 +541,8 @@ async function main(): Promise<void> {
   const modelInfo = new Map<string, Awaited<ReturnType<typeof ensureModelFiles>>>();
   for (const m of models) modelInfo.set(m, await ensureModelFiles(m));
 
-  const preview = startPreview(PORT);
+  const dist = argument('dist', 'dist');
+  const preview = dist === 'dist' ? startPreview(PORT) : startPreviewOf(dist, PORT);
   const wantWebGpu = backends.includes('webgpu');
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...(wantWebGpu ? WEBGPU_SWIFTSHADER_ARGS : [])] });
   const reports: ModelReport[] = [];
@@ -324,7 +581,8 @@ async function main(): Promise<void> {
           }
           console.log(`\n== ${backend} ${m} (${info.reason})`);
           const runs = software ? 1 : runsArg ? Number(runsArg) : DEFAULT_RUNS[m];
-          const report = await benchModel(page, backend, m, runs);
+          // A software adapter: only the methods the first table times anyway.
+          const report = await benchModel(page, backend, m, runs, software ? { ...settings, methods: settings.methods.filter((id) => BASE_CASE_OF[id]) } : settings);
           totalLongTasks += report.longTasks;
           reports.push(report);
         } catch (e) {
@@ -345,14 +603,23 @@ async function main(): Promise<void> {
   console.log(`\nmachine: ${machine}\nbrowser: ${browserVersion}`);
   console.log(table(reports));
   console.log(`\nmain-thread long tasks (> ${LONG_TASK_MS} ms) during the runs: ${totalLongTasks}`);
+  console.log(methodTable(reports));
+  notes.push(
+    'methods: registry defaults (SmoothGrad 25 samples, Integrated Gradients 64 steps, batches of 8; Score-CAM batches of 16, Ablation-CAM 128) — the floors count the samples and steps; ' +
+      `costly methods run alone after the interleaved rounds: up to ${COSTLY_RUNS} runs when estimated (floor × forward median) at ≤ ${REPEAT_UNDER_MS / 1000} s, else one cold run, and none above --max-method-s ${settings.maxMethodMs / 1000}`,
+  );
   for (const n of notes) console.log(`note: ${n}`);
   const misses = targetCheck(reports);
-  console.log(misses.length ? `\nTARGETS MISSED:\n  ${misses.join('\n  ')}` : '\nTargets met (WASM, cold, by median and by fastest run): Grad-CAM at the last conv ≤ 1.3× forward, guided backprop ≤ 3× forward.');
+  console.log(
+    misses.length
+      ? `\nTARGETS MISSED:\n  ${misses.join('\n  ')}`
+      : `\nTargets met (WASM, cold, by median and by fastest run): Grad-CAM at the last conv ≤ 1.3× forward, guided backprop ≤ 3× forward, every method run ≤ ${METHOD_TARGET}× its multiply-add floor.`,
+  );
   const early = earlyLayerNotes(reports);
   if (early.length) console.log(`\nGrad-CAM at an early layer (no target can be under its floor):\n  ${early.join('\n  ')}`);
   writeFileSync(
     out,
-    JSON.stringify({ date: new Date().toISOString(), environment: 'browser-worker', browser: browserVersion, machine, longTaskThresholdMs: LONG_TASK_MS, totalLongTasks, notes, targetsMissed: misses, earlyLayer: early, reports }, null, 2) + '\n',
+    JSON.stringify({ date: new Date().toISOString(), environment: 'browser-worker', browser: browserVersion, machine, longTaskThresholdMs: LONG_TASK_MS, totalLongTasks, methodTarget: METHOD_TARGET, notes, targetsMissed: misses, earlyLayer: early, reports }, null, 2) + '\n',
   );
   console.log(`wrote ${out}`);
 }

@@ -66,13 +66,16 @@ export interface GradientFloors {
   forwardGMacs: number;
 }
 
+/** The output slot of the layer called `name` (searched through nested models). */
+function slotOfLayer(program: Program, name: string): number {
+  const node = findByName(program.tree, name);
+  if (!node) throw new Error(`bench: no layer named ${name}`);
+  return node.outputSlot;
+}
+
 export function gradientFloors(model: tf.LayersModel, lastLayer: string, earlyLayer: string): GradientFloors {
   const program = compileProgram(model);
-  const slotOf = (name: string) => {
-    const node = findByName(program.tree, name);
-    if (!node) throw new Error(`bench: no layer named ${name}`);
-    return node.outputSlot;
-  };
+  const slotOf = (name: string) => slotOfLayer(program, name);
   const round = (v: number) => Math.round(v * 100) / 100;
   const guided = round(floorAt(program, program.inputSlot));
   return {
@@ -130,4 +133,20 @@ export function methodFloor(program: Program, id: MethodId, layerSlot: number, o
     }
   }
   return Math.round(floor * 100) / 100;
+}
+
+/**
+ * methodFloor for each of `ids` at the layer called `layerName` (the layer methods there; the input
+ * methods ignore it), each with its registry defaults unless `options` names others — for callers
+ * that have the model but not its program (`npm run bench` computes these once, when it builds a model).
+ */
+export function methodFloors(
+  model: tf.LayersModel,
+  layerName: string,
+  ids: readonly MethodId[],
+  options: Partial<Record<MethodId, Readonly<Record<string, unknown>>>> = {},
+): Partial<Record<MethodId, number>> {
+  const program = compileProgram(model);
+  const slot = slotOfLayer(program, layerName);
+  return Object.fromEntries(ids.map((id) => [id, methodFloor(program, id, slot, options[id] ?? {})]));
 }
