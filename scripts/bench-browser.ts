@@ -47,6 +47,8 @@ const MODEL_DIR = join(tmpdir(), 'gradcam-studio-bench');
 /** Timed runs per model: more for the small one (its ratios are the noisiest); ~8 minutes in all on 2 cores. */
 const DEFAULT_RUNS: Record<BenchModelName, number> = { mobilenet_v2: 9, vgg16: 3, resnet50: 5 };
 const LONG_TASK_MS = 50;
+/** The client's watchdog while benchmarking (`?watchdogMs=`): one hour. */
+const WATCHDOG_MS = 3_600_000;
 /** Every method's target: cold, × forward, at most this many times its multiply-add floor. */
 const METHOD_TARGET = 1.5;
 /** The methods that cost one pass (or two) after the forward pass: timed in the interleaved rounds. */
@@ -510,7 +512,9 @@ async function preparePage(page: Page): Promise<void> {
       if (!existsSync(path) || !statSync(path).isFile()) return route.fulfill({ status: 404, body: 'not found' });
       return route.fulfill({ status: 200, path, headers: { 'Cross-Origin-Resource-Policy': 'same-origin' } });
     });
-    await page.goto(`${ORIGIN}/?backend=wasm`);
+    // The worker's benchmark call answers no ping until it returns (its rounds do not yield between
+    // cases), and a VGG16 call takes minutes: the client's watchdog (30 s by default) would replace it.
+    await page.goto(`${ORIGIN}/?backend=wasm&watchdogMs=${WATCHDOG_MS}`);
     await page.waitForFunction(() => {
       const studio = (window as unknown as { __studio?: Studio }).__studio;
       const state = document.querySelector('main')?.getAttribute('data-state');
