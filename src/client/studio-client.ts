@@ -78,10 +78,12 @@ interface Opened {
 /** After this many restarts without a successful call in between, stop restarting on our own. */
 const MAX_CONSECUTIVE_RESTARTS = 3;
 /**
- * A busy worker that has not answered a ping for this long is replaced. Long enough for the slowest
- * synchronous step seen (a big Keras file parsed, a VGG16 layer on a slow phone); `?watchdogMs=` sets it.
+ * A busy worker that has not answered a ping for this long is replaced. The worker lets messages in
+ * between methods, layers, batches and benchmark runs, so this bounds one synchronous step: generous
+ * for the slowest seen (a batch of Integrated Gradients on VGG16, ~22 s on 2 cores; a big Keras file
+ * parsed); `?watchdogMs=` sets it.
  */
-const DEFAULT_WATCHDOG_MS = 30_000;
+const DEFAULT_WATCHDOG_MS = 60_000;
 /** How often a busy worker is pinged. */
 const WATCHDOG_INTERVAL_MS = 1_000;
 /** Opens remembered by token until the worker's state names them (a few opens can be in flight at once). */

@@ -18,7 +18,7 @@ import type { ExplainProgress } from '../shared/types';
 import type { GradientPath } from './leaf';
 import type { Program } from './program';
 import { METHOD_IMPLEMENTATIONS } from './methods/index';
-import { createContext, throwIfAborted, type OwnedContext } from './methods/context';
+import { createContext, throwIfAborted, yieldToEvents, type OwnedContext } from './methods/context';
 import { flipWidth, normaliseMap, upsampleMap, visualiseGradient } from './methods/maps';
 import { magnitudeMap } from './methods/input-maps';
 
@@ -117,6 +117,8 @@ export async function runMethods(plan: MethodRunPlan): Promise<Map<MethodId, Met
   const layerPaths = plan.layers.map((l) => l.path);
   try {
     for (const [done, id] of order.entries()) {
+      // Let the worker's messages in between methods (the watchdog's ping, a newer request that cancels this one).
+      if (done > 0) await yieldToEvents();
       throwIfAborted(plan);
       const started = performance.now();
       const info = methodInfo(id);

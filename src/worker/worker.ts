@@ -137,6 +137,11 @@ function unregister(requestId: number): void {
   explainIds.delete(requestId);
 }
 
+/** Back to the event loop: awaiting a settled promise does not let messages in, a timer does. */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw studioError('CANCELLED');
 }
@@ -228,6 +233,7 @@ async function explainGrid(
   let first: ExplainResult | null = null;
   const cells: { info: PanelInfo; map: MethodMap }[] = [];
   for (const [i, layerPath] of grid.layers.entries()) {
+    if (i > 0) await nextTask(); // the watchdog's ping and a newer request get in between layers
     throwIfAborted(signal);
     const result = await loaded.explain(raw, { ...options, methods: [method], layerPath, layerPaths: undefined }, signal, (p) =>
       onProgress?.({ ...p, done: i, total: grid.layers.length, fraction: (i + p.fraction) / grid.layers.length }),
@@ -754,10 +760,15 @@ async function benchCases(loaded: LoadedModel, raw: DecodedImage['raw'], spec: B
     else await loaded.explain(raw, { methods: c.methods, layerPath: c.layerPath, target }, signal);
     return performance.now() - t0;
   };
-  for (const c of spec.cases) await once(c);
+  for (const c of spec.cases) {
+    await nextTask();
+    await once(c);
+  }
   const results: BenchCaseResult[] = spec.cases.map((c) => ({ label: c.label, runs: [] }));
   for (let round = 0; round < spec.runs; round++) {
     for (let i = 0; i < spec.cases.length; i++) {
+      // Between runs (untimed) the worker answers the watchdog's ping and a cancel.
+      await nextTask();
       throwIfAborted(signal);
       results[i]!.runs.push(await once(spec.cases[i]!));
     }
