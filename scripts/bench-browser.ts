@@ -455,6 +455,25 @@ function methodTable(reports: ModelReport[]): string {
   return lines.join('\n');
 }
 
+/** The per-method table as Markdown, one column per model (the README's Performance section). */
+function methodMarkdown(reports: ModelReport[]): string {
+  const withMethods = reports.filter((r) => r.methods.length > 0);
+  if (withMethods.length === 0) return '';
+  const ids = METHOD_IDS.filter((id) => withMethods.some((r) => r.methods.some((m) => m.method === id)));
+  const lines = [`| method | ${withMethods.map((r) => `${r.model} (${r.backend})`).join(' | ')} |`, `| --- | ${withMethods.map(() => '---').join(' | ')} |`];
+  for (const id of ids) {
+    const label = withMethods.flatMap((r) => r.methods).find((m) => m.method === id)!.label;
+    const cells = withMethods.map((r) => {
+      const m = r.methods.find((x) => x.method === id);
+      if (!m) return '—';
+      const runs = m.timedBy === 'page' ? ', 1 run' : '';
+      return `${m.timingsMs.median.toFixed(0)} ms${runs}: ${m.ratio.toFixed(2)}× / ${m.ratioOfFastest.toFixed(2)}× (floor ${m.floor}×) → ${m.overFloor.toFixed(2)} / ${m.overFloorOfFastest.toFixed(2)} ${m.withinTarget ? '✓' : '✗'}`;
+    });
+    lines.push(`| ${label} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
 /** The issue's targets (cold figures): Grad-CAM at the last conv ≤ 1.3× forward, guided backprop ≤ 3×. */
 function targetCheck(reports: ModelReport[]): string[] {
   const misses: string[] = [];
@@ -608,6 +627,8 @@ async function main(): Promise<void> {
   console.log(table(reports));
   console.log(`\nmain-thread long tasks (> ${LONG_TASK_MS} ms) during the runs: ${totalLongTasks}`);
   console.log(methodTable(reports));
+  const markdown = methodMarkdown(reports);
+  if (markdown) console.log(`\nas Markdown (median ms: median / fastest-run ratio to the forward pass (floor) → each over the floor, ✓ within ${METHOD_TARGET}×):\n${markdown}\n`);
   notes.push(
     'methods: registry defaults (SmoothGrad 25 samples, Integrated Gradients 64 steps, batches of 8; Score-CAM batches of 16, Ablation-CAM 128) — the floors count the samples and steps; ' +
       `costly methods run alone after the interleaved rounds: up to ${COSTLY_RUNS} runs when estimated (floor × forward median) at ≤ ${REPEAT_UNDER_MS / 1000} s, else one cold run, and none above --max-method-s ${settings.maxMethodMs / 1000}`,
