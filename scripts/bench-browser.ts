@@ -531,8 +531,10 @@ async function preparePage(page: Page): Promise<void> {
       if (!existsSync(path) || !statSync(path).isFile()) return route.fulfill({ status: 404, body: 'not found' });
       return route.fulfill({ status: 200, path, headers: { 'Cross-Origin-Resource-Policy': 'same-origin' } });
     });
-    // The worker's benchmark call answers no ping until it returns (its rounds do not yield between
-    // cases), and a VGG16 call takes minutes: the client's watchdog (30 s by default) would replace it.
+    // A guard: a benchmark call takes minutes on VGG16, and one case (a costly method's single run)
+    // can keep the worker from answering the watchdog's ping for longer than its bound (60 s by
+    // default). Before the worker let messages in between benchmark runs, the 30 s watchdog replaced
+    // it in every VGG16 and ResNet50 call.
     await page.goto(`${ORIGIN}/?backend=wasm&watchdogMs=${WATCHDOG_MS}`);
     await page.waitForFunction(() => {
       const studio = (window as unknown as { __studio?: Studio }).__studio;
