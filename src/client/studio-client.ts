@@ -19,6 +19,7 @@ import type {
   GridSpec,
   PanelImage,
   PanelName,
+  ProgressEvent,
   StudioWorkerApi,
   TransferredFile,
   WorkerFatalMessage,
@@ -56,8 +57,12 @@ class WorkerDied extends Error {
 interface Session {
   worker: Worker;
   remote: Remote;
-  /** Rejects with WorkerDied when the worker dies; every call races against it. */
-  died: Promise<never>;
+  /**
+   * The calls in flight, each waiting to be rejected with WorkerDied if the worker dies first. A set
+   * of per-call hooks, not a race against one long-lived promise: every Promise.race with a promise
+   * that never settles would leave a reaction on it for good (880 promises over 440 calls, measured).
+   */
+  onDeath: Set<(death: WorkerDied) => void>;
   dead: WorkerDied | null;
   backend: BackendInfo | null;
   /** Set once when it dies: the replacement session (or the failure to make one). */
@@ -189,6 +194,9 @@ export class StudioClient {
   }
 
   private readonly progress = (progress: LoadProgress) => this.emit({ type: 'progress', progress });
+  /** Who wants the progress of each request in flight (the worker reports it on one channel, by request id). */
+  private readonly progressHandlers = new Map<number, (event: ProgressEvent) => void>();
+  private readonly onWorkerProgress = (event: ProgressEvent) => this.progressHandlers.get(event.requestId)?.(event);
 
   // ---- panels ----------------------------------------------------------------------------------
   /** Creates a <canvas> in each container and hands it to the worker (again after a restart). */
@@ -227,14 +235,12 @@ export class StudioClient {
   // ---- worker life -----------------------------------------------------------------------------
   private createSession(): Session {
     const worker = this.workerFactory();
-    let markDead!: (e: WorkerDied) => void;
-    const died = new Promise<never>((_, reject) => (markDead = reject));
-    died.catch(() => undefined);
-    const session: Session = { worker, remote: Comlink.wrap<StudioWorkerApi>(worker), died, dead: null, backend: null, recovery: null, panelsVersion: -1, busy: 0 };
+    const session: Session = { worker, remote: Comlink.wrap<StudioWorkerApi>(worker), onDeath: new Set(), dead: null, backend: null, recovery: null, panelsVersion: -1, busy: 0 };
     const kill = (reason: string, code: DeathCode, error?: StudioError) => {
       if (session.dead) return;
       session.dead = new WorkerDied(reason, code, error);
-      markDead(session.dead);
+      for (const reject of session.onDeath) reject(session.dead);
+      session.onDeath.clear();
       worker.terminate();
       if (this.session === session) void this.recover(session).catch(() => undefined);
     };
@@ -295,6 +301,8 @@ export class StudioClient {
     const session = this.createSession();
     try {
       session.backend = await this.race(session, session.remote.init(preferred, avoid, { ...workerOptionsFromPage(), firstVersion: this.stateVersion }));
+      // The session's one progress channel (a proxy per call would leave a MessagePort per request).
+      await this.race(session, session.remote.listen(Comlink.proxy(this.onWorkerProgress)));
       await this.race(session, this.attachCanvases(session));
       return session;
     } catch (e) {
@@ -308,10 +316,10 @@ export class StudioClient {
     // The same tokens as the first time: the new worker's state then names what the page shows.
     const replay = ({ source, token }: Opened, only?: 'model' | 'image') => {
       const id = ++this.nextRequestId;
-      if (source.kind === 'cache') return session.remote.restoreCached(id, undefined, { only, token });
+      if (source.kind === 'cache') return session.remote.restoreCached(id, { only, token });
       return source.kind === 'files'
-        ? session.remote.openFiles(id, source.files, undefined, { only, token })
-        : session.remote.openDemo(id, undefined, { sample: source.sample, only, token });
+        ? session.remote.openFiles(id, source.files, { only, token })
+        : session.remote.openDemo(id, { sample: source.sample, only, token });
     };
     // A replay that brings nothing back (e.g. the cache was emptied) must not leave a worker without
     // the model the page shows: fail the recovery with a coded error instead.
@@ -389,14 +397,37 @@ export class StudioClient {
   /** Resolve with the call, or reject when the worker dies first. */
   private race<T>(session: Session, call: Promise<T>): Promise<T> {
     call.catch(() => undefined); // after a death its rejection is nobody's business
-    return Promise.race([call, session.died]);
+    if (session.dead) return Promise.reject(session.dead);
+    return new Promise<T>((resolve, reject) => {
+      session.onDeath.add(reject);
+      call.then(
+        (value) => {
+          session.onDeath.delete(reject);
+          resolve(value);
+        },
+        (e: unknown) => {
+          session.onDeath.delete(reject);
+          reject(e);
+        },
+      );
+    });
   }
 
   /**
    * Every API call goes through here: aborts via `signal` (the worker is told to cancel), waits for
    * a restart when the worker dies and retries once, converts errors to StudioErrors.
    */
-  private async call<T>(run: (remote: Remote, requestId: number) => Promise<T>, signal?: AbortSignal, during = 'working'): Promise<T> {
+  /** Load progress of a request, shown as the client's `progress` event. */
+  private readonly loadProgress = (event: ProgressEvent) => {
+    if ('load' in event) this.progress(event.load);
+  };
+
+  private async call<T>(
+    run: (remote: Remote, requestId: number) => Promise<T>,
+    signal?: AbortSignal,
+    during = 'working',
+    onProgress?: (event: ProgressEvent) => void,
+  ): Promise<T> {
     if (signal?.aborted) throw cancelled();
     for (let attempt = 0; ; attempt++) {
       let session: Session;
@@ -418,6 +449,7 @@ export class StudioClient {
       aborted.catch(() => undefined);
       session.busy++;
       this.activity.set(session, during);
+      if (onProgress) this.progressHandlers.set(requestId, onProgress);
       try {
         const result = await Promise.race([this.race(session, run(session.remote, requestId)), aborted]);
         this.consecutiveRestarts = 0;
@@ -445,6 +477,7 @@ export class StudioClient {
         throw toStudioError(e);
       } finally {
         session.busy--;
+        this.progressHandlers.delete(requestId);
         if (onAbort) signal?.removeEventListener('abort', onAbort);
       }
     }
@@ -507,7 +540,7 @@ export class StudioClient {
   async openFiles(files: TransferredFile[], signal?: AbortSignal): Promise<DroppedResult> {
     const prepared = await rasteriseSvgs(files);
     const token = this.newOpen({ kind: 'files', files: prepared });
-    const result = await this.call((remote, id) => remote.openFiles(id, prepared, Comlink.proxy(this.progress), { token }), signal, 'opening files');
+    const result = await this.call((remote, id) => remote.openFiles(id, prepared, { token }), signal, 'opening files', this.loadProgress);
     this.noteState(result.state);
     return result;
   }
@@ -515,7 +548,7 @@ export class StudioClient {
   /** The built-in demo (model + first sample), or just another demo sample when the demo is loaded. */
   async openDemo(signal?: AbortSignal, sample?: string): Promise<DroppedResult> {
     const token = this.newOpen({ kind: 'demo', sample });
-    const result = await this.call((remote, id) => remote.openDemo(id, Comlink.proxy(this.progress), sample ? { sample, token } : { token }), signal, 'opening the demo');
+    const result = await this.call((remote, id) => remote.openDemo(id, sample ? { sample, token } : { token }), signal, 'opening the demo', this.loadProgress);
     this.noteState(result.state);
     return result;
   }
@@ -537,8 +570,8 @@ export class StudioClient {
     signal?.addEventListener('abort', forward, { once: true });
     if (signal?.aborted) controller.abort();
     try {
-      const progress = onProgress ? Comlink.proxy(onProgress) : undefined;
-      return await this.call((remote, id) => remote.explain(id, options, grid, progress), controller.signal, 'explaining');
+      const progress = onProgress ? (event: ProgressEvent) => 'explain' in event && onProgress(event.explain) : undefined;
+      return await this.call((remote, id) => remote.explain(id, options, grid), controller.signal, 'explaining', progress);
     } finally {
       signal?.removeEventListener('abort', forward);
       if (this.explainController === controller) this.explainController = null;
@@ -571,7 +604,7 @@ export class StudioClient {
   /** The model (and image) last dropped, from this browser's IndexedDB cache; null when there is none. */
   async restoreCached(signal?: AbortSignal): Promise<DroppedResult | null> {
     const token = this.newOpen({ kind: 'cache' });
-    const result = await this.call((remote, id) => remote.restoreCached(id, Comlink.proxy(this.progress), { token }), signal, 'restoring the cached model');
+    const result = await this.call((remote, id) => remote.restoreCached(id, { token }), signal, 'restoring the cached model', this.loadProgress);
     this.noteState(result?.state);
     return result;
   }

@@ -171,6 +171,9 @@ export interface BenchResult {
   cases: BenchCaseResult[];
 }
 
+/** Progress of one request, on the session's progress channel (`listen`). */
+export type ProgressEvent = { requestId: number; load: LoadProgress } | { requestId: number; explain: ExplainProgress };
+
 /** Sent with `postMessage` (outside Comlink) when the worker cannot go on: the client restarts it. */
 export interface WorkerFatalMessage {
   type: 'studio-fatal';
@@ -194,18 +197,24 @@ export interface WorkerOptions {
 }
 
 export interface StudioWorkerApi {
+  /**
+   * The one progress channel of the session (a Comlink proxy handed over once): loads and costly
+   * explanations report through it with their request id. One channel, not a proxy per call — each
+   * proxy is a MessagePort that lives until both sides have collected it.
+   */
+  listen(listener: (event: ProgressEvent) => void): Promise<void>;
   /** Pick a backend (or the one asked for) and say why; `avoid` = backends that just failed (tried last). */
   init(preferred?: BackendName | null, avoid?: BackendName[], options?: WorkerOptions): Promise<BackendInfo>;
   /** Hand over the panel canvases once. */
   attachCanvases(canvases: Partial<Record<PanelName, OffscreenCanvas>>): Promise<void>;
   /** Anything dropped/picked/pasted: model files, zips, folders' files and/or images, told apart by content and name. */
-  openFiles(requestId: number, files: TransferredFile[], onProgress?: (p: LoadProgress) => void, options?: OpenOptions): Promise<DroppedResult>;
+  openFiles(requestId: number, files: TransferredFile[], options?: OpenOptions): Promise<DroppedResult>;
   /** Load the built-in demo (fetched from the app's own origin). */
-  openDemo(requestId: number, onProgress?: (p: LoadProgress) => void, options?: DemoOptions): Promise<DroppedResult>;
+  openDemo(requestId: number, options?: DemoOptions): Promise<DroppedResult>;
   /** The demo's samples (from demo/samples/index.json); [] when there is none. */
   demoSamples(): Promise<DemoSample[]>;
-  /** Explain and draw the grid; costly methods report their progress (newest request wins, as always). */
-  explain(requestId: number, options: ExplainOptions, grid?: GridSpec, onProgress?: (p: ExplainProgress) => void): Promise<ExplainSummary>;
+  /** Explain and draw the grid; costly methods report their progress through `listen` (newest request wins, as always). */
+  explain(requestId: number, options: ExplainOptions, grid?: GridSpec): Promise<ExplainSummary>;
   /** Recolour the current maps without recomputing. */
   setView(view: ViewOptions): Promise<void>;
   cancel(requestId: number): void;
@@ -226,7 +235,7 @@ export interface StudioWorkerApi {
   /** Tests: block the worker's thread for `ms` (a hung computation, for the watchdog). */
   hangForTest(ms: number): Promise<void>;
   /** The model (and image) last dropped, from this browser's IndexedDB cache; null when there is none. */
-  restoreCached(requestId: number, onProgress?: (p: LoadProgress) => void, options?: OpenOptions): Promise<DroppedResult | null>;
+  restoreCached(requestId: number, options?: OpenOptions): Promise<DroppedResult | null>;
   /** Empty the IndexedDB model cache. */
   forgetCachedModels(): Promise<void>;
   /** Time forward passes and explanations of the current model and image in this worker (`npm run bench`). */

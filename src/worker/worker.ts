@@ -31,6 +31,7 @@ import type {
   PanelImage,
   PanelInfo,
   PanelName,
+  ProgressEvent,
   StudioWorkerApi,
   TransferredFile,
   WorkerFatalMessage,
@@ -144,6 +145,23 @@ function nextTask(): Promise<void> {
 
 function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw studioError('CANCELLED');
+}
+
+/** The session's progress channel (api.listen): one Comlink proxy for every request's progress. */
+let progressListener: ((event: ProgressEvent) => void) | null = null;
+
+function sendProgress(event: ProgressEvent): void {
+  const listener = progressListener;
+  if (!listener) return;
+  // A Comlink proxy returns a promise; progress is best effort and must never fail the request.
+  void Promise.resolve()
+    .then(() => listener(event))
+    .catch(() => undefined);
+}
+
+/** Load progress of request `requestId`, for the page. */
+function loadProgressOf(requestId: number): (p: LoadProgress) => void {
+  return (load) => sendProgress({ requestId, load });
 }
 
 function report(onProgress: Progress, p: LoadProgress): void {
@@ -497,13 +515,18 @@ const api: StudioWorkerApi = {
     drawAll();
   },
 
-  openFiles(requestId: number, files: TransferredFile[], onProgress?: (p: LoadProgress) => void, options?: OpenOptions) {
-    const ticket = opens.begin(); // in arrival order, before anything is awaited
-    return guard(() => openFileList(ticket, requestId, files, onProgress, options, 'files'), 'opening files');
+  async listen(listener: (event: ProgressEvent) => void) {
+    progressListener = listener;
   },
 
-  openDemo(requestId: number, onProgress?: (p: LoadProgress) => void, options?: DemoOptions) {
+  openFiles(requestId: number, files: TransferredFile[], options?: OpenOptions) {
+    const ticket = opens.begin(); // in arrival order, before anything is awaited
+    return guard(() => openFileList(ticket, requestId, files, loadProgressOf(requestId), options, 'files'), 'opening files');
+  },
+
+  openDemo(requestId: number, options?: DemoOptions) {
     const ticket = opens.begin();
+    const onProgress = loadProgressOf(requestId);
     return guard(async () => {
       const { signal } = register(requestId);
       try {
@@ -551,7 +574,7 @@ const api: StudioWorkerApi = {
     return guard(loadDemoSamples);
   },
 
-  explain(requestId: number, options: ExplainOptions, grid: GridSpec = { mode: 'methods' }, onProgress?: (p: ExplainProgress) => void) {
+  explain(requestId: number, options: ExplainOptions, grid: GridSpec = { mode: 'methods' }) {
     return guard(async () => {
       // Newest wins: abort every explanation in flight, then queue behind them.
       for (const id of explainIds) controllers.get(id)?.abort();
@@ -568,8 +591,7 @@ const api: StudioWorkerApi = {
           throw studioError('CANCELLED');
         }
         const started = performance.now();
-        // Progress is best effort (a Comlink proxy): never awaited, never failing the explanation.
-        const progress = onProgress ? (p: ExplainProgress) => void Promise.resolve().then(() => onProgress(p)).catch(() => undefined) : undefined;
+        const progress = (p: ExplainProgress) => sendProgress({ requestId, explain: p });
         const { result, cells } = await explainGrid(model, image.raw, options, grid, signal, progress);
         throwIfAborted(signal);
         const resize = currentResize(options);
@@ -698,7 +720,8 @@ const api: StudioWorkerApi = {
     }
   },
 
-  restoreCached(requestId: number, onProgress?: (p: LoadProgress) => void, options?: OpenOptions) {
+  restoreCached(requestId: number, options?: OpenOptions) {
+    const onProgress = loadProgressOf(requestId);
     const ticket = opens.begin();
     return guard(async (): Promise<DroppedResult | null> => {
       let restored: RestoredModel | null;
