@@ -33,7 +33,29 @@ class StandInClient implements StudioClientPort {
   summary: ModelSummary = nestedSummary();
   /** Replace to make the next explain fail or hang. */
   explainImpl: (o: ExplainOptions) => Promise<ExplainSummary> = async (o) => this.answer(o);
-  openFilesImpl: (files: TransferredFile[]) => Promise<DroppedResult> = async () => ({ notices: [] });
+  openFilesImpl: (files: TransferredFile[]) => Promise<DroppedResult> = async () => this.commit({});
+  /** What the stand-in "worker" holds, as the real one reports it (CommittedState). */
+  state: DroppedResult['state'] = { version: 0, model: null, image: null };
+  private tokens = 0;
+
+  /** An open that commits `parts` (none: nothing new), answered with the committed state as the worker does. */
+  commit(parts: { model?: ModelSummary; ignored?: string[]; image?: boolean }, notices: DroppedResult['notices'] = []): DroppedResult {
+    const token = `t${++this.tokens}`;
+    const image = { name: 'sample.png', width: 28, height: 28, notices: [] };
+    if (parts.model || parts.image) {
+      this.state = {
+        version: this.state.version + 1,
+        model: parts.model ? { token, summary: parts.model, ignored: parts.ignored ?? [] } : this.state.model,
+        image: parts.image ? { token, info: image } : this.state.image,
+      };
+    }
+    return {
+      notices,
+      state: this.state,
+      ...(parts.model ? { model: { summary: parts.model, ignored: parts.ignored ?? [] } } : {}),
+      ...(parts.image ? { image } : {}),
+    };
+  }
 
   answer(o: ExplainOptions): ExplainSummary {
     const classIndex = typeof o.target === 'number' ? o.target : 0;
@@ -65,7 +87,7 @@ class StandInClient implements StudioClientPort {
     return this.openFilesImpl(files);
   }
   async openDemo(): Promise<DroppedResult> {
-    return { model: { summary: this.summary, ignored: [] }, image: { name: 'sample.png', width: 28, height: 28, notices: [] }, notices: [] };
+    return this.commit({ model: this.summary, image: true });
   }
   explain(o: ExplainOptions) {
     this.explains.push(o);
@@ -162,7 +184,7 @@ describe('a failed drop', () => {
 
     const other = nestedSummary({ name: 'second', labels: ['a', 'b', 'c'], defaultLayerPath: 'outer/inner/base/conv_b' });
     client.summary = other;
-    client.openFilesImpl = async () => ({ model: { summary: other, ignored: ['notes.md'] }, notices: [] });
+    client.openFilesImpl = async () => client.commit({ model: other, ignored: ['notes.md'] });
     await dropFiles([{ file: new File(['{}'], 'model.json') }]);
     const good = useStore.getState();
     expect(good.model.summary).toBe(other);
@@ -177,7 +199,7 @@ describe('a failed drop', () => {
   });
 
   it('a drop with nothing usable is an error with the worker’s notice', async () => {
-    client.openFilesImpl = async () => ({ notices: [{ code: 'UNKNOWN_FILE', message: 'notes.md is neither a model file nor an image; ignored.' }] });
+    client.openFilesImpl = async () => client.commit({}, [{ code: 'UNKNOWN_FILE', message: 'notes.md is neither a model file nor an image; ignored.' }]);
     await dropFiles([{ file: new File(['x'], 'notes.md') }]);
     expect(latestNotice(useStore.getState())?.code).toBe('UNKNOWN_FILE');
     expect(appState(useStore.getState())).toBe('error');

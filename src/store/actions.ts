@@ -35,8 +35,6 @@ let panelsMounted = false;
 let noticeSeq = 0;
 let explainSeq = 0;
 let explainsInFlight = 0;
-/** Tokens for results from a client that reports no committed state (minimal test clients). */
-let legacyTokens = 0;
 
 export type ExplainOutcome = 'ok' | 'failed' | 'cancelled' | 'skipped';
 
@@ -276,25 +274,11 @@ function layerCount(summary: ModelSummary): number {
   return count(summary.tree);
 }
 
-/** A result from a client without committed state (minimal test clients): its parts, newly named. */
-function stateOf(result: DroppedResult): PartialState {
-  if (result.state) return result.state;
-  const version = useStore.getState().committed.version + 1;
-  const token = `legacy-${++legacyTokens}`;
-  const out: PartialState = { version };
-  if (result.model) out.model = { token, summary: result.model.summary, ignored: result.model.ignored };
-  if (result.image) out.image = { token, info: result.image };
-  return out;
-}
-
-/** The committed state with parts that may be absent (unchanged). */
-type PartialState = { version: number; model?: CommittedState['model']; image?: CommittedState['image'] };
-
 /**
  * Show what the worker committed, if it is newer than what the screen shows. Each newly shown model
  * or image gets a fresh status line, then its warnings. Returns whether the model or image changed.
  */
-function applyState(state: PartialState, how: { restored?: boolean } = {}): boolean {
+function applyState(state: CommittedState, how: { restored?: boolean } = {}): boolean {
   const current = useStore.getState().committed;
   if (state.version <= current.version) return false;
   const committed = { ...current, version: state.version };
@@ -332,7 +316,7 @@ function applyOpened(result: DroppedResult, how: { restored?: boolean } = {}): b
     const newer = c.part === 'model' ? 'a newer model was opened' : 'a newer image was opened';
     pushNotice({ code: null, message: `Opening ${c.name} was cancelled: ${newer}.` }, 'info');
   }
-  return applyState(stateOf(result), how);
+  return applyState(result.state, how);
 }
 
 /**
@@ -720,6 +704,5 @@ export function resetForTest(): void {
   panelsMounted = false;
   explainSeq = 0;
   explainsInFlight = 0;
-  legacyTokens = 0;
   useStore.setState(initialState(), true);
 }

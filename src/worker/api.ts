@@ -101,8 +101,8 @@ export interface DroppedResult {
   notices: StudioNotice[];
   /** Parts a newer open superseded (a newer model cancels an older model load, a newer image an older image). */
   cancelled?: { part: OpenPart; name: string }[];
-  /** The worker's committed state once this open settled. */
-  state?: CommittedState;
+  /** The worker's committed state once this open settled: what the page shows (if newer than what it has). */
+  state: CommittedState;
   /** Restored from this browser's IndexedDB cache (restoreCached), not dropped now. */
   fromCache?: boolean;
 }
