@@ -69,8 +69,9 @@ interface Session {
   recovery: Promise<Session> | null;
   /** Which `mountPanels` call its canvases came from. */
   panelsVersion: number;
-  /** Calls in flight (the watchdog pings only a busy worker). */
+  /** Calls in flight (the watchdog pings only a busy worker), and what the latest was doing (its message). */
   busy: number;
+  activity: string;
 }
 
 type Source = { kind: 'files'; files: TransferredFile[] } | { kind: 'demo'; sample?: string } | { kind: 'cache' };
@@ -166,8 +167,6 @@ export class StudioClient {
   /** The newest committed-state version seen: a restarted worker counts on from here. */
   private stateVersion = 0;
   private readonly watchdogMs: number;
-  /** What each busy session was doing, for the watchdog's message. */
-  private readonly activity = new WeakMap<Session, string>();
   private view: ViewOptions | null = null;
   private explainController: AbortController | null = null;
   private consecutiveRestarts = 0;
@@ -235,7 +234,7 @@ export class StudioClient {
   // ---- worker life -----------------------------------------------------------------------------
   private createSession(): Session {
     const worker = this.workerFactory();
-    const session: Session = { worker, remote: Comlink.wrap<StudioWorkerApi>(worker), onDeath: new Set(), dead: null, backend: null, recovery: null, panelsVersion: -1, busy: 0 };
+    const session: Session = { worker, remote: Comlink.wrap<StudioWorkerApi>(worker), onDeath: new Set(), dead: null, backend: null, recovery: null, panelsVersion: -1, busy: 0, activity: 'working' };
     const kill = (reason: string, code: DeathCode, error?: StudioError) => {
       if (session.dead) return;
       session.dead = new WorkerDied(reason, code, error);
@@ -290,8 +289,7 @@ export class StudioClient {
       if (waited >= this.watchdogMs) {
         clearInterval(timer);
         const seconds = Math.round(waited / 1000);
-        const during = this.activity.get(session) ?? 'working';
-        this.killSession(session, `no answer for ${seconds} s`, 'WORKER_CRASHED', studioError('WORKER_UNRESPONSIVE', { seconds, during }));
+        this.killSession(session, `no answer for ${seconds} s`, 'WORKER_CRASHED', studioError('WORKER_UNRESPONSIVE', { seconds, during: session.activity }));
       }
     }, Math.min(WATCHDOG_INTERVAL_MS, this.watchdogMs / 2));
   }
@@ -448,7 +446,7 @@ export class StudioClient {
       });
       aborted.catch(() => undefined);
       session.busy++;
-      this.activity.set(session, during);
+      session.activity = during;
       if (onProgress) this.progressHandlers.set(requestId, onProgress);
       try {
         const result = await Promise.race([this.race(session, run(session.remote, requestId)), aborted]);

@@ -12,6 +12,7 @@ import { classifyFiles } from '../engine/formats/index';
 import { cropBox } from '../engine/preprocess';
 import { loadModel, type LoadedModel } from '../engine/model';
 import { registerFastWasmGradients } from '../engine/kernels/wasm-gradients';
+import { yieldToEvents } from '../engine/methods/context';
 import { exportLayersModelAsTfjs } from '../engine/formats/export-tfjs';
 import { drawPanel, drawRegion, exportGridPng, renderMethodPanel, type ExportPanel } from '../render/composite';
 import { blankPanel, displaySize, type PanelPixels } from '../render/pixels';
@@ -138,11 +139,6 @@ function unregister(requestId: number): void {
   explainIds.delete(requestId);
 }
 
-/** Back to the event loop: awaiting a settled promise does not let messages in, a timer does. */
-function nextTask(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
-
 function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw studioError('CANCELLED');
 }
@@ -164,13 +160,6 @@ function loadProgressOf(requestId: number): (p: LoadProgress) => void {
   return (load) => sendProgress({ requestId, load });
 }
 
-function report(onProgress: Progress, p: LoadProgress): void {
-  if (!onProgress) return;
-  // A Comlink proxy returns a promise; progress is best effort and must never fail a load.
-  void Promise.resolve()
-    .then(() => onProgress(p))
-    .catch(() => undefined);
-}
 
 function currentResize(options?: ExplainOptions): ResizeMode {
   return options?.preprocess?.resize ?? model?.summary.preprocess.resize ?? 'stretch';
@@ -251,7 +240,7 @@ async function explainGrid(
   let first: ExplainResult | null = null;
   const cells: { info: PanelInfo; map: MethodMap }[] = [];
   for (const [i, layerPath] of grid.layers.entries()) {
-    if (i > 0) await nextTask(); // the watchdog's ping and a newer request get in between layers
+    if (i > 0) await yieldToEvents(); // the watchdog's ping and a newer request get in between layers
     throwIfAborted(signal);
     const result = await loaded.explain(raw, { ...options, methods: [method], layerPath, layerPaths: undefined }, signal, (p) =>
       onProgress?.({ ...p, done: i, total: grid.layers.length, fraction: (i + p.fraction) / grid.layers.length }),
@@ -332,7 +321,7 @@ const opens = new OpenCoordinator<ModelPart, ImagePart>({
 function partProgress(signal: AbortSignal, onProgress: Progress): (p: LoadProgress) => void {
   return (p) => {
     if (signal.aborted && p.phase !== 'done') throw studioError('CANCELLED');
-    report(onProgress, p);
+    onProgress?.(p);
   };
 }
 
@@ -454,7 +443,7 @@ async function openFileList(
     let notices: StudioNotice[];
     let ignored: string[];
     try {
-      report(onProgress, { phase: 'reading', message: `Reading ${files.length} file${files.length === 1 ? '' : 's'}` });
+      onProgress?.({ phase: 'reading', message: `Reading ${files.length} file${files.length === 1 ? '' : 's'}` });
       const classified = await classifyFiles(files.map((f) => fromBrowserFile(f.file, f.path)));
       throwIfAborted(signal);
       modelFiles = options?.only === 'image' ? [] : classified.modelFiles;
@@ -474,14 +463,14 @@ async function openFileList(
         await delay(testLoadDelayMs, partSignal);
         // Said before any weight is read: a model too large may take the worker down while loading.
         const tooLarge = await checkModelSize(modelFiles, memoryBudgetMb);
-        if (tooLarge) report(onProgress, { phase: 'reading', message: tooLarge.message, notice: tooLarge });
+        if (tooLarge) onProgress?.({ phase: 'reading', message: tooLarge.message, notice: tooLarge });
         const loaded = await loadModel(modelFiles, { onProgress: partProgress(partSignal, onProgress) });
         return { loaded, token, ignored, source, files: modelFiles };
       };
     }
     if (imageFile) loaders.image = async () => ({ decoded: await decodeImage(imageFile), token, source, file: imageFile });
     const outcome = await opens.run(ticket, loaders, signal);
-    report(onProgress, { phase: 'done', message: 'Loaded' });
+    onProgress?.({ phase: 'done', message: 'Loaded' });
     return openResult(outcome, { model: modelFilesName(modelFiles), image: imageFile ? imageFile.path || imageFile.name : '' }, notices);
   } finally {
     unregister(requestId);
@@ -562,7 +551,7 @@ const api: StudioWorkerApi = {
           };
         }
         const outcome = await opens.run(ticket, loaders, signal);
-        report(onProgress, { phase: 'done', message: 'Demo loaded' });
+        onProgress?.({ phase: 'done', message: 'Demo loaded' });
         return openResult(outcome, { model: 'the demo', image: sample ?? '' }, []);
       } finally {
         unregister(requestId);
@@ -784,14 +773,14 @@ async function benchCases(loaded: LoadedModel, raw: DecodedImage['raw'], spec: B
     return performance.now() - t0;
   };
   for (const c of spec.cases) {
-    await nextTask();
+    await yieldToEvents();
     await once(c);
   }
   const results: BenchCaseResult[] = spec.cases.map((c) => ({ label: c.label, runs: [] }));
   for (let round = 0; round < spec.runs; round++) {
     for (let i = 0; i < spec.cases.length; i++) {
       // Between runs (untimed) the worker answers the watchdog's ping and a cancel.
-      await nextTask();
+      await yieldToEvents();
       throwIfAborted(signal);
       results[i]!.runs.push(await once(spec.cases[i]!));
     }
