@@ -11,15 +11,13 @@ import type {
   BackendName,
   ExplainOptions,
   ExplainProgress,
-  LayerNode,
-  ModelSummary,
   PreprocessOptions,
   ViewOptions,
 } from '../shared/types';
 import { zipSync, type Zippable } from 'fflate';
 import type { CommittedState, DroppedResult, ExportedModelFile, GridSpec, PanelName, TransferredFile } from '../worker/api';
 import { createClient, type ClientEvent, type StudioClientPort } from './client-port';
-import { findNode, gridLayers, resolveClass } from './layer-tree';
+import { findNode, gridLayers, leafLayers, resolveClass } from './layer-tree';
 import { NOTICE_HISTORY, initialState, useStore, type ExplanationSlice, type NoticeLevel, type StudioState, type UiNotice } from './store';
 
 const BACKEND_STORAGE_KEY = 'gradcam-studio.backend';
@@ -268,12 +266,6 @@ function exposeForTests(): void {
 
 // ---------------------------------------------------------------- opening files
 
-/** "12 layers" for the status line. */
-function layerCount(summary: ModelSummary): number {
-  const count = (n: LayerNode): number => (n.children ? n.children.reduce((k, c) => k + count(c), 0) : 1);
-  return count(summary.tree);
-}
-
 /**
  * Show what the worker committed, if it is newer than what the screen shows. Each newly shown model
  * or image gets a fresh status line, then its warnings. Returns whether the model or image changed.
@@ -287,7 +279,7 @@ function applyState(state: CommittedState, how: { restored?: boolean } = {}): bo
   if (model && model.token !== current.modelToken) {
     const { summary, ignored } = model;
     const opened = how.restored ? "restored from this browser's cache" : 'opened';
-    pushNotice({ code: null, message: `${summary.name}: ${opened} (${summary.format}, ${layerCount(summary)} layers, input ${summary.imageSize.join('×')}).` }, 'info');
+    pushNotice({ code: null, message: `${summary.name}: ${opened} (${summary.format}, ${leafLayers(summary.tree).length} layers, input ${summary.imageSize.join('×')}).` }, 'info');
     for (const n of summary.warnings) pushNotice(n, 'warning');
     useStore.setState((s) => ({
       model: { summary, ignored },
@@ -557,7 +549,6 @@ export function exportCaption(s: StudioState): string[] {
   return lines;
 }
 
-export { methodLabel };
 
 /** Longest part of an export file name taken from a model or layer name (file systems cap names at 255 bytes). */
 const MAX_NAME_PART = 60;

@@ -49,6 +49,11 @@ export function formatShape(shape: (number | null)[]): string {
 /** One rule for what a person typed as a class, shared with the engine and the CLI. */
 export { resolveClass } from '../shared/classes';
 
+/** The leaf layers (no nested models), in the tree's order, which is execution order. */
+export function leafLayers(root: LayerNode): LayerNode[] {
+  return root.children ? root.children.flatMap(leafLayers) : [root];
+}
+
 /** The grid compares at most this many layers. */
 export const MAX_GRID_LAYERS = 4;
 
@@ -58,12 +63,7 @@ export const MAX_GRID_LAYERS = 4;
  * MAX_GRID_LAYERS. Layers are taken in the tree's order, which is execution order.
  */
 export function gridLayers(root: LayerNode, selected: string | null): string[] {
-  const leaves: LayerNode[] = [];
-  const walk = (node: LayerNode): void => {
-    if (node.children) node.children.forEach(walk);
-    else if (node.explainable) leaves.push(node);
-  };
-  walk(root);
+  const leaves = leafLayers(root).filter((n) => n.explainable);
   const size = (n: LayerNode) => n.outputShape.slice(1, 3).join('×');
   const lastOfSize = new Map<string, LayerNode>();
   for (const leaf of leaves) lastOfSize.set(size(leaf), leaf);
