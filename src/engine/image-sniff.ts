@@ -2,8 +2,10 @@
  * The one image sniffer: what kind of image a file is, its size and orientation, read from its first
  * bytes before anything is decoded. Used to sort dropped files (formats/index.ts), to decode huge
  * images straight to a smaller size and the right way up, and to refuse impossible headers at once
- * (worker/image-decode.ts). Pure (no DOM); unit-tested in Node.
+ * (worker/image-decode.ts, and node/image.ts for the CLI). Pure (no DOM); unit-tested in Node.
  */
+import { studioError } from '../shared/errors';
+import { formatBytes } from '../shared/format';
 export type ImageKind = 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp' | 'svg' | 'avif' | 'tiff' | 'heic' | 'unknown';
 
 /** Kinds browsers cannot decode: recognised, so that the person is told why, not "no model found". */
@@ -184,4 +186,21 @@ export function displayedSize(sniff: ImageSniff): { width: number; height: numbe
   if (!sniff.width || !sniff.height) return null;
   const turned = sniff.orientation !== undefined && sniff.orientation >= 5;
   return turned ? { width: sniff.height, height: sniff.width } : { width: sniff.width, height: sniff.height };
+}
+
+/**
+ * What every decoder refuses from the header alone, before decoding: formats browsers cannot read
+ * (IMAGE_FORMAT_UNSUPPORTED), a 0-pixel side (IMAGE_EMPTY), and a header claiming more pixels than
+ * the file can hold (IMAGE_CORRUPT — at once, not after seconds of decoding).
+ */
+export function refuseFromHeader(sniff: ImageSniff, byteLength: number, file: string): void {
+  const unsupported = UNDECODABLE_KINDS[sniff.kind];
+  if (unsupported) throw studioError('IMAGE_FORMAT_UNSUPPORTED', { file, format: unsupported });
+  if (sniff.width === 0 || sniff.height === 0) throw studioError('IMAGE_EMPTY', { file });
+  if (sniff.minBytes !== undefined && byteLength < sniff.minBytes) {
+    throw studioError('IMAGE_CORRUPT', {
+      file,
+      reason: `its header says ${sniff.width}×${sniff.height} pixels, which needs at least ${formatBytes(sniff.minBytes)}, but the file has ${formatBytes(byteLength)}`,
+    });
+  }
 }

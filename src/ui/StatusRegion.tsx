@@ -2,6 +2,7 @@
 import { cancelExplain, dismissNotices, switchBackend } from '../store/actions';
 import { latestNotice, useStore, type UiNotice } from '../store/store';
 import type { BackendName } from '../shared/types';
+import { formatBytes } from '../shared/format';
 
 const BACKEND_LABELS: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU' };
 
@@ -96,11 +97,6 @@ export function StatusRegion() {
   );
 }
 
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KB`;
-  return `${(n / (1024 * 1024)).toFixed(1)} MB`;
-}
 
 export function BackendIndicator() {
   const info = useStore((s) => s.backend.info);

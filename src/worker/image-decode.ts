@@ -5,7 +5,7 @@
  */
 import { notice, studioError, type StudioNotice } from '../shared/errors';
 import type { InputFile, RawImage } from '../engine/files';
-import { decodeSize, displayedSize, MAX_IMAGE_SIDE, sniffImage, UNDECODABLE_KINDS } from '../engine/image-sniff';
+import { decodeSize, displayedSize, MAX_IMAGE_SIDE, refuseFromHeader, sniffImage } from '../engine/image-sniff';
 
 export interface DecodedImage {
   name: string;
@@ -17,27 +17,13 @@ export interface DecodedImage {
 
 const MIME: Record<string, string> = { png: 'image/png', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp', bmp: 'image/bmp', svg: 'image/svg+xml', avif: 'image/avif' };
 
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} bytes`;
-  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
-  return `${(n / (1024 * 1024)).toFixed(1)} MB`;
-}
 
 export async function decodeImage(file: InputFile): Promise<DecodedImage> {
   const name = file.path || file.name;
   const bytes = await file.bytes();
   const sniff = sniffImage(bytes);
   const notices: StudioNotice[] = [];
-  const unsupported = UNDECODABLE_KINDS[sniff.kind];
-  if (unsupported) throw studioError('IMAGE_FORMAT_UNSUPPORTED', { file: name, format: unsupported });
-  if (sniff.width === 0 || sniff.height === 0) throw studioError('IMAGE_EMPTY', { file: name });
-  // A header that claims more pixels than the file could hold: refused at once, not after seconds of decoding.
-  if (sniff.minBytes !== undefined && bytes.byteLength < sniff.minBytes) {
-    throw studioError('IMAGE_CORRUPT', {
-      file: name,
-      reason: `its header says ${sniff.width}×${sniff.height} pixels, which needs at least ${formatBytes(sniff.minBytes)}, but the file has ${formatBytes(bytes.byteLength)}`,
-    });
-  }
+  refuseFromHeader(sniff, bytes.byteLength, name);
   const blob = new Blob([bytes as BlobPart], { type: MIME[sniff.kind] ?? '' });
   // The size the picture is shown at (EXIF orientation applied): createImageBitmap turns it first, then resizes.
   const shown = displayedSize(sniff);

@@ -11,6 +11,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { studioError } from '../../shared/errors';
+import { formatBytes } from '../../shared/format';
 
 type Json = Record<string, unknown>;
 
@@ -185,9 +186,4 @@ export function validateBuiltShapes(model: tf.LayersModel): void {
   if (bytes > MAX_ACTIVATION_BYTES) {
     throw studioError('ACTIVATIONS_TOO_LARGE', { size: formatBytes(bytes), limit: formatBytes(MAX_ACTIVATION_BYTES), input: inputText });
   }
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GB`;
-  return `${Math.ceil(bytes / 1024 ** 2)} MB`;
 }

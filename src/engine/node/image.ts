@@ -5,7 +5,7 @@ import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import type { RawImage } from '../files';
 import { studioError } from '../../shared/errors';
-import { sniffImage, UNDECODABLE_KINDS } from '../image-sniff';
+import { refuseFromHeader, sniffImage } from '../image-sniff';
 
 /** Node decodes at full size (no downscaling decoder): refuse above this rather than exhaust memory (400 MB RGBA). */
 const MAX_MEGAPIXELS = 100;
@@ -17,12 +17,7 @@ const MAX_MEGAPIXELS = 100;
 export function decodeImageBytes(bytes: Uint8Array, fileName: string): RawImage {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const sniff = sniffImage(bytes);
-  const unsupported = UNDECODABLE_KINDS[sniff.kind];
-  if (unsupported) throw studioError('IMAGE_FORMAT_UNSUPPORTED', { file: fileName, format: unsupported });
-  if (sniff.width === 0 || sniff.height === 0) throw studioError('IMAGE_EMPTY', { file: fileName });
-  if (sniff.minBytes !== undefined && bytes.byteLength < sniff.minBytes) {
-    throw studioError('IMAGE_CORRUPT', { file: fileName, reason: `its header says ${sniff.width}×${sniff.height} pixels, more than ${bytes.byteLength} bytes can hold` });
-  }
+  refuseFromHeader(sniff, bytes.byteLength, fileName);
   let image: RawImage;
   try {
     if (sniff.kind === 'png') {
