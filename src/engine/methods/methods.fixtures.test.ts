@@ -22,8 +22,7 @@ import { smoothGradNoise } from './smoothgrad';
 import type { MethodId } from '../../shared/methods';
 import type { HeatmapMethodMap, RgbMethodMap } from '../../shared/types';
 import {
-  eigenRef, elementwiseRef, gradCamPlusPlusRef, gradCamRef, guidedGradientRef, hiResCamRef, layerCamRef, layerGradientRef, pearson,
-  plainValues, product, read3, resize, xGradCamRef, type Layer3,
+  CAM_REFERENCES, guidedGradientRef, layerGradientRef, pearson, plainValues, read3, resize,
 } from '../node/method-reference';
 
 const FIXTURES = resolve(process.cwd(), '../shared/fixtures');
@@ -60,16 +59,6 @@ function expectMatches(engine: ArrayLike<number>, reference: ArrayLike<number>, 
 
 const lowest: Record<string, number> = {};
 
-const CAMS: Array<[MethodId, (a: Layer3, g: Layer3) => Float64Array]> = [
-  ['gradcam', gradCamRef],
-  ['gradcam-plus-plus', gradCamPlusPlusRef],
-  ['xgradcam', xGradCamRef],
-  ['hirescam', hiResCamRef],
-  ['gradcam-elementwise', elementwiseRef],
-  ['layercam', layerCamRef],
-  ['eigengradcam', (a, g) => eigenRef(product(g, a))],
-  ['eigencam', (a) => eigenRef(a)],
-];
 
 const MODELS = [
   { name: 'tm-gestures', image: 'skimage_astronaut.png', cls: 1, ablation: true, scoreCam: false, input: true },
@@ -92,9 +81,9 @@ describe.skipIf(!hasFixtures)(`methods on the real fixtures (skipped without ${F
       const gT = layerGradientRef(program, values, slot, cls);
       const g = read3(gT);
       gT.dispose();
-      const layerMethods: MethodId[] = [...CAMS.map(([id]) => id), ...(m.ablation ? ['ablationcam' as const] : []), ...(m.scoreCam ? ['scorecam' as const] : [])];
+      const layerMethods: MethodId[] = [...CAM_REFERENCES.map(([id]) => id), ...(m.ablation ? ['ablationcam' as const] : []), ...(m.scoreCam ? ['scorecam' as const] : [])];
       const r = await lm.explain(image, { methods: layerMethods, target: cls, methodOptions: { ablationcam: { batchSize: 64 }, scorecam: { batchSize: 4 } } });
-      for (const [id, reference] of CAMS) expectMatches((r.maps[id] as HeatmapMethodMap).map.data, reference(a, g), `${m.name} ${id}`);
+      for (const [id, reference] of CAM_REFERENCES) expectMatches((r.maps[id] as HeatmapMethodMap).map.data, reference(a, g), `${m.name} ${id}`);
       const score = tf.tidy(() => scoreFunction(program, values, slot, cls, { path: 'plain' })(values[slot]!).dataSync()[0]!);
       if (m.ablation) {
         // Channel k zeroed, the rest through tfjs-layers' own calls.

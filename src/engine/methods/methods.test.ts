@@ -22,8 +22,7 @@ import { scoreFunction } from '../gradient';
 import { METHODS, type MethodId } from '../../shared/methods';
 import type { HeatmapMethodMap, RgbMethodMap } from '../../shared/types';
 import {
-  eigenRef, elementwiseRef, gradCamPlusPlusRef, gradCamPlusPlusWeightsRef, gradCamRef, guidedGradientRef, hiResCamRef, inputGradientRef,
-  layerCamRef, layerGradientRef, logits, normalised, pearson, plainValues, product, read3, resize, xGradCamRef, type Layer3,
+  CAM_REFERENCES, eigenRef, gradCamPlusPlusWeightsRef, gradCamRef, guidedGradientRef, inputGradientRef, layerGradientRef, logits, normalised, pearson, plainValues, read3, resize, type Layer3,
 } from '../node/method-reference';
 
 beforeAll(async () => {
@@ -85,16 +84,6 @@ function layerAndGradient(s: Setup, path: string, cls: number, sign: number): { 
   return out;
 }
 
-const GRADIENT_CAMS: Array<[MethodId, (a: Layer3, g: Layer3) => Float64Array]> = [
-  ['gradcam', gradCamRef],
-  ['gradcam-plus-plus', gradCamPlusPlusRef],
-  ['xgradcam', xGradCamRef],
-  ['hirescam', hiResCamRef],
-  ['gradcam-elementwise', elementwiseRef],
-  ['layercam', layerCamRef],
-  ['eigengradcam', (a, g) => eigenRef(product(g, a))],
-  ['eigencam', (a) => eigenRef(a)],
-];
 
 const lowest: Record<string, number> = {};
 function record(id: string, r: number) {
@@ -108,9 +97,9 @@ describe('layer methods = their reference formulas', () => {
       for (const layerPath of [s.inner, s.last]) {
         for (const counterfactual of [false, true]) {
           const sign = counterfactual ? -1 : 1;
-          const r = await s.lm.explain(IMAGE, { methods: GRADIENT_CAMS.map(([id]) => id), layerPath, target: 1, counterfactual });
+          const r = await s.lm.explain(IMAGE, { methods: CAM_REFERENCES.map(([id]) => id), layerPath, target: 1, counterfactual });
           const { a, g } = layerAndGradient(s, layerPath, 1, sign);
-          for (const [id, reference] of GRADIENT_CAMS) {
+          for (const [id, reference] of CAM_REFERENCES) {
             const map = heat(r.maps[id]);
             expect(map.map.width * map.map.height).toBe(a.h * a.w);
             record(id, expectMatches(map.map.data, reference(a, g), `${id} (${kind}) at ${layerPath}${counterfactual ? ', counterfactual' : ''}`));

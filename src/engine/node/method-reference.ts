@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Program } from '../program';
+import type { MethodId } from '../../shared/methods';
 import { runForward } from '../forward';
 import { scoreFunction } from '../gradient';
 import { withGuidedGradients } from '../guided';
@@ -215,3 +216,15 @@ export function normalised(map: ArrayLike<number>): Float64Array {
   const max = Math.max(...Array.from(map));
   return Float64Array.from(map, (v) => (max > 0 ? v / max : 0));
 }
+
+/** The CAM methods computed from the layer's activations A and gradient g alone, each with its reference. */
+export const CAM_REFERENCES: ReadonlyArray<[MethodId, (a: Layer3, g: Layer3) => Float64Array]> = [
+  ['gradcam', gradCamRef],
+  ['gradcam-plus-plus', gradCamPlusPlusRef],
+  ['xgradcam', xGradCamRef],
+  ['hirescam', hiResCamRef],
+  ['gradcam-elementwise', elementwiseRef],
+  ['layercam', layerCamRef],
+  ['eigengradcam', (a, g) => eigenRef(product(g, a))],
+  ['eigencam', (a) => eigenRef(a)],
+];
