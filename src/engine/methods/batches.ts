@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { runForward } from '../forward';
 import { gradientAt } from '../gradient';
 import { withGuidedGradients } from '../guided';
-import type { ExplainContext } from './context';
+import { throwIfAborted, yieldToEvents, type ExplainContext } from './context';
 
 /** Memory a batch of full activation caches may take (the image's own cache is the per-row size). */
 const BATCH_BUDGET_BYTES = 256 * 1024 * 1024;
@@ -40,5 +40,36 @@ export function inputGradients(ctx: ExplainContext, inputs: tf.Tensor4D, guided:
     return guided ? withGuidedGradients(gradient) : gradient();
   } finally {
     tf.dispose(values.filter((v) => v && v !== inputs));
+  }
+}
+
+/**
+ * The mean input gradient over `n` inputs made batch by batch (`make(first, count)` gives rows
+ * first … first + count − 1, [count, H, W, c], owned here): SmoothGrad's noisy copies, Integrated
+ * Gradients' path points. One forward and one backward pass per batch; between batches the signal
+ * is checked, progress reported and the worker's messages let in. [1, H, W, c].
+ */
+export async function meanInputGradient(ctx: ExplainContext, n: number, make: (first: number, count: number) => tf.Tensor4D, guided: boolean): Promise<tf.Tensor4D> {
+  const rows = rowsPerBatch(ctx, Number(ctx.options.batchSize ?? 8), true);
+  let sum: tf.Tensor4D = tf.zerosLike(ctx.input);
+  try {
+    for (let first = 0; first < n; first += rows) {
+      throwIfAborted(ctx);
+      const count = Math.min(rows, n - first);
+      const batch = make(first, count);
+      const gradients = inputGradients(ctx, batch, guided);
+      batch.dispose();
+      const next = tf.tidy(() => tf.add(sum, tf.sum(gradients, 0, true)) as tf.Tensor4D);
+      gradients.dispose();
+      sum.dispose();
+      sum = next;
+      await next.data(); // one batch at a time (also on GPU backends), so that cancelling is prompt
+      ctx.onProgress?.((first + count) / n);
+      await yieldToEvents();
+    }
+    throwIfAborted(ctx);
+    return tf.tidy(() => tf.div(sum, n) as tf.Tensor4D);
+  } finally {
+    sum.dispose();
   }
 }

@@ -11,8 +11,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MethodImplementation } from './types';
-import { throwIfAborted, yieldToEvents, type ExplainContext } from './context';
-import { inputGradients, rowsPerBatch } from './batches';
+import type { ExplainContext } from './context';
+import { meanInputGradient } from './batches';
 import { evidenceMap } from './input-maps';
 
 /** A separable Gaussian blur of [1, H, W, c] with reflected borders. */
@@ -51,30 +51,20 @@ export async function integratedGradients(ctx: ExplainContext, baseline?: tf.Ten
   const steps = Number(ctx.options.steps ?? 64);
   const start = baseline ? tf.clone(baseline) : integratedGradientsBaseline(ctx);
   const difference = tf.sub(ctx.input, start) as tf.Tensor4D;
-  const rows = rowsPerBatch(ctx, Number(ctx.options.batchSize ?? 8), true);
-  let sum: tf.Tensor4D = tf.zerosLike(ctx.input);
   try {
-    for (let first = 0; first < steps; first += rows) {
-      throwIfAborted(ctx);
-      const count = Math.min(rows, steps - first);
-      const points = tf.tidy(() => {
+    const pointsOf = (first: number, count: number) =>
+      tf.tidy(() => {
         const alphas = tf.range(first, first + count).add(0.5).div(steps).reshape([count, 1, 1, 1]);
         return tf.add(start, tf.mul(alphas, difference)) as tf.Tensor4D;
       });
-      const gradients = inputGradients(ctx, points, false);
-      points.dispose();
-      const next = tf.tidy(() => tf.add(sum, tf.sum(gradients, 0, true)) as tf.Tensor4D);
-      gradients.dispose();
-      sum.dispose();
-      sum = next;
-      await next.data(); // one batch at a time (also on GPU backends), so that cancelling is prompt
-      ctx.onProgress?.((first + count) / steps);
-      await yieldToEvents();
+    const mean = await meanInputGradient(ctx, steps, pointsOf, false);
+    try {
+      return tf.mul(difference, mean) as tf.Tensor4D;
+    } finally {
+      mean.dispose();
     }
-    throwIfAborted(ctx);
-    return tf.tidy(() => tf.mul(difference, tf.div(sum, steps)) as tf.Tensor4D);
   } finally {
-    tf.dispose([sum, start, difference]);
+    tf.dispose([start, difference]);
   }
 }
 

@@ -8,8 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MethodImplementation } from './types';
-import { throwIfAborted, yieldToEvents, type ExplainContext } from './context';
-import { inputGradients, rowsPerBatch } from './batches';
+import type { ExplainContext } from './context';
+import { meanInputGradient } from './batches';
 import { magnitudeMap } from './input-maps';
 
 /** The seed of the noise of sample i (the first of its batch). */
@@ -28,28 +28,7 @@ export async function smoothGradient(ctx: ExplainContext): Promise<tf.Tensor4D> 
   const rangeT = tf.tidy(() => tf.sub(tf.max(ctx.input), tf.min(ctx.input)));
   const sigma = noise * (await rangeT.data())[0]!;
   rangeT.dispose();
-  const rows = rowsPerBatch(ctx, Number(ctx.options.batchSize ?? 8), true);
-  let sum: tf.Tensor4D = tf.zerosLike(ctx.input);
-  try {
-    for (let first = 0; first < samples; first += rows) {
-      throwIfAborted(ctx);
-      const count = Math.min(rows, samples - first);
-      const noisy = tf.tidy(() => tf.add(ctx.input, smoothGradNoise(ctx.input.shape, count, sigma, first)) as tf.Tensor4D);
-      const gradients = inputGradients(ctx, noisy, guided);
-      noisy.dispose();
-      const next = tf.tidy(() => tf.add(sum, tf.sum(gradients, 0, true)) as tf.Tensor4D);
-      gradients.dispose();
-      sum.dispose();
-      sum = next;
-      await next.data(); // one batch at a time (also on GPU backends), so that cancelling is prompt
-      ctx.onProgress?.((first + count) / samples);
-      await yieldToEvents();
-    }
-    throwIfAborted(ctx);
-    return tf.tidy(() => tf.div(sum, samples) as tf.Tensor4D);
-  } finally {
-    sum.dispose();
-  }
+  return meanInputGradient(ctx, samples, (first, count) => tf.tidy(() => tf.add(ctx.input, smoothGradNoise(ctx.input.shape, count, sigma, first)) as tf.Tensor4D), guided);
 }
 
 export const smoothgrad: MethodImplementation = {
