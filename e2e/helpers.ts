@@ -119,6 +119,23 @@ export function fixtureFiles(dir: string): PageFile[] {
     .map((n) => pageFile(n, readFileSync(join(full, n))));
 }
 
+/** A file for a picker (`locator.setInputFiles`), as a person picks it. */
+export interface Upload {
+  name: string;
+  mimeType: string;
+  buffer: Buffer;
+}
+
+/** Bytes (or a PageFile's base64) as a picker upload. */
+export function upload(name: string, bytes: Uint8Array | string, mimeType = 'application/octet-stream'): Upload {
+  return { name, mimeType, buffer: typeof bytes === 'string' ? Buffer.from(bytes, 'base64') : Buffer.from(bytes) };
+}
+
+/** The Teachable Machine fixture's three files, as picked with "Open model…". */
+export function tmUploads(): Upload[] {
+  return ['model.json', 'weights.bin', 'metadata.json'].map((name) => upload(name, readFileSync(join(FIXTURES, 'models/tm-gestures', name))));
+}
+
 /** Page-side source that turns `PageFile[]` (in a variable named `files`) into TransferredFile[]. */
 export const TO_TRANSFERRED = `files.map((f) => ({ file: new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name) }))`;
 

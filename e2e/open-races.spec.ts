@@ -13,15 +13,9 @@ import * as tf from '@tensorflow/tfjs';
 import { expect, test, type Page } from '@playwright/test';
 import { exportLayersModelAsTfjs } from '../src/engine/formats/export-tfjs';
 import { encodePng } from '../src/engine/node/image';
-import { FIXTURES, FIXTURES_SKIP_REASON, collectConsoleErrors, fixturesAvailable, waitForReady } from './helpers';
+import { FIXTURES, FIXTURES_SKIP_REASON, collectConsoleErrors, fixturesAvailable, tmUploads, upload, waitForReady, type Upload } from './helpers';
 import { appState, clickAnotherLayer, type AppState } from './studio-flows';
 import { tinyModelFiles } from './tiny-model';
-
-interface Upload {
-  name: string;
-  mimeType: string;
-  buffer: Buffer;
-}
 
 const SLOW_NAME = 'slow_model';
 const SLOW_LABELS = ['left', 'middle', 'right'];
@@ -45,7 +39,7 @@ async function slowModel(): Promise<Upload[]> {
   outer.add(tf.layers.dense({ units: 3, activation: 'softmax', name: 'head', ...seeded(30) }));
   const files = await exportLayersModelAsTfjs(outer, SLOW_LABELS);
   outer.dispose();
-  return files.map((f) => ({ name: f.name, mimeType: 'application/octet-stream', buffer: Buffer.from(f.data) }));
+  return files.map((f) => upload(f.name, f.data));
 }
 
 /** A 96×72 photo-like picture: a bright disc on a gradient. */
@@ -62,7 +56,7 @@ function photo(name: string, shift = 0): Upload {
       data[i + 2] = 120 + (x * 80) / width - 60 * disc;
       data[i + 3] = 255;
     }
-  return { name, mimeType: 'image/png', buffer: Buffer.from(encodePng({ width, height, data })) };
+  return upload(name, encodePng({ width, height, data }), 'image/png');
 }
 
 let slowFiles: Upload[];
@@ -71,7 +65,7 @@ let tinyFiles: Upload[];
 test.beforeAll(async () => {
   slowFiles = await slowModel();
   const tiny = await tinyModelFiles();
-  tinyFiles = tiny.files.map((f) => ({ name: f.name, mimeType: 'application/octet-stream', buffer: Buffer.from(f.base64, 'base64') }));
+  tinyFiles = tiny.files.map((f) => upload(f.name, f.base64));
 });
 
 async function openModel(page: Page, files: Upload[]): Promise<void> {
@@ -186,10 +180,9 @@ test.describe('with the real Teachable Machine export', () => {
     const errors = collectConsoleErrors(page);
     await page.goto('/');
     await waitForReady(page);
-    const dir = join(FIXTURES, 'models/tm-gestures');
-    await openModel(page, ['model.json', 'weights.bin', 'metadata.json'].map((name) => ({ name, mimeType: 'application/octet-stream', buffer: readFileSync(join(dir, name)) })));
+    await openModel(page, tmUploads());
     await page.waitForTimeout(60);
-    await openImage(page, { name: 'skimage_astronaut.png', mimeType: 'image/png', buffer: readFileSync(join(FIXTURES, 'images/skimage_astronaut.png')) });
+    await openImage(page, upload('skimage_astronaut.png', readFileSync(join(FIXTURES, 'images/skimage_astronaut.png')), 'image/png'));
     const state = await waitForPair(page, ['Peace', 'Stop', 'Thumbs Up'], 'skimage_astronaut.png');
     expect(state.explanation.last?.layerPath).toBe(state.model.summary?.defaultLayerPath);
     await clickAnotherLayer(page, state);

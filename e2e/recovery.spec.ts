@@ -6,28 +6,20 @@
  *    back, the failure is said once (BACKEND_TRAPPED), and explaining works.
  *  - A worker that stops answering (a synchronous loop) is replaced by the watchdog (WORKER_UNRESPONSIVE).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { FIXTURES, FIXTURES_SKIP_REASON, collectConsoleErrors, fixturesAvailable, waitForReady } from './helpers';
+import { FIXTURES_SKIP_REASON, collectConsoleErrors, fixturesAvailable, tmUploads, upload, waitForReady, type Upload } from './helpers';
 import { appState, clickAnotherLayer, waitForNewExplanation, type AppState } from './studio-flows';
 import { tinyImage, tinyModelFiles, TINY_LABELS } from './tiny-model';
-
-interface Upload {
-  name: string;
-  mimeType: string;
-  buffer: Buffer;
-}
 
 let tiny: Upload[];
 const photo = (): Upload => {
   const f = tinyImage();
-  return { name: f.name, mimeType: 'image/png', buffer: Buffer.from(f.base64, 'base64') };
+  return upload(f.name, f.base64, 'image/png');
 };
 
 test.beforeAll(async () => {
   const made = await tinyModelFiles();
-  tiny = made.files.map((f) => ({ name: f.name, mimeType: 'application/octet-stream', buffer: Buffer.from(f.base64, 'base64') }));
+  tiny = made.files.map((f) => upload(f.name, f.base64));
 });
 
 /** The files with model.json's text edited (every match). */
@@ -41,10 +33,6 @@ function edited(files: Upload[], from: RegExp, to: string): Upload[] {
   });
 }
 
-function tmFiles(): Upload[] {
-  const dir = join(FIXTURES, 'models/tm-gestures');
-  return ['model.json', 'weights.bin', 'metadata.json'].map((name) => ({ name, mimeType: 'application/octet-stream', buffer: readFileSync(join(dir, name)) }));
-}
 
 /** Open `files` with the model picker; resolve with the error notice it ends in, and how long it took. */
 async function refused(page: Page, files: Upload[]): Promise<{ code: string | null; message: string; ms: number }> {
@@ -110,7 +98,7 @@ test.describe('degenerate models are refused with a specific code, and the worke
     const errors = collectConsoleErrors(page);
     await page.goto('/');
     await waitForReady(page);
-    const shape = (s: string) => edited(tmFiles(), /"batch_input_shape":\[null,224,224,3\]/, `"batch_input_shape":${s}`);
+    const shape = (s: string) => edited(tmUploads(), /"batch_input_shape":\[null,224,224,3\]/, `"batch_input_shape":${s}`);
     const seen: string[] = [];
     for (const [s, code] of [['[null,1,1,3]', 'INPUT_SIZE_INVALID'], ['[null,0,0,3]', 'INPUT_SIZE_INVALID'], ['[null,8,8,3]', 'LAYER_OUTPUT_EMPTY']] as const) {
       const outcome = await refused(page, shape(s));
@@ -119,7 +107,7 @@ test.describe('degenerate models are refused with a specific code, and the worke
       seen.push(outcome.message);
     }
     expect(seen[2]).toMatch(/Layer ".*\/model1\/block_\d+_depthwise" would output \[null, 0, 0, \d+\]/);
-    await page.getByTestId('open-model').setInputFiles(tmFiles());
+    await page.getByTestId('open-model').setInputFiles(tmUploads());
     await page.waitForFunction(() => {
       const s = (window as unknown as { __studio: { getState(): AppState } }).__studio.getState();
       return s.status.pending === 0 && s.model.summary?.labels.join('|') === 'Peace|Stop|Thumbs Up' && !!s.explanation.last;

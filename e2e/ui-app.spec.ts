@@ -5,7 +5,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { APP_URL, FIXTURES, FIXTURES_SKIP_REASON, collectConsoleErrors, fixturesAvailable, panelStats, studioState, waitForReady } from './helpers';
+import { APP_URL, FIXTURES, FIXTURES_SKIP_REASON, collectConsoleErrors, fixturesAvailable, panelStats, studioState, tmUploads, waitForReady } from './helpers';
 
 interface PageState {
   model: { summary: { name: string; labels: string[]; defaultLayerPath: string | null } | null };
@@ -15,9 +15,6 @@ interface PageState {
 const TM = join(FIXTURES, 'models/tm-gestures');
 const PHOTO = join(FIXTURES, 'images/skimage_chelsea_cat.png');
 
-function tmFiles() {
-  return ['model.json', 'weights.bin', 'metadata.json'].map((name) => ({ name, mimeType: 'application/octet-stream', buffer: readFileSync(join(TM, name)) }));
-}
 
 type StudioWindow = { __studio: { getState(): PageState }; __previousSummary?: unknown };
 
@@ -26,7 +23,7 @@ async function openTmGestures(page: Page): Promise<PageState> {
     const w = window as unknown as StudioWindow;
     w.__previousSummary = w.__studio.getState().model.summary;
   });
-  await page.setInputFiles('[data-testid=open-model]', [...tmFiles(), { name: 'cat.png', mimeType: 'image/png', buffer: readFileSync(PHOTO) }]);
+  await page.setInputFiles('[data-testid=open-model]', [...tmUploads(), { name: 'cat.png', mimeType: 'image/png', buffer: readFileSync(PHOTO) }]);
   // A new summary object means the new model is in the store; then wait for its explanation.
   await page.waitForFunction(
     () => {
