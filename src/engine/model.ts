@@ -64,8 +64,6 @@ export interface LoadedModelMeta {
   onProgress?: (p: LoadProgress) => void;
 }
 
-/** The methods explained when a request names none. */
-export const ALL_METHODS: readonly MethodId[] = CLASSIC_METHODS;
 
 /** = openModel + loadedModelFromOpened. */
 export async function loadModel(files: InputFile[], options?: { onProgress?: (p: LoadProgress) => void }): Promise<LoadedModel> {
@@ -345,7 +343,7 @@ class LoadedModelImpl implements LoadedModel {
     const t0 = performance.now();
     const preprocess = resolvePreprocess(this.summary.preprocess, options.preprocess);
     const explicit = Boolean(options.methods && options.methods.length > 0);
-    const requested: MethodId[] = explicit ? [...new Set(options.methods)] : [...ALL_METHODS];
+    const requested: MethodId[] = explicit ? [...new Set(options.methods)] : [...CLASSIC_METHODS];
     for (const id of requested) if (!isMethodId(id)) throw studioError('METHOD_UNKNOWN', { method: String(id), known: METHOD_IDS.join(', ') });
 
     // Target layers: needed by the layer methods (and guided Grad-CAM).

@@ -93,8 +93,6 @@ export interface StudioState {
   committed: { version: number; modelToken: string | null; imageToken: string | null };
 }
 
-/** The methods the app opens with (Grad-CAM, guided backprop, guided Grad-CAM). */
-export const DEFAULT_METHODS: MethodId[] = [...CLASSIC_METHODS];
 export const DEFAULT_VIEW: ViewOptions = { colormap: 'turbo', opacity: 0.5, threshold: 0 };
 /** How many notices the status region keeps. */
 export const NOTICE_HISTORY = 20;
@@ -108,7 +106,7 @@ export function initialState(): StudioState {
       selectedLayerPath: null,
       target: null,
       counterfactual: false,
-      methods: [...DEFAULT_METHODS],
+      methods: [...CLASSIC_METHODS], // the app opens with Grad-CAM, guided backprop, guided Grad-CAM
       methodOptions: {},
       smoothing: { eigenSmooth: false, augSmooth: false },
       grid: 'methods',
