@@ -22,7 +22,7 @@ import { registerFastWasmGradients } from '../src/engine/kernels/wasm-gradients'
 import { loadedModelFromLayersModel, type LoadedModel } from '../src/engine/model';
 import { flattenTree } from '../src/engine/tree';
 import type { RawImage } from '../src/engine/files';
-import type { ExplainMethod, ExplainOptions } from '../src/shared/types';
+import type { ExplainOptions } from '../src/shared/types';
 import { METHOD_IDS, isMethodId, methodInfo, type MethodId } from '../src/shared/methods';
 import { StudioError } from '../src/shared/errors';
 import { BENCH_MODELS, buildBenchModel, type BenchModelName } from './bench-models';
@@ -110,7 +110,7 @@ async function benchModel(name: BenchModelName, settings: BenchSettings): Promis
   const image = randomImage(224, 7);
   const last = layerPathByName(loaded, built.lastLayer);
   const early = layerPathByName(loaded, built.earlyLayer);
-  const explain = (methods: ExplainMethod[], layerPath?: string, extra: Partial<ExplainOptions> = {}) => async () => {
+  const explain = (methods: MethodId[], layerPath?: string, extra: Partial<ExplainOptions> = {}) => async () => {
     loaded.clearCache(); // cold: every explanation pays for its own forward pass
     await loaded.explain(image, { methods, layerPath, target: 0, ...extra });
   };

@@ -10,12 +10,12 @@ import '@tensorflow/tfjs-backend-wasm';
 import { registerFastWasmGradients } from '../src/engine/kernels/wasm-gradients';
 import { loadedModelFromLayersModel } from '../src/engine/model';
 import { flattenTree } from '../src/engine/tree';
-import type { ExplainMethod } from '../src/shared/types';
+import type { MethodId } from '../src/shared/methods';
 import { BENCH_MODELS, buildBenchModel, type BenchModelName } from './bench-models';
 
 const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--top');
 const name = (positional[0] ?? 'mobilenet_v2') as BenchModelName;
-const method = (positional[1] ?? 'guided-backprop') as ExplainMethod;
+const method = (positional[1] ?? 'guided-backprop') as MethodId;
 const where = positional[2] === 'early' ? 'early' : 'last';
 const byShape = process.argv.includes('--shapes');
 const topIndex = process.argv.indexOf('--top');

@@ -53,9 +53,6 @@ export interface ModelSummary {
   warnings: StudioNotice[];
 }
 
-/** A method id (src/shared/methods.ts); the older name, kept so that existing code reads on. */
-export type ExplainMethod = MethodId;
-
 export interface ExplainOptions extends CamSmoothing {
   /** Layer path from the tree; null or absent = the model's default layer. */
   layerPath?: string | null;
