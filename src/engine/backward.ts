@@ -102,7 +102,7 @@ type Vjp = (step: Step, inputs: tf.Tensor[], output: tf.Tensor, dy: tf.Tensor, o
 export interface VjpOptions {
   /** Leave the step's activation out (the logit of a softmax head is taken before it). */
   linear?: boolean;
-  /** A conv kernel to use instead of the layer's (batch norm folded in: see executor's foldPlan). */
+  /** A conv kernel to use instead of the layer's (batch norm folded in: see folding.ts's foldPlan). */
   kernel?: tf.Tensor;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Inference BatchNormalization over the last axis as y = x · scale + offset, per channel:
  * scale = gamma / sqrt(movingVariance + epsilon), offset = beta − movingMean · scale. One place for
- * the forward pass (executor's batchNormInference), the conv → BN folding and the backward pass.
+ * the forward pass (leaf.ts's batchNormInference), the conv → BN folding and the backward pass.
  */
 import * as tf from '@tensorflow/tfjs';
 
