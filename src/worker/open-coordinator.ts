@@ -81,7 +81,7 @@ export class OpenCoordinator<M, I> {
     void this.pump();
   }
 
-  /** Opens in flight, for tests and the status line. */
+  /** Opens in flight (tests check that settled opens are let go). */
   get inFlight(): number {
     return this.tickets.length;
   }
