@@ -11,6 +11,7 @@ import { notice, studioError, type StudioNotice } from '../../shared/errors';
 import type { ModelReader, OpenedModel } from './reader';
 import { readSidecars } from './labels';
 import { shiftNestedNodeIndices } from './keras/config';
+import { CONTAINER_CLASSES, walkLayerConfigs } from './layer-configs';
 
 type Json = Record<string, unknown>;
 
@@ -27,9 +28,6 @@ function dirName(path: string): string {
   return cut < 0 ? '' : path.slice(0, cut);
 }
 
-/** Keras containers: their config holds layers rather than being a layer of their own. */
-const CONTAINER_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
-
 /**
  * Every layer, at any nesting depth, whose class tfjs-layers cannot deserialize
  * (Lambda, custom classes). Accepts the topology with or without the `model_config` wrapper.
@@ -37,28 +35,12 @@ const CONTAINER_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
 export function findUnsupportedLayers(modelTopology: unknown): { layer: string; className: string }[] {
   const known = tf.serialization.SerializationMap.getMap().classNameMap;
   const found: { layer: string; className: string }[] = [];
-  const visit = (node: unknown, fallbackName: string): void => {
-    if (!isRecord(node)) return;
-    const className = node.class_name;
-    if (typeof className !== 'string') return;
-    const config = node.config;
-    const name =
-      isRecord(config) && typeof config.name === 'string' ? config.name : typeof node.name === 'string' ? node.name : fallbackName;
-    if (CONTAINER_CLASSES.has(className)) {
-      // Keras 2.1 wrote a Sequential's config as a bare list of layers.
-      const layers = Array.isArray(config) ? config : isRecord(config) ? config.layers : undefined;
-      if (Array.isArray(layers)) layers.forEach((layer, i) => visit(layer, `${name}/layer ${i}`));
-      return;
-    }
-    if (!(className in known)) {
-      found.push({ layer: name, className });
-      return;
-    }
-    // Wrappers (TimeDistributed, Bidirectional) carry an inner layer that must load too.
-    if (isRecord(config) && isRecord(config.layer)) visit(config.layer, `${name}/layer`);
-  };
-  const root = isRecord(modelTopology) && isRecord(modelTopology.model_config) ? modelTopology.model_config : modelTopology;
-  visit(root, 'model');
+  walkLayerConfigs(modelTopology, ({ className, name, container }) => {
+    if (className === undefined) return false;
+    if (container || className in known) return; // entered: a container's layers, a wrapper's inner layer
+    found.push({ layer: name, className });
+    return false;
+  });
   return found;
 }
 

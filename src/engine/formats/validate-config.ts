@@ -12,14 +12,13 @@
 import type * as tf from '@tensorflow/tfjs';
 import { studioError } from '../../shared/errors';
 import { formatBytes } from '../../shared/format';
+import { walkLayerConfigs } from './layer-configs';
 
 type Json = Record<string, unknown>;
 
 function isRecord(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-
-const CONTAINER_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
 
 /** An image input needs at least this many pixels a side (Grad-CAM needs a spatial map). */
 export const MIN_INPUT_SIDE = 2;
@@ -57,12 +56,6 @@ function show(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}…` : text;
 }
 
-function layerName(entry: Json, fallback: string): string {
-  const config = entry.config;
-  if (isRecord(config) && typeof config.name === 'string') return config.name;
-  if (typeof entry.name === 'string') return entry.name;
-  return fallback;
-}
 
 /** Names tfjs-layers uses as keys of plain objects: `toString` or `__proto__` there breaks its graph code. */
 function reservedName(name: string): boolean {
@@ -119,10 +112,7 @@ function checkFields(layer: string, config: Json): void {
  */
 export function validateModelConfig(modelTopology: unknown): void {
   let first = true;
-  const visit = (node: unknown, fallback: string): void => {
-    if (!isRecord(node)) return;
-    const className = node.class_name;
-    const name = layerName(node, fallback);
+  walkLayerConfigs(modelTopology, ({ name, config, container }) => {
     if (reservedName(name)) {
       throw studioError('MODEL_CONFIG_INVALID', {
         layer: name,
@@ -131,22 +121,14 @@ export function validateModelConfig(modelTopology: unknown): void {
         reason: 'this name is reserved in JavaScript, where tfjs keeps layers by name; rename the layer and save the model again',
       });
     }
-    const config = node.config;
-    if (typeof className === 'string' && CONTAINER_CLASSES.has(className)) {
-      const layers = Array.isArray(config) ? config : isRecord(config) ? config.layers : undefined;
-      if (Array.isArray(layers)) layers.forEach((layer, i) => visit(layer, `${name}/layer ${i}`));
-      return;
-    }
-    if (!isRecord(config)) return;
+    if (container) return;
+    if (!isRecord(config)) return false;
     for (const field of SHAPE_FIELDS) {
       if (field in config) checkShape(name, field, config[field], first);
     }
     first = false;
     checkFields(name, config);
-    if (isRecord(config.layer)) visit(config.layer, `${name}/layer`);
-  };
-  const root = isRecord(modelTopology) && isRecord(modelTopology.model_config) ? modelTopology.model_config : modelTopology;
-  visit(root, 'model');
+  });
 }
 
 interface LayerLike {
