@@ -6,6 +6,9 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_SWIFTSHADER_ARGS } from './e2e/hel
  * (cross-origin isolated, as in production).
  * Timeouts are generous: on 2 cores a WASM explanation of a real model takes seconds.
  */
+/** E2E_PORT lets several checkouts of the project run their e2e at once without sharing a server. */
+const PORT = Number(process.env.E2E_PORT ?? 4173);
+
 export default defineConfig({
   testDir: 'e2e',
   workers: 1,
@@ -14,7 +17,7 @@ export default defineConfig({
   timeout: 240_000,
   expect: { timeout: 60_000 },
   use: {
-    baseURL: 'http://localhost:4173',
+    baseURL: `http://localhost:${PORT}`,
     headless: true,
     launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS },
     actionTimeout: 60_000,
@@ -29,5 +32,5 @@ export default defineConfig({
       use: { launchOptions: { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...WEBGPU_SWIFTSHADER_ARGS] } },
     },
   ],
-  webServer: { command: 'npx vite preview --port 4173 --strictPort', url: 'http://localhost:4173/', reuseExistingServer: !process.env.CI, timeout: 120_000 },
+  webServer: { command: `npx vite preview --port ${PORT} --strictPort`, url: `http://localhost:${PORT}/`, reuseExistingServer: !process.env.CI, timeout: 120_000 },
 });
