@@ -12,7 +12,7 @@ export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking',
 /** WebGPU on SwiftShader (software): lets a GPU-less machine run the WebGPU backend. */
 export const WEBGPU_SWIFTSHADER_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-webgpu-adapter=swiftshader', '--enable-unsafe-swiftshader'];
 
-export const APP_URL = 'http://localhost:4173/';
+export const APP_URL = `http://localhost:${process.env.E2E_PORT ?? 4173}/`;
 
 export const FIXTURES = resolve(process.cwd(), '../shared/fixtures');
 export const fixturesAvailable = existsSync(FIXTURES);
