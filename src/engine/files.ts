@@ -38,6 +38,12 @@ export function baseName(path: string): string {
   return parts[parts.length - 1];
 }
 
+/** The folder part of a path ('' for a bare name). */
+export function dirName(path: string): string {
+  const cut = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  return cut < 0 ? '' : path.slice(0, cut);
+}
+
 export function extension(name: string): string {
   const dot = name.lastIndexOf('.');
   return dot < 0 ? '' : name.slice(dot + 1).toLowerCase();

@@ -105,7 +105,10 @@ function backwardGradient(program: Program, cached: ReadonlyArray<tf.Tensor | un
     const grads = new Map<number, tf.Tensor>();
     // d(sum of the rows' scores)/dLogits: `sign` at the class in every row of the batch.
     const rows = logit.shape[0] ?? 1;
-    grads.set(logitSlot, tf.oneHot(tf.fill([rows], classIndex, 'int32') as tf.Tensor1D, logit.size / rows).toFloat().mul(sign).reshape(logit.shape));
+    const units = logit.size / rows;
+    // tf.oneHot wants a depth of 2 or more: a single-unit head's gradient is `sign` everywhere.
+    const seed = units === 1 ? tf.fill(logit.shape, sign) : tf.oneHot(tf.fill([rows], classIndex, 'int32') as tf.Tensor1D, units).toFloat().mul(sign).reshape(logit.shape);
+    grads.set(logitSlot, seed);
     const inUse = (t: tf.Tensor) => [...grads.values()].includes(t);
     /** Add `g` to slot `s`'s gradient, freeing the old sum unless it is still held (or is `keep`). */
     const accumulate = (s: number, g: tf.Tensor, keep: tf.Tensor) => {

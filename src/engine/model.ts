@@ -16,13 +16,14 @@ import type { InputFile, RawImage } from './files';
 import type { OpenedModel } from './formats/reader';
 import { buildLayersModel, openModel } from './formats/index';
 import type {
-  ExplainOptions, ExplainProgress, ExplainResult, Heatmap, LayerNode, LoadProgress, MethodMap, ModelSummary,
+  ExplainOptions, ExplainProgress, ExplainResult, HeadKind, Heatmap, LayerNode, LoadProgress, MethodMap, ModelSummary,
   Prediction, PreprocessDefaults, PreprocessOptions, RgbMap,
 } from '../shared/types';
 import { CLASSIC_METHODS, isMethodId, METHOD_IDS, methodInfo, methodLabel, type MethodId } from '../shared/methods';
 import { notice, studioError, type StudioNotice } from '../shared/errors';
 import { resolveClass } from '../shared/classes';
-import { compileProgram, type Program } from './program';
+import { compileProgram, type Program, type ProgramHost } from './program';
+import { buildGraphHost } from './graph/load-graph';
 import type { GradientPath } from './leaf';
 import { logitFromSlots, runForward, runOutput } from './forward';
 import { disposeFoldedWeights, prepareFoldedWeights } from './folding';
@@ -34,7 +35,8 @@ import { gradientAt } from './gradient';
 import { withGuidedGradients } from './guided';
 
 export interface LoadedModel {
-  readonly model: tf.LayersModel;
+  /** The tfjs-layers model (null for a graph model, which runs as its compiled program only). */
+  readonly model: tf.LayersModel | null;
   readonly summary: ModelSummary;
   /** The compiled flat program (steps, slots, tree): for tests, the bench and tools. */
   readonly program: Program;
@@ -73,17 +75,27 @@ export async function loadModel(files: InputFile[], options?: { onProgress?: (p:
 
 export async function loadedModelFromOpened(opened: OpenedModel, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel> {
   onProgress?.({ phase: 'building', message: `Building ${opened.name}…` });
+  const meta: LoadedModelMeta = {
+    name: opened.name,
+    format: opened.format,
+    labels: opened.labels,
+    preprocess: opened.preprocess,
+    warnings: opened.warnings,
+    weightBytes: weightBytes(opened.artifacts),
+    onProgress,
+  };
+  if (opened.kind === 'graph') {
+    const host = await buildGraphHost(opened);
+    try {
+      return await loadedModelFromHost(host, { ...meta, warnings: [...(meta.warnings ?? []), ...host.warnings] });
+    } catch (e) {
+      host.dispose();
+      throw e;
+    }
+  }
   const model = await buildLayersModel(opened);
   try {
-    return await loadedModelFromLayersModel(model, {
-      name: opened.name,
-      format: opened.format,
-      labels: opened.labels,
-      preprocess: opened.preprocess,
-      warnings: opened.warnings,
-      weightBytes: weightBytes(opened.artifacts),
-      onProgress,
-    });
+    return await loadedModelFromLayersModel(model, meta);
   } catch (e) {
     model.dispose();
     throw e;
@@ -97,8 +109,7 @@ function weightBytes(artifacts: tf.io.ModelArtifacts): number {
 }
 
 /** [h, w, c] of the model's image input, or INPUT_NOT_IMAGE. */
-function imageSizeOf(model: tf.LayersModel): [number, number, number] {
-  const shape = model.inputs[0].shape;
+function imageSizeOf(shape: (number | null)[]): [number, number, number] {
   const [, h, w, c] = shape;
   if (shape.length !== 4 || typeof h !== 'number' || typeof w !== 'number' || (c !== 1 && c !== 3)) {
     throw studioError('INPUT_NOT_IMAGE', { shape: shape.map((d) => (d == null ? 'null' : String(d))).join(', ') });
@@ -108,26 +119,42 @@ function imageSizeOf(model: tf.LayersModel): [number, number, number] {
 
 export async function loadedModelFromLayersModel(model: tf.LayersModel, meta: LoadedModelMeta = {}): Promise<LoadedModel> {
   if (model.inputs.length !== 1) throw studioError('MULTI_INPUT', { count: model.inputs.length });
-  const imageSize = imageSizeOf(model);
+  imageSizeOf(model.inputs[0].shape);
+  const host: ProgramHost = {
+    program: compileProgram(model),
+    inputShape: model.inputs[0].shape.map((d) => (d == null ? null : d)),
+    outputShapes: model.outputs.map((o) => o.shape.map((d) => (d == null ? null : d))),
+    params: model.countParams(),
+    weightBytes: model.weights.reduce((n, w) => n + w.shape.reduce<number>((a, d) => a * (d ?? 1), 1) * 4, 0),
+    layersModel: model,
+    warnings: [],
+    dispose: () => model.dispose(),
+  };
+  return loadedModelFromHost(host, { format: 'tfjs-layers', name: model.name, ...meta });
+}
+
+export async function loadedModelFromHost(host: ProgramHost, meta: LoadedModelMeta = {}): Promise<LoadedModel> {
+  const { program } = host;
+  const imageSize = imageSizeOf(host.inputShape);
   const warnings: StudioNotice[] = [...(meta.warnings ?? [])];
-  if (model.outputs.length > 1) warnings.push(notice('MULTI_OUTPUT', { count: model.outputs.length }));
-  const program = compileProgram(model);
+  if (host.outputShapes.length > 1) warnings.push(notice('MULTI_OUTPUT', { count: host.outputShapes.length }));
   const tree = buildLayerTree(program);
   const defaultPath = defaultLayerPath(program);
   if (defaultPath === null) warnings.push(notice('NO_SPATIAL_LAYER'));
 
-  const outputShape = model.outputs[0].shape;
-  const classes = outputShape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1);
-  const labels = Array.from({ length: classes }, (_, i) => meta.labels?.[i] ?? `class ${i}`);
+  const outputShape = host.outputShapes[0]!;
+  const units = outputShape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1);
+  const head = headKind(program.logit.activation, units);
+  const labels = head === 'binary' ? binaryLabels(meta.labels) : Array.from({ length: units }, (_, i) => meta.labels?.[i] ?? `class ${i}`);
   const preprocess: PreprocessDefaults = {
     ...DEFAULT_PREPROCESS,
     ...(meta.preprocess ?? {}),
     source: meta.preprocess?.source ?? DEFAULT_PREPROCESS.source,
   };
   const summary: ModelSummary = {
-    name: meta.name ?? model.name,
+    name: meta.name ?? 'model',
     format: meta.format ?? 'tfjs-layers',
-    inputShape: model.inputs[0].shape.map((d) => (d == null ? null : d)),
+    inputShape: host.inputShape,
     imageSize,
     labels,
     labelsFromFile: Boolean(meta.labels && meta.labels.length > 0),
@@ -135,8 +162,9 @@ export async function loadedModelFromLayersModel(model: tf.LayersModel, meta: Lo
     defaultLayerPath: defaultPath,
     preprocess,
     outputActivation: program.logit.activation,
-    params: model.countParams(),
-    weightBytes: meta.weightBytes ?? model.weights.reduce((n, w) => n + w.shape.reduce<number>((a, d) => a * (d ?? 1), 1) * 4, 0),
+    head,
+    params: host.params,
+    weightBytes: meta.weightBytes ?? host.weightBytes,
     warnings,
   };
 
@@ -153,7 +181,24 @@ export async function loadedModelFromLayersModel(model: tf.LayersModel, meta: Lo
   }
   if (SHADER_BACKENDS.has(tf.getBackend())) await warmGradientShaders(program, imageSize, defaultPath, meta.onProgress);
   meta.onProgress?.({ phase: 'done', message: 'Model ready.' });
-  return new LoadedModelImpl(model, summary, program, meta.gradientPath ?? 'fast');
+  return new LoadedModelImpl(host, summary, meta.gradientPath ?? 'fast');
+}
+
+/** What the output means (see ModelSummary.head). */
+export function headKind(activation: 'softmax' | 'sigmoid' | 'linear', units: number): HeadKind {
+  if (units === 1) return 'binary';
+  if (activation === 'sigmoid') return 'multi-label';
+  return activation === 'softmax' ? 'softmax' : 'logits';
+}
+
+/**
+ * A single unit's two classes: the unit's label and its negation. Keras binary classifiers name
+ * both classes with the unit meaning the second (labels.txt "fake / real" → real, not real = fake).
+ */
+export function binaryLabels(fromFile: string[] | undefined): [string, string] {
+  if (fromFile && fromFile.length >= 2) return [fromFile[1]!, fromFile[0]!];
+  const label = fromFile?.[0] ?? 'class 0';
+  return [label, `not ${label}`];
 }
 
 /** Backends that compile a shader per kernel and shape on first use. */
@@ -228,12 +273,16 @@ class LoadedModelImpl implements LoadedModel {
   private disposed = false;
   private readonly nodesByPath: Map<string, LayerNode>;
 
+  readonly model: tf.LayersModel | null;
+  readonly program: Program;
+
   constructor(
-    readonly model: tf.LayersModel,
+    private readonly host: ProgramHost,
     readonly summary: ModelSummary,
-    readonly program: Program,
     private readonly gradientPath: GradientPath,
   ) {
+    this.model = host.layersModel;
+    this.program = host.program;
     this.nodesByPath = new Map();
     const visit = (n: LayerNode) => {
       this.nodesByPath.set(n.path, n);
@@ -255,7 +304,7 @@ class LoadedModelImpl implements LoadedModel {
     if (this.disposed) return;
     this.clearCache();
     disposeFoldedWeights(this.program);
-    this.model.dispose();
+    this.host.dispose();
     // WASM keeps a flipped copy of each conv kernel for gradients; a big model's must not outlive it.
     releaseFreedRearrangedFilters();
     this.disposed = true;
@@ -291,6 +340,14 @@ class LoadedModelImpl implements LoadedModel {
   }
 
   private predictions(cache: Pick<ImageCache, 'logits' | 'probabilities'>): Prediction[] {
+    if (this.summary.head === 'binary') {
+      const [p, logit] = [cache.probabilities[0]!, cache.logits[0]!];
+      const both: Prediction[] = [
+        { index: 0, label: this.summary.labels[0]!, probability: p, logit },
+        { index: 1, label: this.summary.labels[1]!, probability: 1 - p, logit: -logit },
+      ];
+      return both.sort((a, b) => b.probability - a.probability);
+    }
     return Array.from(cache.probabilities, (probability, index) => ({
       index,
       label: this.summary.labels[index] ?? `class ${index}`,
@@ -360,12 +417,15 @@ class LoadedModelImpl implements LoadedModel {
       }
     }
 
-    const sign = options.counterfactual ? -1 : 1;
     const cache = await this.ensureCache(image, preprocess);
     throwIfAborted(signal);
     timings.forward = performance.now() - t0;
     const predictions = this.predictions(cache);
     const classIndex = this.resolveClass(options.target, predictions);
+    // The output unit scored, and its sign: a binary head's second class is its unit's negation.
+    const unit = this.summary.head === 'binary' ? 0 : classIndex;
+    const negated = this.summary.head === 'binary' && classIndex === 1;
+    const sign: 1 | -1 = negated !== Boolean(options.counterfactual) ? -1 : 1;
     const counterfactual = Boolean(options.counterfactual);
     const classLabel = this.summary.labels[classIndex];
     const slots = layerPaths.map((path) => {
@@ -376,7 +436,7 @@ class LoadedModelImpl implements LoadedModel {
     const tensors = await runMethods({
       program: this.program,
       values: cache.values,
-      classIndex,
+      classIndex: unit,
       sign,
       path: this.gradientPath,
       methods,
@@ -385,7 +445,7 @@ class LoadedModelImpl implements LoadedModel {
       eigenSmooth: options.eigenSmooth,
       augSmooth: options.augSmooth,
       flippedValues: () => (cache.flipped ??= tf.tidy(() => runForward(this.program, flipWidth(cache.values[this.program.inputSlot] as tf.Tensor4D), { fast: this.gradientPath === 'fast' }))),
-      guidedGradient: () => this.guidedGradient(cache, classIndex, sign),
+      guidedGradient: () => this.guidedGradient(cache, unit, sign),
       blackInput: () => (cache.black ??= this.blackInput(preprocess)),
       signal,
       onProgress,
@@ -403,8 +463,8 @@ class LoadedModelImpl implements LoadedModel {
       layerPath: layerRan ? layerPaths[0] ?? null : null,
       classIndex,
       classLabel,
-      score: sign * cache.logits[classIndex],
-      probability: cache.probabilities[classIndex],
+      score: sign * cache.logits[unit]!,
+      probability: predictions.find((p) => p.index === classIndex)!.probability,
       counterfactual,
       predictions,
       maps: Object.fromEntries(Object.entries(maps).filter(([id]) => methods.includes(id as MethodId))) as Partial<Record<MethodId, MethodMap>>,

@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Node as LayerGraphNode, SymbolicTensor } from '@tensorflow/tfjs-layers/dist/engine/topology';
-import { studioError } from '../shared/errors';
+import { studioError, type StudioNotice } from '../shared/errors';
 import { activationName, linearCallSupported } from './layer-info';
 
 type Layer = tf.layers.Layer;
@@ -70,6 +70,22 @@ export interface Program {
   logit: LogitSource;
 }
 
+/**
+ * What a loaded model runs on: its compiled program and what the summary says of it — from a
+ * tfjs-layers model (program.ts) or a graph model (graph/graph-program.ts).
+ */
+export interface ProgramHost {
+  program: Program;
+  inputShape: (number | null)[];
+  outputShapes: (number | null)[][];
+  params: number;
+  weightBytes: number;
+  layersModel: tf.LayersModel | null;
+  /** Notices from building it (e.g. an assumed input size). */
+  warnings: StudioNotice[];
+  dispose(): void;
+}
+
 interface ContainerLike extends Layer {
   inputs: SymbolicTensor[];
   outputs: SymbolicTensor[];
@@ -108,7 +124,8 @@ function shapeOf(t: SymbolicTensor): (number | null)[] {
 
 const PROBABILITY_ACTIVATIONS = new Set(['softmax', 'sigmoid']);
 
-function detectLogit(step: Step | undefined): LogitSource {
+/** How the score is read from the step producing output 0 (exported for the graph compiler). */
+export function detectLogit(step: Step | undefined): LogitSource {
   if (!step) return { kind: 'none', activation: 'linear' };
   const className = step.layer.getClassName();
   const act = activationName(step.layer);

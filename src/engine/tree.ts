@@ -25,6 +25,7 @@ function toLayerNode(node: ProgramTreeNode, seen: Set<unknown>): LayerNode {
     params,
     explainable: node.outputShape.length === 4 && node.outputSlot >= 0 && node.className !== 'InputLayer',
   };
+  if (out.explainable && !isSpatialMap(node.outputShape)) out.note = ONE_BY_ONE_NOTE;
   if (node.kind === 'model') out.children = (node.children ?? []).map((c) => toLayerNode(c, seen));
   return out;
 }
@@ -38,14 +39,33 @@ export function flattenTree(node: LayerNode): LayerNode[] {
   return [node, ...(node.children ?? []).flatMap(flattenTree)];
 }
 
+/** Why a 1×1 (or 1×N) layer is allowed but not useful: the tree's tooltip. */
+export const ONE_BY_ONE_NOTE = 'Its output has no height × width to speak of (1 pixel high or wide): a Grad-CAM map here is one flat colour. Pick a layer with a larger spatial output.';
+
+/** Rank 4 with height and width both above 1: a map worth drawing. */
+export function isSpatialMap(shape: readonly (number | null)[]): boolean {
+  return shape.length === 4 && (shape[1] ?? 0) > 1 && (shape[2] ?? 0) > 1;
+}
+
+/** Steps that only rearrange their input's values (a reshape of it is the same map). */
+const RESHAPES = new Set(['Reshape', 'Flatten', 'Permute', 'Dropout', 'SpatialDropout2D']);
+
 /**
- * Default target: the last explainable LEAF call in execution order — the last spatial layer before
- * the head, wherever it is nested. Null when no layer is spatial.
+ * Default target: the last LEAF call in execution order whose output is a map (height and width
+ * both > 1), wherever it is nested — the last spatial layer before the head. A reshape of an earlier
+ * step's output counts as that step. 1×1 outputs (MobileNet's pooled `reshape_1`, `conv_preds`) are
+ * never the default. Null when no layer is spatial.
  */
 export function defaultLayerPath(program: Program): string | null {
   for (let i = program.steps.length - 1; i >= 0; i--) {
-    const step = program.steps[i];
-    if (step.outputShape.length === 4) return step.path;
+    let step = program.steps[i]!;
+    if (!isSpatialMap(step.outputShape)) continue;
+    for (;;) {
+      const source = RESHAPES.has(step.layer.getClassName()) && step.inputs.length === 1 ? program.steps.find((s) => s.outputs.includes(step.inputs[0]!)) : undefined;
+      if (!source || !isSpatialMap(source.outputShape)) break;
+      step = source;
+    }
+    return step.path;
   }
   return null;
 }

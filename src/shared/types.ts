@@ -17,6 +17,8 @@ export interface LayerNode {
   params: number;
   /** Spatial output (rank 4) — Grad-CAM can run here. */
   explainable: boolean;
+  /** Why an explainable layer is not useful (a 1×1 output), for the tree's tooltip. */
+  note?: string;
   /** Nested models have children; leaf layers do not. */
   children?: LayerNode[];
 }
@@ -34,6 +36,8 @@ export interface PreprocessDefaults extends PreprocessOptions {
   source: string;
 }
 
+export type HeadKind = 'softmax' | 'logits' | 'multi-label' | 'binary';
+
 export interface ModelSummary {
   name: string;
   format: string;
@@ -48,6 +52,13 @@ export interface ModelSummary {
   preprocess: PreprocessDefaults;
   /** The score is the logit: a final softmax/sigmoid was found and is stripped for the gradient. */
   outputActivation: 'softmax' | 'sigmoid' | 'linear';
+  /**
+   * What the output means. 'softmax': one class of several (probabilities sum to 1); 'logits': the
+   * same without a softmax in the model (shown through one); 'multi-label': several sigmoid units,
+   * each label on its own; 'binary': one unit — `labels` is then [label, "not label"] and the second
+   * class is the unit's negated logit, with probability 1 − p.
+   */
+  head: HeadKind;
   params: number;
   weightBytes: number;
   warnings: StudioNotice[];

@@ -58,6 +58,7 @@ export function nestedSummary(overrides: Partial<ModelSummary> = {}): ModelSumma
     defaultLayerPath: 'outer/inner/base/out_relu',
     preprocess: { normalization: 'symmetric', resize: 'center-crop', source: 'metadata.json' },
     outputActivation: 'softmax',
+    head: 'softmax',
     params: 5187,
     weightBytes: 5187 * 4,
     warnings: [],

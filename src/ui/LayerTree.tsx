@@ -203,6 +203,7 @@ const TreeItem = memo(function TreeItem({ row, selected, explained, tabStop, onC
       className={[
         'tree-row',
         node.explainable ? '' : 'dimmed',
+        node.note ? 'not-useful' : '',
         selected ? 'selected' : '',
         explained ? 'explained' : '',
         row.matches ? 'match' : '',
@@ -227,6 +228,7 @@ const TreeItem = memo(function TreeItem({ row, selected, explained, tabStop, onC
       <span className="tree-name">{node.name}</span>
       <span className="tree-class">{node.className}</span>
       <span className="tree-shape">{shape}</span>
+      {node.note ? <span className="tree-note" aria-label="not useful for Grad-CAM">1×1</span> : null}
     </div>
   );
 });
@@ -234,5 +236,6 @@ const TreeItem = memo(function TreeItem({ row, selected, explained, tabStop, onC
 function titleOf(node: LayerNode): string {
   const lines = [node.path, `${node.className} → ${formatShape(node.outputShape)}`, `${paramsText(node.params)} parameters`];
   if (!node.explainable) lines.push('No spatial output: Grad-CAM cannot run here');
+  if (node.note) lines.push(`Not useful for Grad-CAM: ${node.note}`);
   return lines.join('\n');
 }

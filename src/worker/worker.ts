@@ -655,11 +655,14 @@ const api: StudioWorkerApi = {
     return guard(async () => {
       if (!model) throw studioError('NO_MODEL');
       const current = model;
+      // A graph model is already TF.js files, and has no layers to write out.
+      if (!current.model) throw studioError('MODEL_EXPORT_FAILED', { reason: 'a TF.js graph model is already in TF.js format (use its own files)' });
+      const layersModel = current.model;
       let files;
       try {
         // Numbered placeholder labels ("class 3") are not worth writing out; a guessed preprocessing neither.
         const { labels, labelsFromFile, preprocess } = current.summary;
-        files = await exportLayersModelAsTfjs(current.model, labelsFromFile ? labels : undefined, preprocess.source === 'default' ? undefined : preprocess);
+        files = await exportLayersModelAsTfjs(layersModel, labelsFromFile ? labels : undefined, preprocess.source === 'default' ? undefined : preprocess);
       } catch (e) {
         throw studioError('MODEL_EXPORT_FAILED', { reason: toStudioError(e).message });
       }

@@ -9,6 +9,7 @@ import type { LoadProgress } from '../../shared/types';
 import { studioError, toStudioError } from '../../shared/errors';
 import type { ModelReader, OpenedModel } from './reader';
 import { modelJsonCandidates, tfjsLayersReader } from './tfjs-layers';
+import { tfjsGraphReader } from './tfjs-graph';
 import { keras3Reader, kerasH5Reader, kerasSignatureProblem } from './keras';
 import { sniffImage } from '../image-sniff';
 
@@ -18,7 +19,8 @@ export { parseLabelsText, readSidecars } from './labels';
 export { buildLayersModel, buildError, disposeLayersModel } from './build';
 
 // Keras readers are cheap to hold: their HDF5 library loads only when a Keras file is opened.
-export const modelReaders: ModelReader[] = [tfjsLayersReader, kerasH5Reader, keras3Reader];
+// The graph reader looks first: the layers reader claims any model.json.
+export const modelReaders: ModelReader[] = [tfjsGraphReader, tfjsLayersReader, kerasH5Reader, keras3Reader];
 
 export function registerReader(reader: ModelReader): void {
   if (!modelReaders.some((r) => r.name === reader.name)) modelReaders.push(reader);

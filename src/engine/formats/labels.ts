@@ -3,7 +3,7 @@
  * Teachable Machine's `metadata.json` and the common `labels.txt`.
  */
 import type { InputFile } from '../files';
-import { readText } from '../files';
+import { dirName, readText } from '../files';
 import type { PreprocessOptions } from '../../shared/types';
 import { notice, type StudioNotice } from '../../shared/errors';
 
@@ -76,11 +76,6 @@ export function parseMetadataJson(meta: unknown, fileName = 'metadata.json'): Om
     out.preprocess = { normalization: 'symmetric', resize: 'center-crop', source: `${fileName} (Teachable Machine)` };
   }
   return out;
-}
-
-function dirName(path: string): string {
-  const cut = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
-  return cut < 0 ? '' : path.slice(0, cut);
 }
 
 /** The sidecar named `name`, preferring one in the model's own folder. */

@@ -9,6 +9,8 @@ export interface OpenedModel {
   name: string;
   /** e.g. 'tfjs-layers', 'tfjs-layers (legacy)', 'keras-h5', 'keras-v3'. */
   format: string;
+  /** How it runs: a tfjs-layers model (default) or a TF.js graph model (graph/graph-program.ts). */
+  kind?: 'layers' | 'graph';
   artifacts: tf.io.ModelArtifacts;
   labels?: string[];
   /** Preprocessing the files imply (Teachable Machine metadata → symmetric + centre crop), with the source. */

@@ -244,9 +244,14 @@ describe('tfjs layers reader: errors', () => {
     expect(e.message).toContain('config.json');
   });
 
-  it('graph model → GRAPH_MODEL_UNSUPPORTED', async () => {
-    await expectCode(openModel([file('model.json', { format: 'graph-model', modelTopology: { node: [] }, weightsManifest: [] })]), 'GRAPH_MODEL_UNSUPPORTED');
-    await expectCode(openModel([file('model.json', { modelTopology: { node: [], library: {} }, weightsManifest: [] })]), 'GRAPH_MODEL_UNSUPPORTED');
+  it('a graph model goes to the graph reader, which checks its structure before reading weights', async () => {
+    const e = await expectCode(openModel([file('model.json', { format: 'graph-model', modelTopology: { node: [] }, weightsManifest: [] })]), 'GRAPH_MODEL_INVALID');
+    expect(e.message).toContain('no input');
+    await expectCode(openModel([file('model.json', { modelTopology: { node: [], library: {} }, weightsManifest: [] })]), 'GRAPH_MODEL_INVALID');
+    const loop = { node: [{ name: 'x', op: 'Placeholder' }, { name: 'w', op: 'While', input: ['x'] }] };
+    const op = await expectCode(openModel([file('any-name.json', { format: 'graph-model', modelTopology: loop, weightsManifest: [] })]), 'GRAPH_OP_UNSUPPORTED');
+    expect(op.message).toContain('While');
+    await expectCode(openModel([file('m.json', { format: 'graph-model', modelTopology: { node: [{ name: 'a', op: 'Relu', input: ['nowhere'] }] }, weightsManifest: [] })]), 'GRAPH_MODEL_INVALID');
   });
 
   it('no model among the files → NO_MODEL_FILE', async () => {

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { InputFile } from '../files';
-import { baseName, extension, readText } from '../files';
+import { baseName, dirName, extension, readText } from '../files';
 import type { LoadProgress } from '../../shared/types';
 import { notice, studioError, type StudioNotice } from '../../shared/errors';
 import type { ModelReader, OpenedModel } from './reader';
@@ -21,11 +21,6 @@ function isRecord(value: unknown): value is Json {
 
 function errorReason(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-function dirName(path: string): string {
-  const cut = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
-  return cut < 0 ? '' : path.slice(0, cut);
 }
 
 /**
@@ -266,7 +261,7 @@ async function parseJsonFile(file: InputFile): Promise<unknown> {
   }
 }
 
-function isGraphModel(json: Json): boolean {
+export function isGraphModel(json: Json): boolean {
   if (json.format === 'graph-model') return true;
   return isRecord(json.modelTopology) && Array.isArray(json.modelTopology.node);
 }
@@ -278,8 +273,8 @@ function hasKerasModelConfig(json: Json): boolean {
   return typeof config.class_name === 'string' && (isRecord(config.config) || Array.isArray(config.config));
 }
 
-/** Parse candidates in order; the first layers model wins, otherwise the first candidate's error. */
-async function pickModelJson(files: InputFile[]): Promise<{ file: InputFile; json: Json }> {
+/** Parse candidates in order; the first model of `kind` wins, otherwise the first candidate's error. */
+export async function pickModelJson(files: InputFile[], kind: 'layers' | 'graph' = 'layers'): Promise<{ file: InputFile; json: Json }> {
   const candidates = modelJsonCandidates(files);
   if (candidates.length === 0) throw studioError('NO_MODEL_FILE');
   let firstError: unknown;
@@ -287,6 +282,10 @@ async function pickModelJson(files: InputFile[]): Promise<{ file: InputFile; jso
     try {
       const json = await parseJsonFile(file);
       if (!isRecord(json)) throw studioError('NOT_A_TFJS_MODEL', { file: file.path });
+      if (kind === 'graph') {
+        if (!isGraphModel(json)) throw studioError('NOT_A_TFJS_MODEL', { file: file.path });
+        return { file, json };
+      }
       if (isGraphModel(json)) throw studioError('GRAPH_MODEL_UNSUPPORTED', { file: file.path });
       if (!hasKerasModelConfig(json)) throw studioError('NOT_A_TFJS_MODEL', { file: file.path });
       return { file, json };
@@ -300,6 +299,59 @@ async function pickModelJson(files: InputFile[]): Promise<{ file: InputFile; jso
 function describeNames(names: string[]): string {
   const shown = names.slice(0, 3).join(', ');
   return names.length > 3 ? `${shown} and ${names.length - 3} more` : shown;
+}
+
+/**
+ * The weights a TF.js model.json (layers or graph) lists: every shard found by name beside the JSON,
+ * sizes checked against the manifest before any byte is read, concatenated in manifest order, and
+ * checked for NaN/Infinity (a warning).
+ */
+export async function readWeightShards(
+  files: InputFile[],
+  json: Json,
+  modelFile: InputFile,
+  onProgress?: (p: LoadProgress) => void,
+): Promise<{ weightSpecs: tf.io.WeightsManifestEntry[]; weightData: ArrayBuffer; shards: InputFile[]; warnings: StudioNotice[] }> {
+  const modelDir = dirName(modelFile.path);
+  const groups = parseManifest(json.weightsManifest, modelFile.path);
+  const shardsByGroup = groups.map((group) =>
+    group.paths.map((path) => {
+      const shard = findShard(files, path, modelDir);
+      if (!shard) throw studioError('MISSING_SHARD', { name: path });
+      return shard;
+    }),
+  );
+  // Sizes come from the file listing: a wrong shard fails before any byte is read.
+  groups.forEach((group, g) => {
+    const actual = shardsByGroup[g].reduce((sum, shard) => sum + shard.size, 0);
+    if (actual !== group.expectedBytes) {
+      throw studioError('SHARD_SIZE_MISMATCH', { name: group.paths.join(' + '), expected: group.expectedBytes, actual });
+    }
+  });
+
+  const shards = shardsByGroup.flat();
+  const bytesTotal = shards.reduce((sum, shard) => sum + shard.size, 0);
+  const weightData = new Uint8Array(bytesTotal);
+  let bytesRead = 0;
+  onProgress?.({ phase: 'reading', bytesRead, bytesTotal, message: `Reading ${shards.length} weight file(s)` });
+  for (const shard of shards) {
+    const bytes = await shard.bytes();
+    // A file that changed size since it was listed must not shift every later weight.
+    if (bytes.byteLength !== shard.size) {
+      throw studioError('SHARD_SIZE_MISMATCH', { name: shard.name, expected: shard.size, actual: bytes.byteLength });
+    }
+    weightData.set(bytes, bytesRead);
+    bytesRead += bytes.byteLength;
+    onProgress?.({ phase: 'reading', bytesRead, bytesTotal, message: `Read ${shard.name}` });
+  }
+
+  const weightSpecs = groups.flatMap((group) => group.weights);
+  onProgress?.({ phase: 'weights', bytesRead, bytesTotal, message: `Checking ${weightSpecs.length} weights` });
+  const warnings: StudioNotice[] = [];
+  const nonFinite = findNonFiniteWeights(weightData.buffer, weightSpecs);
+  if (nonFinite.length > 0) warnings.push(notice('WEIGHTS_NONFINITE', { names: describeNames(nonFinite) }));
+
+  return { weightSpecs, weightData: weightData.buffer, shards, warnings };
 }
 
 export const tfjsLayersReader: ModelReader = {
@@ -330,43 +382,7 @@ export const tfjsLayersReader: ModelReader = {
     const problem = findTopologyProblem(topology);
     if (problem) throw studioError('MODEL_BUILD_FAILED', { reason: problem });
 
-    const groups = parseManifest(json.weightsManifest, modelFile.path);
-    const shardsByGroup = groups.map((group) =>
-      group.paths.map((path) => {
-        const shard = findShard(files, path, modelDir);
-        if (!shard) throw studioError('MISSING_SHARD', { name: path });
-        return shard;
-      }),
-    );
-    // Sizes come from the file listing: a wrong shard fails before any byte is read.
-    groups.forEach((group, g) => {
-      const actual = shardsByGroup[g].reduce((sum, shard) => sum + shard.size, 0);
-      if (actual !== group.expectedBytes) {
-        throw studioError('SHARD_SIZE_MISMATCH', { name: group.paths.join(' + '), expected: group.expectedBytes, actual });
-      }
-    });
-
-    const shards = shardsByGroup.flat();
-    const bytesTotal = shards.reduce((sum, shard) => sum + shard.size, 0);
-    const weightData = new Uint8Array(bytesTotal);
-    let bytesRead = 0;
-    onProgress?.({ phase: 'reading', bytesRead, bytesTotal, message: `Reading ${shards.length} weight file(s)` });
-    for (const shard of shards) {
-      const bytes = await shard.bytes();
-      // A file that changed size since it was listed must not shift every later weight.
-      if (bytes.byteLength !== shard.size) {
-        throw studioError('SHARD_SIZE_MISMATCH', { name: shard.name, expected: shard.size, actual: bytes.byteLength });
-      }
-      weightData.set(bytes, bytesRead);
-      bytesRead += bytes.byteLength;
-      onProgress?.({ phase: 'reading', bytesRead, bytesTotal, message: `Read ${shard.name}` });
-    }
-
-    const weightSpecs = groups.flatMap((group) => group.weights);
-    onProgress?.({ phase: 'weights', bytesRead, bytesTotal, message: `Checking ${weightSpecs.length} weights` });
-    const warnings: StudioNotice[] = [];
-    const nonFinite = findNonFiniteWeights(weightData.buffer, weightSpecs);
-    if (nonFinite.length > 0) warnings.push(notice('WEIGHTS_NONFINITE', { names: describeNames(nonFinite) }));
+    const { weightSpecs, weightData, shards, warnings } = await readWeightShards(files, json, modelFile, onProgress);
 
     const sidecars = await readSidecars(files, modelFile.path);
     warnings.push(...sidecars.warnings);
@@ -376,7 +392,7 @@ export const tfjsLayersReader: ModelReader = {
     const artifacts: tf.io.ModelArtifacts = {
       modelTopology: topology,
       weightSpecs,
-      weightData: weightData.buffer,
+      weightData,
       format: typeof json.format === 'string' ? json.format : undefined,
       generatedBy: typeof json.generatedBy === 'string' ? json.generatedBy : undefined,
       convertedBy: typeof json.convertedBy === 'string' ? json.convertedBy : json.convertedBy === null ? null : undefined,

@@ -1,0 +1,63 @@
+/**
+ * A graph model's artifacts → a ProgramHost: tfjs-converter decodes the weights (quantized ones
+ * too) and keeps the graph for ops without an adapter; the compiled program runs everything else.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { notice, studioError, type StudioNotice } from '../../shared/errors';
+import type { OpenedModel } from '../formats/reader';
+import type { ProgramHost } from '../program';
+import { parseGraphDef } from './graph-def';
+import { compileGraphProgram } from './graph-program';
+import type { ConverterRun } from './graph-ops';
+
+/** Image size used when the graph leaves height/width open ([-1, -1, -1, 3]). */
+const ASSUMED_SIZE = 224;
+
+export async function buildGraphHost(opened: OpenedModel): Promise<ProgramHost> {
+  const { artifacts } = opened;
+  const def = parseGraphDef(artifacts.modelTopology, artifacts.signature);
+  const warnings: StudioNotice[] = [];
+  const shape = [...def.inputShape];
+  if (shape.length === 4 && (shape[1]! <= 0 || shape[2]! <= 0)) {
+    shape[1] = shape[1]! > 0 ? shape[1]! : ASSUMED_SIZE;
+    shape[2] = shape[2]! > 0 ? shape[2]! : ASSUMED_SIZE;
+    warnings.push(notice('INPUT_SIZE_ASSUMED', { size: `${shape[1]}×${shape[2]}` }));
+  }
+  def.inputShape = shape;
+
+  let graph: tf.GraphModel;
+  try {
+    graph = await tf.loadGraphModel(tf.io.fromMemory(artifacts));
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const op = /Op is not supported: (\w+)/.exec(message)?.[1];
+    if (op) throw studioError('GRAPH_OP_UNSUPPORTED', { op, node: def.nodes.find((n) => n.op === op)?.name ?? op });
+    throw studioError('MODEL_BUILD_FAILED', { reason: message });
+  }
+  const converter: ConverterRun = (feeds, outputs) => {
+    const out = graph.execute(feeds, outputs);
+    return Array.isArray(out) ? out : [out];
+  };
+  try {
+    const { program, layers, folded } = compileGraphProgram(def, graph.weights as Record<string, tf.Tensor[]>, converter, opened.name);
+    const weightTensors = Object.values(graph.weights as Record<string, tf.Tensor[]>).flat();
+    const outputShapes = program.outputSlots.map((slot) => program.steps.find((s) => s.outputs.includes(slot))?.outputShape ?? []);
+    return {
+      program,
+      inputShape: [null, ...shape.slice(1)],
+      outputShapes,
+      params: weightTensors.filter((t) => t.dtype === 'float32').reduce((n, t) => n + t.size, 0),
+      weightBytes: weightTensors.reduce((n, t) => n + t.size * 4, 0),
+      layersModel: null,
+      warnings,
+      dispose: () => {
+        tf.dispose(folded);
+        for (const layer of layers) tf.dispose(layer.owned);
+        graph.dispose();
+      },
+    };
+  } catch (e) {
+    graph.dispose();
+    throw e;
+  }
+}
