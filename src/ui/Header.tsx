@@ -96,6 +96,7 @@ export function ShareButtons() {
   const canShare = useStore((s) => s.canShare);
   const hasResult = useStore((s) => s.explanation.last !== null);
   const hasModel = useStore((s) => s.model.summary !== null);
+  const isGraph = useStore((s) => s.model.summary?.format === 'tfjs-graph');
   const canCopy = typeof ClipboardItem !== 'undefined' && typeof navigator !== 'undefined' && Boolean(navigator.clipboard?.write);
   return (
     <div className="share-buttons" role="group" aria-label="Share">
@@ -118,7 +119,8 @@ export function ShareButtons() {
       >
         Share
       </button>
-      {hasModel && (
+      {/* A graph model already is TF.js files: there is nothing to convert. */}
+      {hasModel && !isGraph && (
         <button
           type="button"
           data-testid="export-tfjs"

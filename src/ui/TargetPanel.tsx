@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { setCounterfactual, setTarget } from '../store/actions';
 import { useStore } from '../store/store';
+import type { HeadKind } from '../shared/types';
 
 const TOP_K = 5;
 
@@ -41,6 +42,7 @@ export function TargetPanel() {
           </span>
         </p>
       )}
+      <HeadNote head={summary.head} labels={summary.labels} />
       <ol className="predictions" aria-label="Top predictions">
         {predictions.map((p) => (
           <li key={p.index}>
@@ -98,4 +100,30 @@ export function TargetPanel() {
       </label>
     </div>
   );
+}
+
+/** What the probabilities mean for heads other than softmax. */
+function HeadNote({ head, labels }: { head: HeadKind; labels: string[] }) {
+  if (head === 'binary') {
+    return (
+      <p className="muted small" data-testid="head-note">
+        One output unit: “{labels[0]}” is its logit, “{labels[1]}” its negation (p and 1 − p).
+      </p>
+    );
+  }
+  if (head === 'multi-label') {
+    return (
+      <p className="muted small" data-testid="head-note">
+        Multi-label: each label has its own sigmoid probability; they need not add up to 100 %.
+      </p>
+    );
+  }
+  if (head === 'logits') {
+    return (
+      <p className="muted small" data-testid="head-note">
+        The model outputs logits: probabilities shown are their softmax.
+      </p>
+    );
+  }
+  return null;
 }
