@@ -3,7 +3,7 @@
  * the Teachable Machine fixture (skipped without ../shared/fixtures).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -216,5 +216,23 @@ describe('npm run explain', () => {
     expect(r.stdout).toMatch(/^layer: \S+\/sequential_1\/model1\/out_relu \(default\)$/m);
     expect(r.stdout).toMatch(/top-5:\n(.*(Peace|Stop|Thumbs Up).*\n){3}/);
     expect(readFileSync(out).readUInt32BE(16)).toBe(512);
+  });
+
+  const hasGraphFixture = existsSync(resolve(FIXTURES, 'models/graph-human-antispoof/antispoof.json'));
+  it.skipIf(!hasGraphFixture)(`a graph model with one sigmoid unit: --class "not real" (skipped without ${FIXTURES})`, async () => {
+    // The model's files and a labels.txt beside them, as a user keeps them.
+    const modelDir = join(dir, 'antispoof');
+    mkdirSync(modelDir, { recursive: true });
+    for (const name of ['antispoof.json', 'antispoof.bin']) copyFileSync(resolve(FIXTURES, 'models/graph-human-antispoof', name), join(modelDir, name));
+    writeFileSync(join(modelDir, 'labels.txt'), 'real\n');
+    const json = join(dir, 'antispoof.json');
+    const r = await runCli(['--model', join(modelDir, 'antispoof.json'), '--image', resolve(FIXTURES, 'images/skimage_astronaut.png'), '--class', 'not real', '--preprocess', 'unit', '--json', json]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^model: antispoof \(tfjs-graph\)/m);
+    expect(r.stdout).toMatch(/^layer: antispoof\/sequential\/activation_2 \(default\)$/m);
+    expect(r.stdout).toMatch(/^\s+[\d.]+%\s+1\s+not real$/m);
+    expect(r.stdout).toMatch(/^explained: 1 not real/m);
+    const result = JSON.parse(readFileSync(json, 'utf8')) as { top5: { label: string; probability: number }[] };
+    expect(result.top5.reduce((sum, p) => sum + p.probability, 0)).toBeCloseTo(1, 5);
   });
 });

@@ -14,6 +14,8 @@ beforeAll(() => {
   writeFileSync(join(root, 'model/group1-shard1of1'), new Uint8Array([1, 2, 3]));
   writeFileSync(join(root, 'model/sub/labels.txt'), 'x\n');
   writeFileSync(join(root, 'photo.png'), new Uint8Array([9]));
+  mkdirSync(join(root, 'keras'));
+  for (const name of ['net.h5', 'labels.txt', 'metadata.json', 'notes.md', 'other.h5']) writeFileSync(join(root, 'keras', name), 'x');
 });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -31,6 +33,11 @@ describe('filesFromPaths', () => {
   it('a model.json path brings its siblings (not sub-folders), itself first', async () => {
     const files = await filesFromPaths([join(root, 'model/model.json')]);
     expect(files.map((f) => f.path)).toEqual(['model/model.json', 'model/group1-shard1of1']);
+  });
+
+  it('a Keras file brings labels.txt and metadata.json beside it, nothing else', async () => {
+    const files = await filesFromPaths([join(root, 'keras/net.h5')]);
+    expect(files.map((f) => f.path)).toEqual(['keras/net.h5', 'keras/labels.txt', 'keras/metadata.json']);
   });
 
   it('any other file is itself; a missing path → FILE_NOT_FOUND naming it', async () => {

@@ -39,7 +39,14 @@ async function walk(dir: string, root: string, recursive: boolean): Promise<Inpu
   return out;
 }
 
-/** A directory expands to its files (recursively); a `.json` path brings its siblings, itself first; other paths are single files. */
+const KERAS_FILE = /\.(h5|hdf5|keras)$/i;
+/** Files that name a model's classes or preprocessing (read by formats/labels.ts). */
+const SIDECAR = /^(metadata\.json|.*(label|class).*\.txt)$/i;
+
+/**
+ * A directory expands to its files (recursively); a `.json` path brings its siblings, itself first;
+ * a Keras file brings the labels.txt / metadata.json beside it; other paths are single files.
+ */
 export async function filesFromPaths(paths: string[]): Promise<InputFile[]> {
   const out: InputFile[] = [];
   for (const path of paths) {
@@ -55,6 +62,10 @@ export async function filesFromPaths(paths: string[]): Promise<InputFile[]> {
       const siblings = await walk(dirname(path), dirname(path), false);
       const self = siblings.filter((f) => f.name === basename(path));
       out.push(...self, ...siblings.filter((f) => f.name !== basename(path)));
+    } else if (KERAS_FILE.test(path)) {
+      // A Keras file brings the label files beside it, as a folder would.
+      const siblings = await walk(dirname(path), dirname(path), false);
+      out.push(...siblings.filter((f) => f.name === basename(path)), ...siblings.filter((f) => SIDECAR.test(f.name)));
     } else {
       out.push(fileAt(path, basename(path), info.size));
     }
