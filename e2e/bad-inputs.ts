@@ -141,7 +141,7 @@ async function multiInputModel(): Promise<CaseFile[]> {
   });
 }
 
-async function multiOutputModel(): Promise<CaseFile[]> {
+export async function multiOutputModel(): Promise<CaseFile[]> {
   return exported(() => {
     const { input, features } = spatialModel([16, 16, 3], 'two_out');
     const classes = tf.layers.dense({ units: 3, activation: 'softmax', name: 'two_out_classes', ...seeded(5) }).apply(features) as tf.SymbolicTensor;
@@ -651,7 +651,7 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
     description: 'a model with a class output and a box output',
     files: multiOutputModel,
     expectCode: 'MULTI_OUTPUT',
-    expectText: /This model has 2 outputs; explaining the first one/,
+    expectText: /This model has 2 outputs; explaining ".+" — pick another output in the target panel/,
     keepsState: false,
     warningOnly: true,
   },

@@ -207,7 +207,15 @@ describe('LoadedModel', () => {
     const out2 = tf.layers.dense({ units: 1 }).apply(pooled) as tf.SymbolicTensor;
     const multi = await loadedModelFromLayersModel(tf.model({ inputs: inp, outputs: [out1, out2] }));
     expect(multi.summary.warnings.map((w) => w.code)).toContain('MULTI_OUTPUT');
+    expect(multi.summary.outputs.map((o) => [o.head, o.labels.length])).toEqual([['softmax', 3], ['binary', 2]]);
+    expect(multi.summary.defaultOutput).toBe(0);
     expect((await multi.explain(image, {})).predictions).toHaveLength(3);
+    // The output chooser: the single-unit output is explained as its two classes.
+    const second = await multi.explain(image, { output: 1, target: 1, methods: ['gradcam'] });
+    expect(second.output).toBe(1);
+    expect(second.predictions.map((p) => p.label).sort()).toEqual(['class 0', 'not class 0']);
+    expect(second.classLabel).toBe('not class 0');
+    expect(await codeOf(multi.explain(image, { output: 2 }))).toBe('OUTPUT_NOT_FOUND');
     multi.dispose();
 
     // No spatial layer: warning at load; guided backprop still works.

@@ -16,13 +16,13 @@ import type { InputFile, RawImage } from './files';
 import type { OpenedModel } from './formats/reader';
 import { buildLayersModel, openModel } from './formats/index';
 import type {
-  ExplainOptions, ExplainProgress, ExplainResult, HeadKind, Heatmap, LayerNode, LoadProgress, MethodMap, ModelSummary,
+  ExplainOptions, ExplainProgress, ExplainResult, HeadKind, Heatmap, LayerNode, OutputSummary, LoadProgress, MethodMap, ModelSummary,
   Prediction, PreprocessDefaults, PreprocessOptions, RgbMap,
 } from '../shared/types';
 import { CLASSIC_METHODS, isMethodId, METHOD_IDS, methodInfo, methodLabel, type MethodId } from '../shared/methods';
 import { notice, studioError, type StudioNotice } from '../shared/errors';
 import { resolveClass } from '../shared/classes';
-import { compileProgram, type Program, type ProgramHost } from './program';
+import { compileProgram, programForOutput, type Program, type ProgramHost } from './program';
 import { buildGraphHost } from './graph/load-graph';
 import type { GradientPath } from './leaf';
 import { logitFromSlots, runForward, runOutput } from './forward';
@@ -124,6 +124,7 @@ export async function loadedModelFromLayersModel(model: tf.LayersModel, meta: Lo
     program: compileProgram(model),
     inputShape: model.inputs[0].shape.map((d) => (d == null ? null : d)),
     outputShapes: model.outputs.map((o) => o.shape.map((d) => (d == null ? null : d))),
+    outputNames: model.outputNames,
     params: model.countParams(),
     weightBytes: model.weights.reduce((n, w) => n + w.shape.reduce<number>((a, d) => a * (d ?? 1), 1) * 4, 0),
     layersModel: model,
@@ -137,15 +138,26 @@ export async function loadedModelFromHost(host: ProgramHost, meta: LoadedModelMe
   const { program } = host;
   const imageSize = imageSizeOf(host.inputShape);
   const warnings: StudioNotice[] = [...(meta.warnings ?? [])];
-  if (host.outputShapes.length > 1) warnings.push(notice('MULTI_OUTPUT', { count: host.outputShapes.length }));
   const tree = buildLayerTree(program);
   const defaultPath = defaultLayerPath(program);
   if (defaultPath === null) warnings.push(notice('NO_SPATIAL_LAYER'));
 
-  const outputShape = host.outputShapes[0]!;
-  const units = outputShape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1);
-  const head = headKind(program.logit.activation, units);
-  const labels = head === 'binary' ? binaryLabels(meta.labels) : Array.from({ length: units }, (_, i) => meta.labels?.[i] ?? `class ${i}`);
+  // Several outputs: each is described, and the first classification-shaped one is the default.
+  const outputs: OutputSummary[] = host.outputShapes.map((shape, index) => {
+    const units = shape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1);
+    const activation = programForOutput(program, index).logit.activation;
+    const head = headKind(activation, units);
+    return { index, name: host.outputNames[index] ?? `output ${index}`, shape, classification: shape.length === 2, head, outputActivation: activation, labels: [] };
+  });
+  const defaultOutput = Math.max(0, outputs.findIndex((o) => o.classification));
+  for (const out of outputs) {
+    // Label files name the classes of the output that is explained by default.
+    const fromFile = out.index === defaultOutput ? meta.labels : undefined;
+    const units = out.shape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1);
+    out.labels = out.head === 'binary' ? binaryLabels(fromFile) : Array.from({ length: units }, (_, i) => fromFile?.[i] ?? `class ${i}`);
+  }
+  const main = outputs[defaultOutput]!;
+  if (outputs.length > 1) warnings.push(notice('MULTI_OUTPUT', { count: outputs.length, name: main.name }));
   const preprocess: PreprocessDefaults = {
     ...DEFAULT_PREPROCESS,
     ...(meta.preprocess ?? {}),
@@ -156,13 +168,15 @@ export async function loadedModelFromHost(host: ProgramHost, meta: LoadedModelMe
     format: meta.format ?? 'tfjs-layers',
     inputShape: host.inputShape,
     imageSize,
-    labels,
+    labels: main.labels,
     labelsFromFile: Boolean(meta.labels && meta.labels.length > 0),
     tree,
     defaultLayerPath: defaultPath,
     preprocess,
-    outputActivation: program.logit.activation,
-    head,
+    outputActivation: main.outputActivation,
+    head: main.head,
+    outputs,
+    defaultOutput,
     params: host.params,
     weightBytes: meta.weightBytes ?? host.weightBytes,
     warnings,
@@ -229,14 +243,18 @@ async function warmGradientShaders(program: Program, imageSize: [number, number,
 /** Backends whose tensors live in CPU memory: a copy of the folded conv weights costs little there. */
 const CPU_SIDE_BACKENDS = new Set(['wasm', 'cpu']);
 
+interface OutputValues {
+  logits: Float32Array;
+  probabilities: Float32Array;
+}
+
 interface ImageCache {
   image: RawImage;
   key: string;
   /** Every slot's activation for this image. */
   values: tf.Tensor[];
-  /** [classes] logits and probabilities, read back once. */
-  logits: Float32Array;
-  probabilities: Float32Array;
+  /** Each explained output's [classes] logits and probabilities, read back once. */
+  heads: Map<number, OutputValues>;
   /** The last guided backprop gradient (independent of the layer): reused when only the layer changes. */
   guided?: { key: string; gradient: tf.Tensor4D };
   /** The mirrored image's activations (flip smoothing), made on first use. */
@@ -317,42 +335,62 @@ class LoadedModelImpl implements LoadedModel {
     if (this.cache && this.cache.image === image && this.cache.key === key) return this.cache;
     this.clearCache();
     const values = tf.tidy(() => runForward(this.program, preprocessImage(image, this.summary.imageSize, preprocess), { fast: this.gradientPath === 'fast' }));
-    const [logitsT, probabilitiesT] = tf.tidy(() => {
-      const l = logitFromSlots(this.program, (s) => values[s]).reshape([-1]);
-      // A linear output is read as logits: probabilities for display are its softmax.
-      const p = this.summary.outputActivation === 'sigmoid' || l.size === 1 ? tf.sigmoid(l) : tf.softmax(l);
-      return [l, p];
-    });
-    let logits: Float32Array;
-    let probabilities: Float32Array;
+    this.cache = { image, key, values, heads: new Map() };
     try {
-      [logits, probabilities] = await Promise.all([readFloats(logitsT), readFloats(probabilitiesT)]);
+      await this.outputValues(this.cache, this.summary.defaultOutput);
     } catch (e) {
-      tf.dispose(values);
+      this.clearCache();
       throw e;
     }
-    this.cache = { image, key, values, logits, probabilities };
     return this.cache;
+  }
+
+  /** Output `k`'s logits and probabilities for the cached image (read back on first use). */
+  private async outputValues(cache: ImageCache, k: number): Promise<OutputValues> {
+    const known = cache.heads.get(k);
+    if (known) return known;
+    const out = this.summary.outputs[k]!;
+    const [logitsT, probabilitiesT] = tf.tidy(() => {
+      const l = logitFromSlots(this.programFor(k), (s) => cache.values[s]!).reshape([-1]);
+      // A linear output is read as logits: probabilities for display are its softmax.
+      const p = out.outputActivation === 'sigmoid' || l.size === 1 ? tf.sigmoid(l) : tf.softmax(l);
+      return [l, p];
+    });
+    const [logits, probabilities] = await Promise.all([readFloats(logitsT), readFloats(probabilitiesT)]);
+    const values = { logits, probabilities };
+    cache.heads.set(k, values);
+    return values;
+  }
+
+  private readonly outputPrograms = new Map<number, Program>();
+  /** The program that scores output `k` (the same steps and slots). */
+  private programFor(k: number): Program {
+    let program = this.outputPrograms.get(k);
+    if (!program) {
+      program = programForOutput(this.program, k);
+      this.outputPrograms.set(k, program);
+    }
+    return program;
   }
 
   private cacheKey(preprocess: PreprocessOptions): string {
     return `${preprocess.normalization}|${preprocess.resize}`;
   }
 
-  private predictions(cache: Pick<ImageCache, 'logits' | 'probabilities'>): Prediction[] {
-    if (this.summary.head === 'binary') {
-      const [p, logit] = [cache.probabilities[0]!, cache.logits[0]!];
+  private predictions(values: OutputValues, out: OutputSummary): Prediction[] {
+    if (out.head === 'binary') {
+      const [p, logit] = [values.probabilities[0]!, values.logits[0]!];
       const both: Prediction[] = [
-        { index: 0, label: this.summary.labels[0]!, probability: p, logit },
-        { index: 1, label: this.summary.labels[1]!, probability: 1 - p, logit: -logit },
+        { index: 0, label: out.labels[0]!, probability: p, logit },
+        { index: 1, label: out.labels[1]!, probability: 1 - p, logit: -logit },
       ];
       return both.sort((a, b) => b.probability - a.probability);
     }
-    return Array.from(cache.probabilities, (probability, index) => ({
+    return Array.from(values.probabilities, (probability, index) => ({
       index,
-      label: this.summary.labels[index] ?? `class ${index}`,
+      label: out.labels[index] ?? `class ${index}`,
       probability,
-      logit: cache.logits[index],
+      logit: values.logits[index]!,
     })).sort((a, b) => b.probability - a.probability);
   }
 
@@ -365,14 +403,18 @@ class LoadedModelImpl implements LoadedModel {
   }
 
   predict(image: RawImage, preprocess?: Partial<PreprocessOptions>): Promise<Prediction[]> {
-    return this.serialised(async () => this.predictions(await this.ensureCache(image, resolvePreprocess(this.summary.preprocess, preprocess))));
+    return this.serialised(async () => {
+      const cache = await this.ensureCache(image, resolvePreprocess(this.summary.preprocess, preprocess));
+      const k = this.summary.defaultOutput;
+      return this.predictions(await this.outputValues(cache, k), this.summary.outputs[k]!);
+    });
   }
 
   /** The class meant by `target` (src/shared/classes.ts: the rule the page and the CLI use too); absent = the top-1. */
-  resolveClass(target: number | string | null | undefined, predictions: Prediction[]): number {
+  resolveClass(target: number | string | null | undefined, predictions: Prediction[], labels: string[] = this.summary.labels): number {
     if (target === null || target === undefined || (typeof target === 'string' && target.trim() === '')) return predictions[0].index;
-    const index = resolveClass(target, this.summary.labels);
-    if (index === null) throw studioError('CLASS_NOT_FOUND', { query: String(target), count: this.summary.labels.length });
+    const index = resolveClass(target, labels);
+    if (index === null) throw studioError('CLASS_NOT_FOUND', { query: String(target), count: labels.length });
     return index;
   }
 
@@ -420,21 +462,26 @@ class LoadedModelImpl implements LoadedModel {
     const cache = await this.ensureCache(image, preprocess);
     throwIfAborted(signal);
     timings.forward = performance.now() - t0;
-    const predictions = this.predictions(cache);
-    const classIndex = this.resolveClass(options.target, predictions);
+    const output = options.output ?? this.summary.defaultOutput;
+    const out = this.summary.outputs[output];
+    if (!out || !Number.isInteger(output)) throw studioError('OUTPUT_NOT_FOUND', { output: String(output), count: this.summary.outputs.length });
+    const program = this.programFor(output);
+    const head = await this.outputValues(cache, output);
+    const predictions = this.predictions(head, out);
+    const classIndex = this.resolveClass(options.target, predictions, out.labels);
     // The output unit scored, and its sign: a binary head's second class is its unit's negation.
-    const unit = this.summary.head === 'binary' ? 0 : classIndex;
-    const negated = this.summary.head === 'binary' && classIndex === 1;
+    const unit = out.head === 'binary' ? 0 : classIndex;
+    const negated = out.head === 'binary' && classIndex === 1;
     const sign: 1 | -1 = negated !== Boolean(options.counterfactual) ? -1 : 1;
     const counterfactual = Boolean(options.counterfactual);
-    const classLabel = this.summary.labels[classIndex];
+    const classLabel = out.labels[classIndex]!;
     const slots = layerPaths.map((path) => {
       const slot = this.program.slotsByPath.get(path);
       if (slot === undefined) throw studioError('LAYER_NOT_FOUND', { path });
       return { path, slot };
     });
     const tensors = await runMethods({
-      program: this.program,
+      program,
       values: cache.values,
       classIndex: unit,
       sign,
@@ -445,7 +492,7 @@ class LoadedModelImpl implements LoadedModel {
       eigenSmooth: options.eigenSmooth,
       augSmooth: options.augSmooth,
       flippedValues: () => (cache.flipped ??= tf.tidy(() => runForward(this.program, flipWidth(cache.values[this.program.inputSlot] as tf.Tensor4D), { fast: this.gradientPath === 'fast' }))),
-      guidedGradient: () => this.guidedGradient(cache, unit, sign),
+      guidedGradient: () => this.guidedGradient(cache, program, output, unit, sign),
       blackInput: () => (cache.black ??= this.blackInput(preprocess)),
       signal,
       onProgress,
@@ -460,10 +507,11 @@ class LoadedModelImpl implements LoadedModel {
     }
     const layerRan = [...tensors.keys()].some((m) => methodInfo(m).needs === 'layer');
     const result: ExplainResult = {
+      output,
       layerPath: layerRan ? layerPaths[0] ?? null : null,
       classIndex,
       classLabel,
-      score: sign * cache.logits[unit]!,
+      score: sign * head.logits[unit]!,
       probability: predictions.find((p) => p.index === classIndex)!.probability,
       counterfactual,
       predictions,
@@ -494,12 +542,12 @@ class LoadedModelImpl implements LoadedModel {
   }
 
   /** Guided backprop's input gradient for this class and sign, kept in the image cache (it does not depend on the layer). */
-  private guidedGradient(cache: ImageCache, classIndex: number, sign: number): tf.Tensor4D {
-    const key = `${classIndex}|${sign}`;
+  private guidedGradient(cache: ImageCache, program: Program, output: number, classIndex: number, sign: number): tf.Tensor4D {
+    const key = `${output}|${classIndex}|${sign}`;
     if (cache.guided?.key !== key) {
       cache.guided?.gradient.dispose();
       cache.guided = undefined;
-      const gradient = withGuidedGradients(() => gradientAt(this.program, cache.values, this.program.inputSlot, classIndex, { path: this.gradientPath, sign })) as tf.Tensor4D;
+      const gradient = withGuidedGradients(() => gradientAt(program, cache.values, program.inputSlot, classIndex, { path: this.gradientPath, sign })) as tf.Tensor4D;
       cache.guided = { key, gradient };
     }
     return cache.guided.gradient;

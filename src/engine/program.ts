@@ -78,6 +78,8 @@ export interface ProgramHost {
   program: Program;
   inputShape: (number | null)[];
   outputShapes: (number | null)[][];
+  /** The outputs' names (layer or node), in order. */
+  outputNames: string[];
   params: number;
   weightBytes: number;
   layersModel: tf.LayersModel | null;
@@ -136,6 +138,14 @@ export function detectLogit(step: Step | undefined): LogitSource {
     return { kind: 'linear-of-layer', activation: act as 'softmax' | 'sigmoid' };
   }
   return { kind: 'none', activation: 'linear' };
+}
+
+/** The program scoring output `k` instead of output 0 (same steps and slots; output k first). */
+export function programForOutput(program: Program, k: number): Program {
+  if (k === 0) return program;
+  const outputSlots = [program.outputSlots[k]!, ...program.outputSlots.filter((_, i) => i !== k)];
+  const finalStep = program.steps.find((s) => s.outputs.includes(outputSlots[0]!));
+  return { ...program, outputSlots, finalStepIndex: finalStep ? finalStep.index : -1, logit: detectLogit(finalStep) };
 }
 
 /** Compile a model into a flat program. Throws MULTI_INPUT for models with several inputs. */

@@ -38,6 +38,19 @@ export interface PreprocessDefaults extends PreprocessOptions {
 
 export type HeadKind = 'softmax' | 'logits' | 'multi-label' | 'binary';
 
+/** One output of the model: what it means and its classes. */
+export interface OutputSummary {
+  index: number;
+  /** The output's name (its layer or graph node). */
+  name: string;
+  shape: (number | null)[];
+  /** A [batch, classes] output: one that can be explained as classes. */
+  classification: boolean;
+  head: HeadKind;
+  outputActivation: 'softmax' | 'sigmoid' | 'linear';
+  labels: string[];
+}
+
 export interface ModelSummary {
   name: string;
   format: string;
@@ -59,6 +72,12 @@ export interface ModelSummary {
    * class is the unit's negated logit, with probability 1 − p.
    */
   head: HeadKind;
+  /**
+   * Every output of the model (one for most). `labels`, `head` and `outputActivation` above are those
+   * of `defaultOutput`, the first classification-shaped one; ExplainOptions.output picks another.
+   */
+  outputs: OutputSummary[];
+  defaultOutput: number;
   params: number;
   weightBytes: number;
   warnings: StudioNotice[];
@@ -74,6 +93,8 @@ export interface ExplainOptions extends CamSmoothing {
   layerPaths?: string[];
   /** Class index, a label, or absent for top-1. */
   target?: number | string | null;
+  /** Which output to explain (ModelSummary.outputs); absent = the default output. */
+  output?: number | null;
   counterfactual?: boolean;
   /** Which methods to compute (ids of src/shared/methods.ts); Grad-CAM, guided backprop and guided Grad-CAM by default. */
   methods?: MethodId[];
@@ -110,6 +131,8 @@ export interface RgbMap {
 
 export interface ExplainResult {
   layerPath: string | null;
+  /** The output explained (index into ModelSummary.outputs). */
+  output: number;
   classIndex: number;
   classLabel: string;
   /** The score explained: the logit of the class (negated for a counterfactual). */

@@ -61,6 +61,7 @@ class StandInClient implements StudioClientPort {
     const classIndex = typeof o.target === 'number' ? o.target : 0;
     return {
       requestId: this.explains.length,
+      output: o.output ?? 0,
       layerPath: o.layerPath ?? this.summary.defaultLayerPath,
       classIndex,
       classLabel: this.summary.labels[classIndex],

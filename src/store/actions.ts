@@ -18,7 +18,7 @@ import { zipSync, type Zippable } from 'fflate';
 import type { CommittedState, DroppedResult, ExportedModelFile, GridSpec, PanelName, TransferredFile } from '../worker/api';
 import { createClient, type ClientEvent, type StudioClientPort } from './client-port';
 import { findNode, gridLayers, leafLayers, resolveClass } from './layer-tree';
-import { NOTICE_HISTORY, initialState, useStore, type ExplanationSlice, type NoticeLevel, type StudioState, type UiNotice } from './store';
+import { NOTICE_HISTORY, currentOutput, initialState, useStore, type ExplanationSlice, type NoticeLevel, type StudioState, type UiNotice } from './store';
 
 const BACKEND_STORAGE_KEY = 'gradcam-studio.backend';
 const BACKEND_NAMES: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
@@ -283,7 +283,7 @@ function applyState(state: CommittedState, how: { restored?: boolean } = {}): bo
     for (const n of summary.warnings) pushNotice(n, 'warning');
     useStore.setState((s) => ({
       model: { summary, ignored },
-      explanation: { ...s.explanation, selectedLayerPath: summary.defaultLayerPath, target: null, counterfactual: false },
+      explanation: { ...s.explanation, selectedLayerPath: summary.defaultLayerPath, target: null, counterfactual: false, output: null },
       preprocess: {},
     }));
     committed.modelToken = model.token;
@@ -344,6 +344,7 @@ export function explainOptions(s: StudioState): ExplainOptions {
     layerPath: s.explanation.selectedLayerPath,
     target: s.explanation.target,
     counterfactual: s.explanation.counterfactual,
+    output: s.explanation.output,
     methods: [...s.explanation.methods],
     methodOptions: { ...s.explanation.methodOptions },
     eigenSmooth: s.explanation.smoothing.eigenSmooth,
@@ -440,13 +441,19 @@ export async function setTarget(query: number | string | null): Promise<ExplainO
   if (!summary) return 'skipped';
   let target: number | null = null;
   if (query !== null && !(typeof query === 'string' && query.trim() === '')) {
-    target = resolveClass(query, summary.labels);
+    const { labels } = currentOutput(summary, useStore.getState().explanation.output);
+    target = resolveClass(query, labels);
     if (target === null) {
-      pushNotice(studioError('CLASS_NOT_FOUND', { query: String(query), count: summary.labels.length }).toNotice(), 'error');
+      pushNotice(studioError('CLASS_NOT_FOUND', { query: String(query), count: labels.length }).toNotice(), 'error');
       return 'failed';
     }
   }
   return explainWith((s) => ({ explanation: { ...s.explanation, target } }));
+}
+
+/** Explain another output of a multi-output model (its classes differ: the target goes back to top-1). */
+export async function setOutput(output: number): Promise<ExplainOutcome> {
+  return explainWith((s) => ({ explanation: { ...s.explanation, output, target: null } }));
 }
 
 export async function setCounterfactual(counterfactual: boolean): Promise<ExplainOutcome> {

@@ -11,6 +11,7 @@ import type {
   ExplainProgress,
   LoadProgress,
   ModelSummary,
+  OutputSummary,
   PreprocessOptions,
   ViewOptions,
 } from '../shared/types';
@@ -41,6 +42,8 @@ export interface ExplanationSlice {
   /** Class index to explain, or null for the top-1 prediction. */
   target: number | null;
   counterfactual: boolean;
+  /** The model output explained (ModelSummary.outputs), or null for the model's default output. */
+  output: number | null;
   /** The methods chosen, in the grid's order (src/shared/methods.ts). */
   methods: MethodId[];
   /** Each method's settings, by option name (defaults fill the rest). */
@@ -106,6 +109,7 @@ export function initialState(): StudioState {
       selectedLayerPath: null,
       target: null,
       counterfactual: false,
+      output: null,
       methods: [...CLASSIC_METHODS], // the app opens with Grad-CAM, guided backprop, guided Grad-CAM
       methodOptions: {},
       smoothing: { eigenSmooth: false, augSmooth: false },
@@ -132,4 +136,9 @@ export function appState(s: StudioState): 'busy' | 'ready' | 'error' {
 /** The newest notice, shown in the live region. */
 export function latestNotice(s: StudioState): UiNotice | null {
   return s.status.notices.length ? s.status.notices[s.status.notices.length - 1] : null;
+}
+
+/** The output the page explains: the chosen one, else the model's default (for its labels and head). */
+export function currentOutput(summary: ModelSummary, chosen: number | null): OutputSummary {
+  return summary.outputs[chosen ?? summary.defaultOutput] ?? summary.outputs[summary.defaultOutput]!;
 }

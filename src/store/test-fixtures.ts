@@ -59,6 +59,8 @@ export function nestedSummary(overrides: Partial<ModelSummary> = {}): ModelSumma
     preprocess: { normalization: 'symmetric', resize: 'center-crop', source: 'metadata.json' },
     outputActivation: 'softmax',
     head: 'softmax',
+    outputs: [{ index: 0, name: 'dense', shape: [null, 3], classification: true, head: 'softmax', outputActivation: 'softmax', labels: ['Peace', 'Stop', 'Thumbs Up'] }],
+    defaultOutput: 0,
     params: 5187,
     weightBytes: 5187 * 4,
     warnings: [],

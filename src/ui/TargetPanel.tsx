@@ -1,7 +1,7 @@
 /** Which class is explained: top-5 predictions, any label by typing, counterfactual toggle. */
 import { useState, type FormEvent } from 'react';
-import { setCounterfactual, setTarget } from '../store/actions';
-import { useStore } from '../store/store';
+import { setCounterfactual, setOutput, setTarget } from '../store/actions';
+import { currentOutput, useStore } from '../store/store';
 import type { HeadKind } from '../shared/types';
 
 const TOP_K = 5;
@@ -15,9 +15,11 @@ export function TargetPanel() {
   const last = useStore((s) => s.explanation.last);
   const target = useStore((s) => s.explanation.target);
   const counterfactual = useStore((s) => s.explanation.counterfactual);
+  const chosenOutput = useStore((s) => s.explanation.output);
   const [typed, setTyped] = useState('');
 
   if (!summary) return <p className="muted">No model yet.</p>;
+  const output = currentOutput(summary, chosenOutput);
   const predictions = last ? [...last.predictions].sort((a, b) => b.probability - a.probability).slice(0, TOP_K) : [];
   const explainedIndex = last?.classIndex ?? null;
 
@@ -42,7 +44,19 @@ export function TargetPanel() {
           </span>
         </p>
       )}
-      <HeadNote head={summary.head} labels={summary.labels} />
+      {summary.outputs.length > 1 && (
+        <label className="output-chooser">
+          <span>Output</span>
+          <select data-testid="output-chooser" value={output.index} onChange={(e) => void setOutput(Number(e.target.value))}>
+            {summary.outputs.map((o) => (
+              <option key={o.index} value={o.index} disabled={!o.classification}>
+                {`${o.name} [${o.shape.slice(1).join('×')}]${o.classification ? '' : ' (not classes)'}`}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      <HeadNote head={output.head} labels={output.labels} />
       <ol className="predictions" aria-label="Top predictions">
         {predictions.map((p) => (
           <li key={p.index}>
@@ -75,7 +89,7 @@ export function TargetPanel() {
             id="class-input"
             list="class-labels"
             value={typed}
-            placeholder={summary.labels[0] ?? 'label'}
+            placeholder={output.labels[0] ?? 'label'}
             onChange={(e) => setTyped(e.target.value)}
             autoComplete="off"
           />
@@ -84,7 +98,7 @@ export function TargetPanel() {
           </button>
         </div>
         <datalist id="class-labels">
-          {summary.labels.map((label, i) => (
+          {output.labels.map((label, i) => (
             <option key={i} value={label}>
               {`#${i}`}
             </option>

@@ -62,7 +62,7 @@ export interface ImageInfo {
 /** What the page needs of an explanation: no pixel arrays (the worker already drew them). */
 export type ExplainSummary = Pick<
   ExplainResult,
-  'layerPath' | 'classIndex' | 'classLabel' | 'score' | 'probability' | 'counterfactual' | 'predictions' | 'warnings' | 'timings'
+  'output' | 'layerPath' | 'classIndex' | 'classLabel' | 'score' | 'probability' | 'counterfactual' | 'predictions' | 'warnings' | 'timings'
 > & {
   requestId: number;
   /** The methods drawn, in grid order. */

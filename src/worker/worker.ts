@@ -598,6 +598,7 @@ const api: StudioWorkerApi = {
         const gradcam = result.maps.gradcam;
         return {
           requestId,
+          output: result.output,
           layerPath: result.layerPath,
           classIndex: result.classIndex,
           classLabel: result.classLabel,

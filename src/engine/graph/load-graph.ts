@@ -46,6 +46,7 @@ export async function buildGraphHost(opened: OpenedModel): Promise<ProgramHost> 
       program,
       inputShape: [null, ...shape.slice(1)],
       outputShapes,
+      outputNames: def.outputs,
       params: weightTensors.filter((t) => t.dtype === 'float32').reduce((n, t) => n + t.size, 0),
       weightBytes: weightTensors.reduce((n, t) => n + t.size * 4, 0),
       layersModel: null,
