@@ -126,6 +126,9 @@ describe('npm run explain', () => {
     expect(parseCliArgs(['--model', model, '--image', photo, '--class', '7', '--resize', 'center-crop'])).toMatchObject({ target: 7, preprocess: { resize: 'center-crop' }, methods: ['gradcam'], backend: 'wasm' });
     expect(parseCliArgs(['--model', model, '--image', photo, '--class', 'Thumbs Up'])).toMatchObject({ target: 'Thumbs Up' });
     expect(await codeOf(['--model', model, '--image', photo, '--class', 'zebra', '--backend', 'cpu'])).toBe('CLASS_NOT_FOUND');
+    expect(parseCliArgs(['--model', model, '--image', photo, '--output', '1'])).toMatchObject({ output: 1 });
+    expect(() => parseCliArgs(['--model', model, '--image', photo, '--output', 'box'])).toThrow(/--output takes an output number/);
+    expect(await codeOf(['--model', model, '--image', photo, '--output', '3', '--backend', 'cpu'])).toBe('OUTPUT_NOT_FOUND');
     expect(await codeOf(['--model', model, '--image', model, '--backend', 'cpu'])).toBe('IMAGE_DECODE_FAILED');
   });
 

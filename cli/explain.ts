@@ -45,7 +45,7 @@ function optionUsage(): string {
 }
 
 const USAGE = `usage: npm run explain -- --model DIR/model.json --image photo.jpg [--layer PATH] [--layers PATH,PATH] [--class N|LABEL]
-  [--counterfactual] [--method ${METHOD_IDS.join('|')}] [--methods ID,ID,…]
+  [--output K] [--counterfactual] [--method ${METHOD_IDS.join('|')}] [--methods ID,ID,…]
   ${optionUsage()} [--eigen-smooth] [--aug-smooth]
   [--preprocess ${NORMALIZATION_PRESETS.join('|')}] [--resize ${RESIZE_MODES.join('|')}] [--backend wasm|cpu] [--out overlay.png] [--json result.json]`;
 
@@ -56,6 +56,8 @@ export interface CliOptions {
   /** Several layers: each CAM method's map is their fused mean. */
   layers?: string[];
   target?: number | string;
+  /** Which output of a multi-output model (default: the first classification-shaped one). */
+  output?: number;
   counterfactual: boolean;
   methods: MethodId[];
   methodOptions: Partial<Record<MethodId, Record<string, MethodOptionValue>>>;
@@ -65,6 +67,11 @@ export interface CliOptions {
   backend: 'wasm' | 'cpu';
   out?: string;
   json?: string;
+}
+
+function outputIndex(raw: string): number {
+  if (!/^\d+$/.test(raw)) throw studioError('BAD_ARGUMENT', { reason: `--output takes an output number (0, 1, …), not "${raw}"` });
+  return Number(raw);
 }
 
 export function parseCliArgs(argv: string[]): CliOptions | 'help' {
@@ -81,6 +88,7 @@ export function parseCliArgs(argv: string[]): CliOptions | 'help' {
         layers: { type: 'string' },
         class: { type: 'string' },
         counterfactual: { type: 'boolean', default: false },
+        output: { type: 'string' },
         method: { type: 'string' },
         methods: { type: 'string' },
         'eigen-smooth': { type: 'boolean', default: false },
@@ -132,6 +140,7 @@ export function parseCliArgs(argv: string[]): CliOptions | 'help' {
     layer: values.layer,
     ...(layers && layers.length ? { layers } : {}),
     target: classArg === undefined ? undefined : /^\d+$/.test(classArg) ? Number(classArg) : classArg,
+    ...(values.output !== undefined ? { output: outputIndex(values.output) } : {}),
     counterfactual: values.counterfactual ?? false,
     methods,
     methodOptions,
@@ -194,6 +203,7 @@ export async function runCli(argv: string[], log: (line: string) => void = conso
       layerPath: options.layer ?? null,
       ...(options.layers ? { layerPaths: options.layers } : {}),
       target: options.target ?? null,
+      output: options.output ?? null,
       counterfactual: options.counterfactual,
       methods: options.methods,
       methodOptions: options.methodOptions,
@@ -245,6 +255,7 @@ export async function runCli(argv: string[], log: (line: string) => void = conso
         layerPaths,
         class: { index: result.classIndex, label: result.classLabel, probability: result.probability, score: result.score },
         counterfactual: result.counterfactual,
+        output: { index: result.output, name: lm.summary.outputs[result.output]?.name },
         top5: result.predictions.slice(0, 5).map((p) => ({ index: p.index, label: p.label, probability: p.probability })),
         preprocess: { normalization: preprocess.normalization, resize: preprocess.resize },
         // One map per method, keyed by id, with its settings: heatmaps at their own resolution in [0, 1].
