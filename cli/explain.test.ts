@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { buildTestModel, testImage } from '../src/engine/node/test-models';
+import { buildTestModel, testImage, writeModelFiles } from '../src/engine/node/test-models';
 import { encodePng } from '../src/engine/node/image';
 import { StudioError } from '../src/shared/errors';
 import { parseCliArgs, runCli as runInProcess } from './explain';
@@ -36,21 +36,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gradcam-cli-'));
   const { model } = buildTestModel('e');
   modelName = model.name;
-  let artifacts: tf.io.ModelArtifacts | null = null;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    artifacts = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  const a = artifacts!;
-  const weights = Array.isArray(a.weightData) ? tf.io.concatenateArrayBuffers(a.weightData) : a.weightData!;
-  writeFileSync(join(dir, 'model.json'), JSON.stringify({
-    format: 'layers-model',
-    generatedBy: 'test',
-    convertedBy: null,
-    modelTopology: a.modelTopology,
-    weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
-  }));
-  writeFileSync(join(dir, 'weights.bin'), new Uint8Array(weights));
+  await writeModelFiles(model, dir);
   writeFileSync(join(dir, 'photo.png'), encodePng(testImage(40, 30)));
   model.dispose();
 });

@@ -12,13 +12,13 @@ import { loadModel } from '../src/engine/model';
 import { filesFromPaths } from '../src/engine/node/files';
 import { decodeImageFile, encodePng } from '../src/engine/node/image';
 import { registerFastWasmGradients } from '../src/engine/kernels/wasm-gradients';
-import { cropBox, NORMALIZATION_PRESETS, RESIZE_MODES } from '../src/engine/preprocess';
-import { colormapLut } from '../src/render/colormaps';
-import { blendOverlayPure, rgbMapToRgbaPure } from '../src/render/pixels';
+import { NORMALIZATION_PRESETS, RESIZE_MODES } from '../src/engine/preprocess';
+import { rgbMapToRgbaPure } from '../src/render/pixels';
 import { studioError, toStudioError } from '../src/shared/errors';
-import type { ExplainResult, Heatmap, NormalizationPreset, PreprocessOptions, ResizeMode } from '../src/shared/types';
+import type { ExplainOptions, ExplainResult, Heatmap, NormalizationPreset, PreprocessOptions, ResizeMode } from '../src/shared/types';
 import { METHOD_IDS, METHODS, methodOptionProblems, methodSettingsText, type MethodId, type MethodOptionSpec, type MethodOptionValue } from '../src/shared/methods';
-import type { RawImage } from '../src/engine/files';
+import { overlayOnPhoto } from './overlay';
+import { runBatch, type BatchOptions } from './batch';
 
 /** Every method option as a flag, from the registry: batchSize → --batch-size (shared by the methods that have it). */
 const OPTION_FLAGS = (() => {
@@ -44,14 +44,20 @@ function optionUsage(): string {
     .join(' ');
 }
 
-const USAGE = `usage: npm run explain -- --model DIR/model.json --image photo.jpg [--layer PATH] [--layers PATH,PATH] [--class N|LABEL]
+const USAGE = `usage: npm run explain -- --model DIR/model.json (--image photo.jpg | --images DIR [--out-dir OUT] [--csv results.csv] [--shard K/N]) [--layer PATH] [--layers PATH,PATH] [--class N|LABEL]
   [--output K] [--counterfactual] [--method ${METHOD_IDS.join('|')}] [--methods ID,ID,…]
   ${optionUsage()} [--eigen-smooth] [--aug-smooth]
   [--preprocess ${NORMALIZATION_PRESETS.join('|')}] [--resize ${RESIZE_MODES.join('|')}] [--backend wasm|cpu] [--out overlay.png] [--json result.json]`;
 
 export interface CliOptions {
   model: string;
-  image: string;
+  /** One image… */
+  image?: string;
+  /** …or every image under a folder (class subfolders = true labels): the batch mode (batch.ts). */
+  images?: string;
+  outDir?: string;
+  csv?: string;
+  shard?: { k: number; n: number };
   layer?: string;
   /** Several layers: each CAM method's map is their fused mean. */
   layers?: string[];
@@ -69,6 +75,14 @@ export interface CliOptions {
   json?: string;
 }
 
+/** `K/N` with 1 ≤ K ≤ N: this machine's part of N. */
+function parseShard(raw: string): { k: number; n: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(raw);
+  const [k, n] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  if (!m || n < 1 || k < 1 || k > n) throw studioError('BAD_ARGUMENT', { reason: `--shard takes K/N with 1 ≤ K ≤ N (e.g. 2/8), not "${raw}"` });
+  return { k, n };
+}
+
 function outputIndex(raw: string): number {
   if (!/^\d+$/.test(raw)) throw studioError('BAD_ARGUMENT', { reason: `--output takes an output number (0, 1, …), not "${raw}"` });
   return Number(raw);
@@ -84,6 +98,10 @@ export function parseCliArgs(argv: string[]): CliOptions | 'help' {
       options: {
         model: { type: 'string' },
         image: { type: 'string' },
+        images: { type: 'string' },
+        'out-dir': { type: 'string' },
+        csv: { type: 'string' },
+        shard: { type: 'string' },
         layer: { type: 'string' },
         layers: { type: 'string' },
         class: { type: 'string' },
@@ -108,7 +126,10 @@ export function parseCliArgs(argv: string[]): CliOptions | 'help' {
   const flags = values as Record<string, string | boolean | undefined>;
   if (values.help) return 'help';
   if (!values.model) throw studioError('BAD_ARGUMENT', { reason: '--model is required (a model.json, a folder or a .zip)' });
-  if (!values.image) throw studioError('BAD_ARGUMENT', { reason: '--image is required' });
+  if (!values.image === !values.images) throw studioError('BAD_ARGUMENT', { reason: 'give --image (one photo) or --images (a folder), one of the two' });
+  if (!values.images && (values['out-dir'] || values.csv || values.shard)) throw studioError('BAD_ARGUMENT', { reason: '--out-dir, --csv and --shard go with --images' });
+  if (values.images && (values.out || values.json)) throw studioError('BAD_ARGUMENT', { reason: 'with --images, write with --out-dir and --csv (not --out / --json)' });
+  if (values.images && !values['out-dir'] && !values.csv) throw studioError('BAD_ARGUMENT', { reason: '--images needs --out-dir (overlays and results.csv) or --csv' });
   const oneOf = <T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined => {
     if (value === undefined) return undefined;
     if (!allowed.includes(value as T)) throw studioError('BAD_ARGUMENT', { reason: `--${name} must be one of ${allowed.join(', ')} (got "${value}")` });
@@ -136,7 +157,11 @@ export function parseCliArgs(argv: string[]): CliOptions | 'help' {
   const layers = values.layers?.split(',').map((l) => l.trim()).filter(Boolean);
   return {
     model: values.model,
-    image: values.image,
+    ...(values.image ? { image: values.image } : {}),
+    ...(values.images ? { images: values.images } : {}),
+    ...(values['out-dir'] ? { outDir: values['out-dir'] } : {}),
+    ...(values.csv ? { csv: values.csv } : {}),
+    ...(values.shard !== undefined ? { shard: parseShard(values.shard) } : {}),
     layer: values.layer,
     ...(layers && layers.length ? { layers } : {}),
     target: classArg === undefined ? undefined : /^\d+$/.test(classArg) ? Number(classArg) : classArg,
@@ -157,16 +182,6 @@ export function parseCliArgs(argv: string[]): CliOptions | 'help' {
 }
 
 /** The cam (model input size) laid over the crop box of the photo, as a full-photo map (0 outside the box). */
-function mapOverPhoto(cam: Heatmap, image: RawImage, resize: ResizeMode): Float32Array {
-  const box = cropBox(image, [cam.height, cam.width], resize);
-  const resized = tf.tidy(() =>
-    tf.image.resizeBilinear(tf.tensor3d(cam.data, [cam.height, cam.width, 1]), [box.height, box.width], false, true).dataSync() as Float32Array,
-  );
-  const out = new Float32Array(image.width * image.height);
-  for (let y = 0; y < box.height; y++) out.set(resized.subarray(y * box.width, (y + 1) * box.width), (box.y + y) * image.width + box.x);
-  return out;
-}
-
 function nested(map: Heatmap): number[][] {
   return Array.from({ length: map.height }, (_, y) => Array.from(map.data.subarray(y * map.width, (y + 1) * map.width)));
 }
@@ -176,10 +191,6 @@ export function outPath(out: string, method: MethodId, count: number): string {
   if (count <= 1) return out;
   const dot = out.lastIndexOf('.');
   return dot > out.lastIndexOf('/') ? `${out.slice(0, dot)}-${method}${out.slice(dot)}` : `${out}-${method}.png`;
-}
-
-function rgbaOf(image: RawImage): Uint8ClampedArray {
-  return image.data instanceof Uint8ClampedArray ? image.data : new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.byteLength);
 }
 
 export async function runCli(argv: string[], log: (line: string) => void = console.log): Promise<ExplainResult | null> {
@@ -198,7 +209,25 @@ export async function runCli(argv: string[], log: (line: string) => void = conso
 
   const lm = await loadModel(await filesFromPaths([options.model]));
   try {
-    const image = await decodeImageFile(options.image);
+    const explainOptions: ExplainOptions = {
+      layerPath: options.layer ?? null,
+      ...(options.layers ? { layerPaths: options.layers } : {}),
+      target: options.target ?? null,
+      output: options.output ?? null,
+      counterfactual: options.counterfactual,
+      methods: options.methods,
+      methodOptions: options.methodOptions,
+      eigenSmooth: options.eigenSmooth,
+      augSmooth: options.augSmooth,
+      preprocess: options.preprocess,
+    };
+    if (options.images) {
+      const batch: BatchOptions = { images: options.images, outDir: options.outDir, csv: options.csv, shard: options.shard, explain: explainOptions };
+      log(`model: ${lm.summary.name} (${lm.summary.format}), input ${lm.summary.imageSize.join('×')}`);
+      await runBatch(lm, batch, log, (line) => process.stderr.write(`${line}\n`));
+      return null;
+    }
+    const image = await decodeImageFile(options.image!);
     const result = await lm.explain(image, {
       layerPath: options.layer ?? null,
       ...(options.layers ? { layerPaths: options.layers } : {}),
@@ -233,9 +262,7 @@ export async function runCli(argv: string[], log: (line: string) => void = conso
         let png: Uint8Array;
         if (map.kind === 'heatmap') {
           // A heatmap over the photo, at the photo's size.
-          const over = mapOverPhoto(map.upsampled, image, preprocess.resize);
-          const blended = blendOverlayPure(rgbaOf(image), over, image.width, image.height, colormapLut('jet'), { colormap: 'jet', opacity: 0.5, threshold: 0 });
-          png = encodePng({ width: image.width, height: image.height, data: blended });
+          png = encodePng({ width: image.width, height: image.height, data: overlayOnPhoto(image, map.upsampled, preprocess.resize) });
         } else {
           png = encodePng({ width: map.map.width, height: map.map.height, data: rgbMapToRgbaPure(map.map.data, map.map.width, map.map.height) });
         }

@@ -5,6 +5,8 @@
  * (e) two levels of nesting (Teachable Machine's shape: Sequential > Sequential > Model).
  * `smooth: true` swaps every ReLU for softplus/tanh so that finite differences are meaningful.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 
 export type TestModelCase = 'a' | 'b' | 'c' | 'd' | 'e';
@@ -157,4 +159,24 @@ export function testImage(width = 24, height = 20): { width: number; height: num
     }
   }
   return { width, height, data };
+}
+
+/** Write `model` as TF.js layers files (model.json + weights.bin) into `dir`, as the converter would. */
+export async function writeModelFiles(model: tf.LayersModel, dir: string): Promise<void> {
+  let artifacts: tf.io.ModelArtifacts | null = null;
+  await model.save(tf.io.withSaveHandler(async (a) => {
+    artifacts = a;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  const a = artifacts as tf.io.ModelArtifacts | null;
+  if (!a) throw new Error('save produced no artifacts');
+  const weights = Array.isArray(a.weightData) ? tf.io.concatenateArrayBuffers(a.weightData) : a.weightData!;
+  writeFileSync(join(dir, 'model.json'), JSON.stringify({
+    format: 'layers-model',
+    generatedBy: 'test',
+    convertedBy: null,
+    modelTopology: a.modelTopology,
+    weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
+  }));
+  writeFileSync(join(dir, 'weights.bin'), new Uint8Array(weights));
 }
