@@ -374,7 +374,7 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
     description: 'JSON that is not a TF.js model (a package.json renamed)',
     files: async () => [text('model.json', JSON.stringify({ name: 'my-app', version: '1.0.0', dependencies: {} }))],
     expectCode: 'NOT_A_TFJS_MODEL',
-    expectText: /model\.json is JSON but not a TF\.js layers model/,
+    expectText: /model\.json is JSON but not a TF\.js model/,
     keepsState: true,
   },
   {
