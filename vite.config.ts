@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
 
 // Cross-origin isolation lets the WASM backend use its threaded build (SharedArrayBuffer).
 const isolationHeaders = {
@@ -8,7 +9,38 @@ const isolationHeaders = {
 };
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [
+    react(),
+    // Offline and installable: our own service worker (src/offline/service-worker.ts) with the
+    // precache list injected; the manifest with the app's icons. Registered by src/offline/register.ts.
+    VitePWA({
+      strategies: 'injectManifest',
+      srcDir: 'src/offline',
+      filename: 'service-worker.ts',
+      injectRegister: null,
+      injectManifest: {
+        globPatterns: ['**/*.{js,css,html,wasm,json,bin,png,jpg,svg,webmanifest}'],
+        // The worker bundle (tfjs) is ~2.7 MB; the demo weights are small.
+        maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
+        rollupFormat: 'iife',
+      },
+      manifest: {
+        name: 'Grad-CAM Studio',
+        short_name: 'Grad-CAM',
+        description: 'See what an image classifier looks at — in your browser, with nothing uploaded.',
+        theme_color: '#15171c',
+        background_color: '#15171c',
+        display: 'standalone',
+        start_url: '/',
+        scope: '/',
+        icons: [
+          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+    }),
+  ],
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: { format: 'es' },

@@ -1,0 +1,103 @@
+/**
+ * Issue 15 (offline and installable): after one visit the service worker has the app shell, the WASM
+ * binaries and the demo, so a reload with the network off opens the app and explains the demo; the
+ * web app manifest is valid; and on a plain static server that sends no isolation headers, the
+ * service worker's headers make the page cross-origin isolated.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { createServer, type Server } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { waitForReady } from './helpers';
+import { appState } from './studio-flows';
+
+async function controlledByServiceWorker(page: Page): Promise<void> {
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 60_000 });
+}
+
+/** `evaluate` that survives the page reloading itself in between. */
+async function isolated(page: Page): Promise<boolean> {
+  for (let i = 0; i < 40; i++) {
+    try {
+      if (await page.evaluate(() => crossOriginIsolated)) return true;
+    } catch {
+      // the page is reloading
+    }
+    await page.waitForTimeout(500);
+  }
+  return false;
+}
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.webmanifest': 'application/manifest+json', '.png': 'image/png', '.bin': 'application/octet-stream' };
+
+/** A static file server for dist/ with no special headers (as a plain static host). */
+function staticServer(): Promise<Server> {
+  const root = join(process.cwd(), 'dist');
+  const server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    const file = join(root, path.endsWith('/') ? `${path}index.html` : path);
+    readFile(file).then(
+      (data) => {
+        res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });
+        res.end(data);
+      },
+      () => {
+        res.writeHead(404);
+        res.end();
+      },
+    );
+  });
+  return new Promise((done) => server.listen(0, '127.0.0.1', () => done(server)));
+}
+
+test('after one visit, the app opens and explains the demo with the network off', async ({ page, context }) => {
+  await page.goto('/?backend=wasm');
+  await waitForReady(page);
+  expect(await page.evaluate(() => crossOriginIsolated), 'vite preview sends the isolation headers').toBe(true);
+  await controlledByServiceWorker(page);
+
+  await context.setOffline(true);
+  await page.reload();
+  await waitForReady(page);
+  const state = await appState(page);
+  expect(state.explanation.last?.layerPath, 'the demo is explained offline').toBeTruthy();
+  expect(state.status.outcome).toBe('ready');
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  await context.setOffline(false);
+});
+
+test('the web app manifest is valid and its icons load', async ({ page }) => {
+  await page.goto('/');
+  const href = await page.locator('link[rel=manifest]').getAttribute('href');
+  expect(href).toBe('/manifest.webmanifest');
+  const manifest = await page.evaluate(async (url) => (await fetch(url)).json() as Promise<Record<string, unknown>>, href!);
+  expect(manifest).toMatchObject({ name: 'Grad-CAM Studio', short_name: expect.any(String), start_url: '/', display: 'standalone' });
+  const icons = manifest.icons as { src: string; sizes: string; type: string }[];
+  expect(icons.map((i) => i.sizes)).toEqual(expect.arrayContaining(['192x192', '512x512']));
+  for (const icon of icons) {
+    const size = await page.evaluate(async (src) => {
+      const bitmap = await createImageBitmap(await (await fetch(src)).blob());
+      return [bitmap.width, bitmap.height];
+    }, icon.src);
+    expect(`${size[0]}x${size[1]}`).toBe(icon.sizes);
+  }
+});
+
+test('on a static server without isolation headers, the service worker makes the page isolated', async ({ page }) => {
+  const server = await staticServer();
+  try {
+    const { port } = server.address() as AddressInfo;
+    await page.goto(`http://127.0.0.1:${port}/?backend=wasm`);
+    await waitForReady(page);
+    // The first load has no headers; the service worker takes control and the page reloads once.
+    expect(await isolated(page)).toBe(true);
+    // …and it was the service worker's doing: the page reloaded itself to get the headers.
+    expect(await page.evaluate(() => sessionStorage.getItem('isolation-reload'))).toBe('1');
+    await waitForReady(page);
+    expect((await appState(page)).explanation.last?.layerPath).toBeTruthy();
+  } finally {
+    server.close();
+  }
+});
