@@ -16,6 +16,7 @@ import type {
   DroppedResult,
   ExplainSummary,
   ExportedModelFile,
+  LiveFrameSummary,
   GridSpec,
   PanelImage,
   PanelName,
@@ -574,6 +575,23 @@ export class StudioClient {
       signal?.removeEventListener('abort', forward);
       if (this.explainController === controller) this.explainController = null;
     }
+  }
+
+  /** Live mode: a <canvas> in `container` for the worker to draw frames on (a fresh one each time). */
+  async mountLiveCanvas(container: HTMLElement, signal?: AbortSignal): Promise<void> {
+    container.querySelector('canvas')?.remove();
+    const canvas = document.createElement('canvas');
+    canvas.className = 'live-canvas';
+    canvas.setAttribute('role', 'img');
+    canvas.setAttribute('aria-label', 'live explanation');
+    container.appendChild(canvas);
+    const offscreen = canvas.transferControlToOffscreen();
+    await this.call((remote) => remote.attachLiveCanvas(Comlink.transfer(offscreen, [offscreen])), signal);
+  }
+
+  /** One camera frame (transferred: the page keeps no copy), explained and drawn by the worker. */
+  explainFrame(frame: ImageBitmap, options: ExplainOptions, signal?: AbortSignal): Promise<LiveFrameSummary> {
+    return this.call((remote, id) => remote.explainFrame(id, Comlink.transfer(frame, [frame]), options), signal, 'explaining a camera frame');
   }
 
   async setView(view: ViewOptions, signal?: AbortSignal): Promise<void> {

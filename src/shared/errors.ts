@@ -61,6 +61,7 @@ export const ERROR_MESSAGES = {
   INTERNAL: (d: { reason: string }) => `Unexpected error: ${d.reason}`,
   // Command line
   BAD_ARGUMENT: (d: { reason: string }) => `Bad argument: ${d.reason}`,
+  CAMERA_UNAVAILABLE: (d: { reason: string }) => `The camera could not be started: ${d.reason}`,
   // Sharing (page side)
   CLIPBOARD_FAILED: (d: { reason: string }) => `The image could not be copied to the clipboard: ${d.reason}`,
   SHARE_FAILED: (d: { reason: string }) => `The image could not be shared: ${d.reason}`,

@@ -41,7 +41,7 @@ export function getClient(): StudioClientPort | null {
   return client;
 }
 
-function whenClient(): Promise<StudioClientPort> {
+export function whenClient(): Promise<StudioClientPort> {
   if (client) return Promise.resolve(client);
   if (!clientReady) clientReady = new Promise((resolve) => (resolveClientReady = resolve));
   return clientReady;

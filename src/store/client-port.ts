@@ -3,7 +3,7 @@
  * (src/client/studio-client.ts); tests may hand the store any object with this shape.
  */
 import type { BackendInfo, BackendName, ExplainOptions, ExplainProgress, LoadProgress, ViewOptions } from '../shared/types';
-import type { DemoSample, DroppedResult, ExplainSummary, ExportedModelFile, GridSpec, PanelName, TransferredFile } from '../worker/api';
+import type { DemoSample, DroppedResult, ExplainSummary, ExportedModelFile, GridSpec, LiveFrameSummary, PanelName, TransferredFile } from '../worker/api';
 
 /** Events the client reports outside any request. */
 export type ClientEvent =
@@ -30,6 +30,9 @@ export interface StudioClientPort {
   /** The current model as TF.js files; optional so that a minimal client can leave it out. */
   exportTfjs?(signal?: AbortSignal): Promise<ExportedModelFile[]>;
   memory(): Promise<{ numTensors: number; numBytes: number }>;
+  /** Live mode (optional for minimal clients): the live canvas, and one camera frame explained and drawn. */
+  mountLiveCanvas?(container: HTMLElement, signal?: AbortSignal): Promise<void>;
+  explainFrame?(frame: ImageBitmap, options: ExplainOptions, signal?: AbortSignal): Promise<LiveFrameSummary>;
   on(listener: (e: ClientEvent) => void): () => void;
   killWorkerForTest(): void;
 }

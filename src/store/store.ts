@@ -94,11 +94,33 @@ export interface StudioState {
    * these tokens, so the tree on screen and the worker's model cannot differ.
    */
   committed: { version: number; modelToken: string | null; imageToken: string | null };
+  live: LiveSlice;
 }
 
 export const DEFAULT_VIEW: ViewOptions = { colormap: 'turbo', opacity: 0.5, threshold: 0 };
 /** How many notices the status region keeps. */
 export const NOTICE_HISTORY = 20;
+
+/** Live mode: the camera's frames explained as they come (src/store/live.ts). */
+export interface LiveSlice {
+  /** The live view is open. */
+  active: boolean;
+  /** Frames are being sent (false while the camera starts, after an error, or once stopped). */
+  running: boolean;
+  cameras: { deviceId: string; label: string }[];
+  deviceId: string | null;
+  /** Frames explained per second, over the last second. */
+  fps: number;
+  /** From grabbing a frame to its overlay drawn, ms (last frame). */
+  latencyMs: number;
+  frames: number;
+  last: { classLabel: string; probability: number; method: string; layerPath: string | null } | null;
+  error: string | null;
+}
+
+export function initialLive(): LiveSlice {
+  return { active: false, running: false, cameras: [], deviceId: null, fps: 0, latencyMs: 0, frames: 0, last: null, error: null };
+}
 
 export function initialState(): StudioState {
   return {
@@ -116,6 +138,7 @@ export function initialState(): StudioState {
       grid: 'methods',
     },
     view: { ...DEFAULT_VIEW },
+    live: initialLive(),
     preprocess: {},
     status: { started: false, pending: 0, outcome: 'ready', phase: null, progress: null, explainProgress: null, notices: [], resolvedUpTo: 0 },
     backend: { info: null, switching: false },

@@ -8,6 +8,7 @@ import { Panels } from './Panels';
 import { StatusRegion } from './StatusRegion';
 import { TargetPanel } from './TargetPanel';
 import { useWindowDrop } from './useWindowDrop';
+import { LiveView } from './LiveView';
 
 export function App() {
   const state = useStore(appState);
@@ -15,6 +16,7 @@ export function App() {
   const explainedClass = useStore((s) => s.explanation.last?.classIndex ?? null);
   const explainedLabel = useStore((s) => s.explanation.last?.classLabel ?? null);
   const dragging = useWindowDrop();
+  const liveActive = useStore((s) => s.live.active);
 
   useEffect(() => {
     void boot();
@@ -47,6 +49,7 @@ export function App() {
           <TargetPanel />
         </aside>
       </div>
+      {liveActive && <LiveView />}
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
           <div>Drop a model, a folder, a .zip or an image</div>

@@ -1,5 +1,6 @@
 /** Top bar: model name, open buttons (model, folder, image, demo), share buttons, backend. */
 import { useEffect, useRef } from 'react';
+import { openLive } from '../store/live';
 import { copyImage, dropFiles, exportPng, exportTfjs, forgetCachedModels, openDemo, share } from '../store/actions';
 import { useStore } from '../store/store';
 import { filesFromInput } from './collect-files';
@@ -55,12 +56,30 @@ export function Header() {
         <Picker label="Open folder…" folder multiple testId="open-folder" />
         <Picker label="Open image…" accept={IMAGE_ACCEPT} testId="open-image" />
         <DemoPicker />
+        <CameraButton />
         <button type="button" data-testid="forget-cache" title="Models you open are kept in this browser so a reload brings them back" onClick={() => void forgetCachedModels()}>
           Forget cached models
         </button>
       </nav>
       <BackendIndicator />
     </header>
+  );
+}
+
+/** Live mode: the camera's frames explained as they come (needs a model and a camera API). */
+function CameraButton() {
+  const hasModel = useStore((s) => s.model.summary !== null);
+  const canCamera = typeof navigator !== 'undefined' && Boolean(navigator.mediaDevices?.getUserMedia);
+  return (
+    <button
+      type="button"
+      data-testid="open-camera"
+      disabled={!hasModel || !canCamera}
+      title={canCamera ? 'Explain the camera live (frames stay in this browser)' : 'This browser gives no camera access'}
+      onClick={() => openLive()}
+    >
+      Camera
+    </button>
   );
 }
 

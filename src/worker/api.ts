@@ -76,6 +76,18 @@ export type ExplainSummary = Pick<
   camRawMax?: number;
 };
 
+/** What the page gets back for one live frame: a few numbers (the worker drew the overlay). */
+export interface LiveFrameSummary {
+  requestId: number;
+  method: MethodId;
+  layerPath: string | null;
+  classIndex: number;
+  classLabel: string;
+  probability: number;
+  /** Worker time for the frame: pixels read, explained, drawn. */
+  explainMs: number;
+}
+
 export interface ModelLoaded {
   summary: ModelSummary;
   /** Which files were used / ignored, for the status region. */
@@ -215,6 +227,13 @@ export interface StudioWorkerApi {
   demoSamples(): Promise<DemoSample[]>;
   /** Explain and draw the grid; costly methods report their progress through `listen` (newest request wins, as always). */
   explain(requestId: number, options: ExplainOptions, grid?: GridSpec): Promise<ExplainSummary>;
+  /** Hand over the live view's canvas (again when live mode reopens). */
+  attachLiveCanvas(canvas: OffscreenCanvas): Promise<void>;
+  /**
+   * Live mode: explain one camera frame (transferred, closed after use) with a single-pass method at
+   * the chosen layer and class, and draw it on the live canvas. A newer frame cancels one in flight.
+   */
+  explainFrame(requestId: number, frame: ImageBitmap, options: ExplainOptions): Promise<LiveFrameSummary>;
   /** Recolour the current maps without recomputing. */
   setView(view: ViewOptions): Promise<void>;
   cancel(requestId: number): void;

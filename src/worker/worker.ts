@@ -46,6 +46,11 @@ import { demoSamplePath, parseSamples } from './demo-samples';
 import { forgetAll, forgetCurrent, loadCurrent, rememberImage, rememberModel, type CachedFile, type RestoredModel } from './model-cache';
 import { OpenCoordinator, type Loaders, type OpenTicket } from './open-coordinator';
 import { isWasmTrap, trapNow } from './wasm-trap';
+import { LiveSession } from './live';
+
+const live = new LiveSession();
+/** The live frame in flight: a newer one aborts it (frames are dropped, never queued). */
+let liveFrameId: number | null = null;
 
 type Progress = ((p: LoadProgress) => void) | undefined;
 
@@ -635,6 +640,28 @@ const api: StudioWorkerApi = {
         panels = { original, cells };
         drawAll(cells.filter((c) => c.map.kind === 'heatmap').map((c) => c.info.key));
       });
+    });
+  },
+
+  attachLiveCanvas(canvas: OffscreenCanvas) {
+    return guard(async () => live.attach(canvas));
+  },
+
+  explainFrame(requestId: number, frame: ImageBitmap, options: ExplainOptions) {
+    return guard(async () => {
+      if (liveFrameId !== null) controllers.get(liveFrameId)?.abort();
+      liveFrameId = requestId;
+      const { signal } = register(requestId);
+      try {
+        if (!model) {
+          frame.close();
+          throw studioError('NO_MODEL');
+        }
+        return { requestId, ...(await live.explainFrame(model, frame, options, view, signal)) };
+      } finally {
+        if (liveFrameId === requestId) liveFrameId = null;
+        unregister(requestId);
+      }
     });
   },
 
