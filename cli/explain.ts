@@ -228,18 +228,7 @@ export async function runCli(argv: string[], log: (line: string) => void = conso
       return null;
     }
     const image = await decodeImageFile(options.image!);
-    const result = await lm.explain(image, {
-      layerPath: options.layer ?? null,
-      ...(options.layers ? { layerPaths: options.layers } : {}),
-      target: options.target ?? null,
-      output: options.output ?? null,
-      counterfactual: options.counterfactual,
-      methods: options.methods,
-      methodOptions: options.methodOptions,
-      eigenSmooth: options.eigenSmooth,
-      augSmooth: options.augSmooth,
-      preprocess: options.preprocess,
-    });
+    const result = await lm.explain(image, explainOptions);
     const preprocess = { ...lm.summary.preprocess, ...options.preprocess };
     log(`model: ${lm.summary.name} (${lm.summary.format}), input ${lm.summary.imageSize.join('×')}, preprocessing ${preprocess.normalization} + ${preprocess.resize} (${options.preprocess.normalization || options.preprocess.resize ? 'command line' : preprocess.source})`);
     // What the app shows in its status region when the model loads (NaN weights, a broken metadata.json…).
