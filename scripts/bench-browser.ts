@@ -349,6 +349,7 @@ async function benchModel(page: Page, backend: string, name: BenchModelName, run
     { label: 'gradcam_last_warm', methods: ['gradcam'], layerPath: last, warm: true },
     { label: 'gradcam_early_warm', methods: ['gradcam'], layerPath: early, warm: true },
     { label: 'guided_backprop_warm', methods: ['guided-backprop'], warm: true },
+    { label: 'live_frame', methods: 'live-frame', layerPath: last },
     // The other single-pass methods, cold, in the same rounds (the three above are reused).
     ...singlePass.filter((id) => !BASE_CASE_OF[id]).map(methodCase),
   ];
@@ -416,7 +417,7 @@ async function benchModel(page: Page, backend: string, name: BenchModelName, run
   };
 }
 
-const COLUMNS = ['forward', 'gradcam_last', 'gradcam_early', 'guided_backprop', 'guided_gradcam', 'gradcam_last_warm', 'gradcam_early_warm', 'guided_backprop_warm'];
+const COLUMNS = ['forward', 'gradcam_last', 'gradcam_early', 'guided_backprop', 'guided_gradcam', 'gradcam_last_warm', 'gradcam_early_warm', 'guided_backprop_warm', 'live_frame'];
 
 function table(reports: ModelReport[]): string {
   const lines: string[] = [];
@@ -429,6 +430,8 @@ function table(reports: ModelReport[]): string {
       const floor = (r.floors as unknown as Record<string, number | undefined>)[c];
       lines.push([c.padEnd(22), s.median.toFixed(0).padStart(10), s.min.toFixed(0).padStart(10), s.max.toFixed(0).padStart(10), `${r.ratios[c]!.toFixed(2)}×`.padStart(10), `${r.minRatios[c]!.toFixed(2)}×`.padStart(13), (floor ? `${floor.toFixed(2)}×` : '').padStart(11)].join(''));
     }
+    const liveFrame = r.timingsMs.live_frame;
+    if (liveFrame) lines.push(`live mode: ${(1000 / liveFrame.median).toFixed(1)} fps (the worker's share of a frame: read, Grad-CAM at the last layer, overlay; median)`);
   }
   return lines.join('\n');
 }

@@ -156,8 +156,12 @@ export interface ExportedModelFile {
 /** One thing the in-worker benchmark times (`npm run bench`). */
 export interface BenchCase {
   label: string;
-  /** 'forward' = one prediction; otherwise one explanation with these methods. */
-  methods: MethodId[] | 'forward';
+  /**
+   * 'forward' = one prediction; 'live-frame' = one live-mode frame (a 320-px bitmap explained with
+   * Grad-CAM at `layerPath` and its overlay rendered: the worker's share of a live frame); otherwise
+   * one explanation with these methods.
+   */
+  methods: MethodId[] | 'forward' | 'live-frame';
   layerPath?: string;
   /**
    * cold (default): the per-image activation cache is cleared before every run, so the figure

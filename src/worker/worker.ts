@@ -49,6 +49,8 @@ import { isWasmTrap, trapNow } from './wasm-trap';
 import { LiveSession } from './live';
 
 const live = new LiveSession();
+/** The benchmark's live session: renders frames like live mode, onto no canvas. */
+const benchLive = new LiveSession();
 /** The live frame in flight: a newer one aborts it (frames are dropped, never queued). */
 let liveFrameId: number | null = null;
 
@@ -798,6 +800,14 @@ async function benchCases(loaded: LoadedModel, raw: DecodedImage['raw'], spec: B
     const target = c.warm ? ++warmCalls % classes : 0; // warm: a new class each call, so the backward pass re-runs
     if (c.warm) await loaded.predict(raw); // untimed: the activations are cached (a cold case may have cleared them)
     else loaded.clearCache();
+    if (c.methods === 'live-frame') {
+      // The frame the page would grab (untimed): longer side 320 px.
+      const scale = Math.min(1, 320 / Math.max(raw.width, raw.height));
+      const frame = await createImageBitmap(new ImageData(new Uint8ClampedArray(raw.data), raw.width, raw.height), { resizeWidth: Math.round(raw.width * scale), resizeHeight: Math.round(raw.height * scale) });
+      const t0 = performance.now();
+      await benchLive.explainFrame(loaded, frame, { methods: ['gradcam'], layerPath: c.layerPath }, view, signal);
+      return performance.now() - t0;
+    }
     const t0 = performance.now();
     if (c.methods === 'forward') await loaded.predict(raw);
     else await loaded.explain(raw, { methods: c.methods, layerPath: c.layerPath, target }, signal);
