@@ -21,6 +21,9 @@ export default defineConfig({
     headless: true,
     launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS },
     actionTimeout: 60_000,
+    // The service worker (offline mode) is tested on its own (e2e/offline.spec.ts, which allows it);
+    // elsewhere it would answer requests from its cache and hide them from page.route.
+    serviceWorkers: 'block',
     navigationTimeout: 120_000,
   },
   projects: [

@@ -12,6 +12,9 @@ import type { AddressInfo } from 'node:net';
 import { waitForReady } from './helpers';
 import { appState } from './studio-flows';
 
+// This spec is about the service worker: allow it (the config blocks it elsewhere).
+test.use({ serviceWorkers: 'allow' });
+
 async function controlledByServiceWorker(page: Page): Promise<void> {
   await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 60_000 });

@@ -583,7 +583,7 @@ async function main(): Promise<void> {
     await waitForServer(`${ORIGIN}/`, 60_000);
     // A fresh page (and worker) per model: one model's memory never weighs on the next.
     const newPage = async (): Promise<Page> => {
-      const page = await browser.newPage();
+      const page = await browser.newPage({ serviceWorkers: 'block' }); // page.route must see every request
       await preparePage(page);
       return page;
     };

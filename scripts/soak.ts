@@ -131,7 +131,7 @@ async function main(): Promise<void> {
   let failures: string[];
   try {
     await waitForServer(`${ORIGIN}/`, 60_000);
-    const page = await browser.newPage();
+    const page = await browser.newPage({ serviceWorkers: 'block' });
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(`${ORIGIN}/?backend=wasm`);
