@@ -121,7 +121,7 @@ export interface SanityRun {
   seed?: number;
   signal?: AbortSignal;
   /** After each step: its fraction, and the maps of every method at that step (the strip). */
-  onStep?: (fraction: number, step: SanityStep, result: ExplainResult) => void;
+  onStep?: (fraction: number, step: SanityStep, result: ExplainResult) => void | Promise<void>;
 }
 
 export async function sanityCheck(run: SanityRun): Promise<SanityResult> {
@@ -138,12 +138,12 @@ export async function sanityCheck(run: SanityRun): Promise<SanityResult> {
   const artifacts = await serialise(loaded.model);
   const learned = weightBuffer(artifacts.weightData);
   const layers = randomisableLayers(loaded, artifacts.weightSpecs!);
-  if (layers.length === 0) throw studioError('INTERNAL', { reason: 'the model has no convolution or dense layer to randomise' });
+  if (layers.length === 0) throw studioError('SANITY_NO_LAYER_TO_RANDOMISE');
   const groups = groupLayers(layers);
   const steps: SanityStep[] = [{ label: 'original', randomised: [] }];
   const similarity = new Map<MethodId, SanityMethodResult>(methods.map((m) => [m, { spearman: [1], ssim: [1], flagged: false }]));
   const originals = new Map(methods.map((m) => [m, comparedMap(original, m)]));
-  run.onStep?.(1 / (groups.length + 1), steps[0]!, original);
+  await run.onStep?.(1 / (groups.length + 1), steps[0]!, original);
   for (const [g, group] of groups.entries()) {
     await yieldToEvents();
     check();
@@ -175,7 +175,7 @@ export async function sanityCheck(run: SanityRun): Promise<SanityResult> {
       s.spearman.push(spearman(before.data, after.data));
       s.ssim.push(ssim(before.data, after.data, before.width, before.height));
     }
-    run.onStep?.((g + 2) / (groups.length + 1), step, result);
+    await run.onStep?.((g + 2) / (groups.length + 1), step, result);
   }
   // Flag: the mean ρ once at least half the layers are random (cascading), or over every step (independent).
   for (const s of similarity.values()) {
