@@ -45,7 +45,7 @@ export function Plot(props: PlotProps) {
     const options: uPlot.Options = {
       width,
       height,
-      legend: { show: true },
+      legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: false }, y: props.yRange ? { range: props.yRange } : { auto: true } },
       axes: [

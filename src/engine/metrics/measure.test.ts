@@ -73,7 +73,7 @@ describe('sanityCheck', () => {
     const before = tf.memory().numTensors;
     const fractions: number[] = [];
     const result = await sanityCheck({
-      loaded: lm, image, explain: { methods: ['gradcam', 'guided-backprop'] }, classIndex: 0, onStep: (f) => fractions.push(f),
+      loaded: lm, image, explain: { methods: ['gradcam', 'guided-backprop'] }, classIndex: 0, onStep: (f) => void fractions.push(f),
     });
     lm.clearCache();
     expect(tf.memory().numTensors).toBe(before);
