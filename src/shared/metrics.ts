@@ -15,9 +15,11 @@ export interface FaithfulnessOptions {
   batchSize?: number;
   /** Seed of the random reference map and of ROAD's imputation noise (default 1). */
   seed?: number;
+  /** 'curves': deletion and insertion only (the benchmark's case; ROAD empty, confidence change NaN); 'all' (default) adds them. */
+  measures?: 'all' | 'curves';
 }
 
-export const DEFAULT_FAITHFULNESS: Required<FaithfulnessOptions> = { steps: 20, baseline: 'blur', batchSize: 16, seed: 1 };
+export const DEFAULT_FAITHFULNESS: Required<FaithfulnessOptions> = { steps: 20, baseline: 'blur', batchSize: 16, seed: 1, measures: 'all' };
 
 /** ROAD's removal fractions (Rong et al. 2022): 10 % … 90 %. */
 export const ROAD_PERCENTS = [10, 20, 30, 40, 50, 60, 70, 80, 90] as const;
@@ -45,6 +47,7 @@ export interface RoadScores {
 export interface MapFaithfulness {
   deletion: Curve;
   insertion: Curve;
+  /** Empty, combined NaN, when only the curves were measured (measures: 'curves'). */
   road: RoadScores;
   /** p(image ⊙ map) − p(image), the image in the model's input space (pytorch-grad-cam's CamMultImageConfidenceChange). */
   confidenceChange: number;

@@ -154,6 +154,11 @@ export interface BenchCase {
    * run asks for another class, so only the backward pass re-runs.
    */
   warm?: boolean;
+  /**
+   * Time the faithfulness curves instead: the case's explanation runs untimed, then the deletion and
+   * insertion curves of its first map at this many steps are timed (no references, no ROAD).
+   */
+  metricsSteps?: number;
 }
 
 export interface BenchSpec {

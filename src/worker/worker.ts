@@ -8,7 +8,9 @@ import { notice, studioError, toStudioError, type StudioNotice } from '../shared
 import type { BackendInfo, BackendName, ExplainOptions, ExplainProgress, ExplainResult, LoadProgress, MethodMap, ResizeMode, ViewOptions } from '../shared/types';
 import { CLASSIC_METHODS, isMethodId, methodLabel, type MethodId } from '../shared/methods';
 import type { FaithfulnessOptions, SanityOptions } from '../shared/metrics';
-import { measureFaithfulness } from '../engine/metrics/measure';
+import { classProbability, measureFaithfulness } from '../engine/metrics/measure';
+import { scoreFaithfulness } from '../engine/metrics/faithfulness';
+import { preprocessImage, resolvePreprocess } from '../engine/preprocess';
 import { sanityCheck } from '../engine/metrics/sanity';
 import { fromBrowserFile, fromBytes, type InputFile } from '../engine/files';
 import { classifyFiles } from '../engine/formats/index';
@@ -863,6 +865,7 @@ async function benchCases(loaded: LoadedModel, raw: DecodedImage['raw'], spec: B
     const target = c.warm ? ++warmCalls % classes : 0; // warm: a new class each call, so the backward pass re-runs
     if (c.warm) await loaded.predict(raw); // untimed: the activations are cached (a cold case may have cleared them)
     else loaded.clearCache();
+    if (c.metricsSteps && c.methods !== 'forward') return timeCurves(loaded, raw, c.methods, c.layerPath, c.metricsSteps, signal);
     const t0 = performance.now();
     if (c.methods === 'forward') await loaded.predict(raw);
     else await loaded.explain(raw, { methods: c.methods, layerPath: c.layerPath, target }, signal);
@@ -882,6 +885,23 @@ async function benchCases(loaded: LoadedModel, raw: DecodedImage['raw'], spec: B
     }
   }
   return results;
+}
+
+/** ms of the deletion + insertion curves of the first method's map (its explanation untimed). */
+async function timeCurves(loaded: LoadedModel, raw: DecodedImage['raw'], methods: MethodId[], layerPath: string | undefined, steps: number, signal: AbortSignal): Promise<number> {
+  const result = await loaded.explain(raw, { methods, layerPath }, signal);
+  const map = result.maps[methods[0]!]!;
+  const input = preprocessImage(raw, loaded.summary.imageSize, resolvePreprocess(loaded.summary.preprocess));
+  try {
+    const t0 = performance.now();
+    await scoreFaithfulness({
+      input, probability: classProbability(loaded, result.classIndex), signal,
+      maps: [{ id: 'map', map: (map.kind === 'heatmap' ? map.upsampled : map.saliency).data }], options: { steps, measures: 'curves' },
+    });
+    return performance.now() - t0;
+  } finally {
+    input.dispose();
+  }
 }
 
 Comlink.expose(api);

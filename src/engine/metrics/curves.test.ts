@@ -75,6 +75,17 @@ describe('deletion and insertion on the 4×4 region model', () => {
     expect(forwardPasses).toBe(1 + 34 + 18 + 1);
   });
 
+  it("measures: 'curves' runs the deletion and insertion images alone", async () => {
+    const input = regionImage();
+    const { scores, forwardPasses } = await scoreFaithfulness({
+      input, probability: regionMean, maps: [{ id: 'region', map: regionFirst }], options: { steps: 16, baseline: 'mean', measures: 'curves' },
+    });
+    input.dispose();
+    expect(forwardPasses).toBe(1 + 2 * 17);
+    expect(scores.get('region')!.deletion.auc).toBeCloseTo(5.5 / 16, 6);
+    expect(scores.get('region')!.road.morf).toEqual([]);
+  });
+
   it('a map that ranks the region last scores worse on every measure', async () => {
     const input = regionImage();
     const last = regionFirst.map((v) => (v > 0 ? 0 : 1));

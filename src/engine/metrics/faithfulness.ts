@@ -95,6 +95,7 @@ export async function scoreFaithfulness(run: FaithfulnessRun): Promise<Faithfuln
     const start = jobs.length;
     fractions.forEach((_, k) => jobs.push(() => blend(image, baseline, removed, k * pixels, channels)));
     fractions.forEach((_, k) => jobs.push(() => blend(baseline, image, removed, k * pixels, channels)));
+    if (options.measures === 'curves') return { id, start };
     const morf = orderMasks(order, roadFractions);
     const lerf = orderMasks(order, roadFractions, true);
     roadFractions.forEach((_, k) =>
@@ -134,12 +135,16 @@ export async function scoreFaithfulness(run: FaithfulnessRun): Promise<Faithfuln
     const at = (offset: number, length: number) => Array.from(probabilities.subarray(start + offset, start + offset + length));
     const deletion = at(0, n);
     const insertion = at(n, n);
+    const curves = { deletion: { x: fractions, y: deletion, auc: trapezoidArea(fractions, deletion) }, insertion: { x: fractions, y: insertion, auc: trapezoidArea(fractions, insertion) } };
+    if (options.measures === 'curves') {
+      scores.set(id, { ...curves, road: { percents: [], morf: [], lerf: [], combined: NaN }, confidenceChange: NaN });
+      continue;
+    }
     const morf = at(2 * n, r);
     const lerf = at(2 * n + r, r);
     const combined = morf.reduce((sum, m, k) => sum + (lerf[k]! - m) / 2, 0) / r;
     scores.set(id, {
-      deletion: { x: fractions, y: deletion, auc: trapezoidArea(fractions, deletion) },
-      insertion: { x: fractions, y: insertion, auc: trapezoidArea(fractions, insertion) },
+      ...curves,
       road: { percents: [...ROAD_PERCENTS], morf, lerf, combined },
       confidenceChange: probabilities[start + 2 * n + 2 * r]! - probabilities[0]!,
     });
