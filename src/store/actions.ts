@@ -696,6 +696,8 @@ export function resetForTest(): void {
   panelsMounted = false;
   explainSeq = 0;
   explainsInFlight = 0;
+  exportExtras = null;
+  metricsController = null;
   useStore.setState(initialState(), true);
 }
 
