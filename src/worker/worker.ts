@@ -711,7 +711,7 @@ const api: StudioWorkerApi = {
           const small = image ? drawRegion(image.canvas, region, size.width, size.height) : null;
           const strip: SanitySummary['strip'] = {};
           const result = await sanityCheck({
-            loaded: current, image: raw, explain: { ...shown.options, methods, layerPaths: shown.options.layerPaths }, classIndex: shown.classIndex,
+            loaded: current, image: raw, explain: { ...shown.options, methods }, classIndex: shown.classIndex,
             mode: options.mode, seed: options.seed, signal,
             onStep: async (fraction, _step, result) => {
               sendProgress({ requestId, metrics: { kind: 'sanity', fraction } });
