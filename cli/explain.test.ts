@@ -198,6 +198,36 @@ describe('npm run explain', () => {
     expect(lines.find((l) => l.startsWith('layer:'))).toBe(`layer: ${layers.join(' + ')}`);
   });
 
+  it('--metrics adds each method\'s scores and curve points to the JSON; --sanity prints the similarity per step', async () => {
+    const json = join(dir, 'metrics.json');
+    const lines: string[] = [];
+    const args = ['--model', join(dir, 'model.json'), '--image', join(dir, 'photo.png'), '--methods', 'gradcam,guided-backprop', '--metrics', '--metrics-steps', '10', '--metrics-baseline', 'mean', '--sanity', '--json', json, '--backend', 'cpu'];
+    await runInProcess(args, (l) => lines.push(l));
+    type Scores = { deletion: { x: number[]; y: number[]; auc: number }; insertion: { y: number[]; auc: number }; road: { morf: number[]; combined: number }; confidenceChange: number };
+    const result = JSON.parse(readFileSync(json, 'utf8')) as {
+      class: { probability: number };
+      maps: Record<string, { faithfulness: Scores }>;
+      faithfulness: { probability: number; settings: { steps: number; baseline: string }; references: Record<string, Scores> };
+      sanity: { steps: { label: string }[]; methods: Record<string, { spearman: number[]; ssim: number[] }> };
+    };
+    for (const id of ['gradcam', 'guided-backprop']) {
+      const s = result.maps[id]!.faithfulness;
+      expect(s.deletion.x).toHaveLength(11);
+      expect(s.deletion.y[0]).toBeCloseTo(result.class.probability, 4);
+      expect(s.insertion.y[10]).toBeCloseTo(result.class.probability, 4);
+      expect(s.road.morf).toHaveLength(9);
+    }
+    expect(result.faithfulness.settings).toEqual({ steps: 10, baseline: 'mean' });
+    expect(Object.keys(result.faithfulness.references).sort()).toEqual(['centre', 'random']);
+    expect(lines.some((l) => /^ {2}Grad-CAM: deletion \d\.\d{3} · insertion \d\.\d{3}/.test(l))).toBe(true);
+    expect(lines.some((l) => l.startsWith('  Random map (reference): deletion'))).toBe(true);
+    // Sanity: the original, then one step per conv / dense layer, head first.
+    expect(result.sanity.steps[0]!.label).toBe('original');
+    expect(result.sanity.methods.gradcam!.spearman).toHaveLength(result.sanity.steps.length);
+    expect(lines.filter((l) => /^ {2}\d+ .*gradcam -?\d\.\d{3} \/ -?\d\.\d{3} · guided-backprop/.test(l))).toHaveLength(result.sanity.steps.length);
+    await expect(runInProcess([...args.slice(0, 4), '--metrics', '--metrics-steps', '1'], () => undefined)).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+  });
+
   it.skipIf(!hasFixtures)(`explains the Teachable Machine export with no --layer (skipped without ${FIXTURES})`, async () => {
     const out = join(dir, 'tm.png');
     const r = await runCli(['--model', resolve(FIXTURES, 'models/tm-gestures/model.json'), '--image', resolve(FIXTURES, 'images/skimage_astronaut.png'), '--out', out]);

@@ -19,6 +19,9 @@ import type { ExplainOptions, ExplainResult, Heatmap, NormalizationPreset, Prepr
 import { METHOD_IDS, METHODS, methodOptionProblems, methodSettingsText, type MethodId, type MethodOptionSpec, type MethodOptionValue } from '../src/shared/methods';
 import { overlayOnPhoto } from './overlay';
 import { runBatch, type BatchOptions } from './batch';
+import { measureFaithfulness } from '../src/engine/metrics/measure';
+import { sanityCheck } from '../src/engine/metrics/sanity';
+import { DEFAULT_FAITHFULNESS, REFERENCE_LABELS, type FaithfulnessBaseline, type FaithfulnessResult, type ReferenceMapId, type SanityMode, type SanityResult } from '../src/shared/metrics';
 
 /** Every method option as a flag, from the registry: batchSize → --batch-size (shared by the methods that have it). */
 const OPTION_FLAGS = (() => {
@@ -47,7 +50,8 @@ function optionUsage(): string {
 const USAGE = `usage: npm run explain -- --model DIR/model.json (--image photo.jpg | --images DIR [--out-dir OUT] [--csv results.csv] [--shard K/N]) [--layer PATH] [--layers PATH,PATH] [--class N|LABEL]
   [--output K] [--counterfactual] [--method ${METHOD_IDS.join('|')}] [--methods ID,ID,…]
   ${optionUsage()} [--eigen-smooth] [--aug-smooth]
-  [--preprocess ${NORMALIZATION_PRESETS.join('|')}] [--resize ${RESIZE_MODES.join('|')}] [--backend wasm|cpu] [--out overlay.png] [--json result.json]`;
+  [--preprocess ${NORMALIZATION_PRESETS.join('|')}] [--resize ${RESIZE_MODES.join('|')}] [--backend wasm|cpu] [--out overlay.png] [--json result.json]
+  [--metrics [--metrics-steps N] [--metrics-baseline blur|mean]] [--sanity [--sanity-mode cascading|independent]]`;
 
 export interface CliOptions {
   model: string;
@@ -73,6 +77,10 @@ export interface CliOptions {
   backend: 'wasm' | 'cpu';
   out?: string;
   json?: string;
+  /** Faithfulness scores (deletion / insertion, ROAD, confidence change) of each method's map. */
+  metrics?: { steps: number; baseline: FaithfulnessBaseline };
+  /** The randomisation sanity check. */
+  sanity?: { mode: SanityMode };
 }
 
 /** `K/N` with 1 ≤ K ≤ N: this machine's part of N. */
@@ -117,6 +125,11 @@ export function parseCliArgs(argv: string[]): CliOptions | 'help' {
         backend: { type: 'string', default: 'wasm' },
         out: { type: 'string' },
         json: { type: 'string' },
+        metrics: { type: 'boolean', default: false },
+        'metrics-steps': { type: 'string' },
+        'metrics-baseline': { type: 'string' },
+        sanity: { type: 'boolean', default: false },
+        'sanity-mode': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -153,6 +166,10 @@ export function parseCliArgs(argv: string[]): CliOptions | 'help' {
       methodOptions[method] = { ...(methodOptions[method] ?? {}), [option]: value };
     }
   }
+  const metricsSteps = flags['metrics-steps'] === undefined ? DEFAULT_FAITHFULNESS.steps : Number(flags['metrics-steps']);
+  if (!Number.isInteger(metricsSteps) || metricsSteps < 2 || metricsSteps > 1000) throw studioError('BAD_ARGUMENT', { reason: `--metrics-steps must be an integer from 2 to 1000 (got "${String(flags['metrics-steps'])}")` });
+  const metricsBaseline = oneOf<FaithfulnessBaseline>('metrics-baseline', flags['metrics-baseline'] as string | undefined, ['blur', 'mean']) ?? DEFAULT_FAITHFULNESS.baseline;
+  const sanityMode = oneOf<SanityMode>('sanity-mode', flags['sanity-mode'] as string | undefined, ['cascading', 'independent']) ?? 'cascading';
   const classArg = values.class;
   const layers = values.layers?.split(',').map((l) => l.trim()).filter(Boolean);
   return {
@@ -178,6 +195,8 @@ export function parseCliArgs(argv: string[]): CliOptions | 'help' {
     backend: oneOf('backend', values.backend, ['wasm', 'cpu'] as const) ?? 'wasm',
     out: values.out,
     json: values.json,
+    ...(flags.metrics ? { metrics: { steps: metricsSteps, baseline: metricsBaseline } } : {}),
+    ...(flags.sanity ? { sanity: { mode: sanityMode } } : {}),
   };
 }
 
@@ -244,6 +263,40 @@ export async function runCli(argv: string[], log: (line: string) => void = conso
     }
     for (const w of result.warnings) log(`warning [${w.code}]: ${w.message}`);
 
+    let faithfulness: FaithfulnessResult | null = null;
+    if (options.metrics) {
+      const maps: Partial<Record<MethodId, Heatmap>> = {};
+      for (const id of options.methods) {
+        const map = result.maps[id];
+        if (map) maps[id] = map.kind === 'heatmap' ? map.upsampled : map.saliency;
+      }
+      faithfulness = await measureFaithfulness(lm, { image, preprocess: options.preprocess, classIndex: result.classIndex, maps, options: options.metrics });
+      log(`faithfulness (${faithfulness.settings.steps} steps, ${faithfulness.settings.baseline} baseline, ${faithfulness.forwardPasses} forward passes): deletion AUC ↓ · insertion AUC ↑ · ROAD ↑ · confidence change ↑`);
+      const rows: Array<[string, FaithfulnessResult['references']['random']]> = [
+        ...options.methods.flatMap((id) => (faithfulness!.methods[id] ? [[methodSettingsText(id, result.maps[id]!.settings), faithfulness!.methods[id]!] as [string, FaithfulnessResult['references']['random']]] : [])),
+        ...(Object.entries(faithfulness.references) as Array<[ReferenceMapId, FaithfulnessResult['references']['random']]>).map(([id, s]) => [`${REFERENCE_LABELS[id]} (reference)`, s] as [string, FaithfulnessResult['references']['random']]),
+      ];
+      for (const [label, s] of rows) {
+        log(`  ${label}: deletion ${s.deletion.auc.toFixed(3)} · insertion ${s.insertion.auc.toFixed(3)} · ROAD ${s.road.combined.toFixed(3)} · confidence change ${s.confidenceChange >= 0 ? '+' : ''}${s.confidenceChange.toFixed(3)}`);
+      }
+    }
+    let sanity: SanityResult | null = null;
+    if (options.sanity) {
+      const explained = options.methods.filter((id) => result.maps[id]);
+      sanity = await sanityCheck({
+        loaded: lm, image, classIndex: result.classIndex, mode: options.sanity.mode,
+        explain: { layerPath: options.layer ?? null, ...(options.layers ? { layerPaths: options.layers } : {}), methods: explained, methodOptions: options.methodOptions, eigenSmooth: options.eigenSmooth, augSmooth: options.augSmooth, preprocess: options.preprocess },
+      });
+      log(`sanity check (${sanity.mode}, head first): Spearman ρ / SSIM with the original map per step`);
+      sanity.steps.forEach((step, k) => {
+        const cells = explained.map((id) => `${id} ${sanity!.methods[id]!.spearman[k]!.toFixed(3)} / ${sanity!.methods[id]!.ssim[k]!.toFixed(3)}`);
+        log(`  ${k} ${k === 0 ? 'original' : `${step.label} (${step.randomised.length} random)`}: ${cells.join(' · ')}`);
+      });
+      for (const id of explained) {
+        if (sanity.methods[id]!.flagged) log(`warning: ${id} survives randomisation — its map does not depend on what the model learned`);
+      }
+    }
+
     if (options.out) {
       for (const id of options.methods) {
         const map = result.maps[id];
@@ -282,10 +335,15 @@ export async function runCli(argv: string[], log: (line: string) => void = conso
             const entry = map.kind === 'heatmap'
               ? { kind: 'heatmap', layerPaths: map.layerPaths, settings: map.settings, rawMax: map.rawMax, width: map.map.width, height: map.map.height, map: nested(map.map) }
               : { kind: 'rgb', layerPaths: map.layerPaths, settings: map.settings, width: map.map.width, height: map.map.height };
-            return [[id, entry]];
+            const scores = faithfulness?.methods[id];
+            return [[id, scores ? { ...entry, faithfulness: scores } : entry]];
           }),
         ),
         ...(gradcam?.kind === 'heatmap' ? { cam: nested(gradcam.map), camRawMax: gradcam.rawMax } : {}),
+        ...(faithfulness
+          ? { faithfulness: { probability: faithfulness.probability, settings: faithfulness.settings, forwardPasses: faithfulness.forwardPasses, references: faithfulness.references } }
+          : {}),
+        ...(sanity ? { sanity } : {}),
         warnings: [...lm.summary.warnings, ...result.warnings],
         timings: result.timings,
       };

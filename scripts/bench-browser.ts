@@ -20,6 +20,10 @@
  * until the worker is free again is printed.
  * Prints tables and writes a JSON report (git-ignored). The Node-only variant is scripts/bench.ts.
  *
+ * `--metrics` runs instead only the cost of the faithfulness curves: the forward pass, and the
+ * deletion + insertion curves (--metrics-steps, default 20: 2 × 21 perturbed images in batches of 16)
+ * of Grad-CAM's map at the last conv layer, as × the forward pass.
+ *
  * Usage: npm run bench [-- --models mobilenet_v2,vgg16 --runs 3 --methods all|classic|classic,id,… --max-method-s 150
  *   --cancel-after-ms 3000 --backends wasm,webgpu --out bench-report.json --dist dist]
  * (`npm run bench` builds the app first; the script serves dist/ — or --dist, a build of its own made
@@ -329,6 +333,44 @@ function cancelScoreCam(page: Page, layerPath: string, afterMs: number): Promise
   );
 }
 
+interface MetricsReport {
+  model: string;
+  backend: string;
+  steps: number;
+  forwardMs: Stats;
+  curvesMs: Stats;
+  /** Median over the forward median, and fastest over fastest. */
+  ratio: number;
+  ratioOfFastest: number;
+  /** Forward passes the curves run (2 × (steps + 1) + 1): what a one-image-at-a-time implementation would cost. */
+  passes: number;
+}
+
+/** `--metrics`: the deletion + insertion curves of Grad-CAM's map against the forward pass. */
+async function benchMetrics(page: Page, backend: string, name: BenchModelName, runs: number, steps: number): Promise<MetricsReport> {
+  const model = await ensureModelFiles(name);
+  const paths = await openBenchModel(page, name, model.files);
+  const last = paths[model.lastLayer];
+  if (!last) throw new Error(`bench: layer ${model.lastLayer} not in the tree`);
+  const result = await benchmarkIn(page, {
+    runs,
+    cases: [
+      { label: 'forward', methods: 'forward' },
+      { label: 'curves', methods: ['gradcam'], layerPath: last, metricsSteps: steps },
+    ],
+  });
+  const forwardMs = stats(result.cases[0]!.runs);
+  const curvesMs = stats(result.cases[1]!.runs);
+  const report: MetricsReport = {
+    model: name, backend, steps, forwardMs, curvesMs,
+    ratio: Math.round((curvesMs.median / forwardMs.median) * 100) / 100,
+    ratioOfFastest: Math.round((curvesMs.min / forwardMs.min) * 100) / 100,
+    passes: 2 * (steps + 1) + 1,
+  };
+  console.log(`  ${backend} ${name}: forward ${forwardMs.median} ms (min ${forwardMs.min}); deletion + insertion at ${steps} steps ${curvesMs.median} ms (min ${curvesMs.min}) = ${report.ratio}× / fastest ${report.ratioOfFastest}× forward, for ${report.passes} images`);
+  return report;
+}
+
 async function benchModel(page: Page, backend: string, name: BenchModelName, runs: number, settings: MethodSettings): Promise<ModelReport> {
   const model = await ensureModelFiles(name);
   const t0 = performance.now();
@@ -576,6 +618,9 @@ async function main(): Promise<void> {
   const wantWebGpu = backends.includes('webgpu');
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...(wantWebGpu ? WEBGPU_SWIFTSHADER_ARGS : [])] });
   const reports: ModelReport[] = [];
+  const metricsReports: MetricsReport[] = [];
+  const metricsOnly = process.argv.includes('--metrics');
+  const metricsSteps = Number(argument('metrics-steps', '20'));
   const notes: string[] = [];
   let browserVersion: string;
   let totalLongTasks = 0;
@@ -611,6 +656,10 @@ async function main(): Promise<void> {
           }
           console.log(`\n== ${backend} ${m} (${info.reason})`);
           const runs = software ? 1 : runsArg ? Number(runsArg) : DEFAULT_RUNS[m];
+          if (metricsOnly) {
+            metricsReports.push(await benchMetrics(page, backend, m, runsArg ? runs : 3, metricsSteps));
+            continue;
+          }
           // A software adapter: only the methods the first table times anyway.
           const report = await benchModel(page, backend, m, runs, software ? { ...settings, methods: settings.methods.filter((id) => BASE_CASE_OF[id]) } : settings);
           totalLongTasks += report.longTasks;
@@ -631,6 +680,13 @@ async function main(): Promise<void> {
   }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, no GPU used (WASM backend, single-threaded XNNPACK with SIMD)`;
   console.log(`\nmachine: ${machine}\nbrowser: ${browserVersion}`);
+  if (metricsOnly) {
+    console.log(`\n| model | forward | deletion + insertion, ${metricsSteps} steps (${2 * (metricsSteps + 1) + 1} images) | × forward (median / fastest) |\n| --- | --- | --- | --- |`);
+    for (const r of metricsReports) console.log(`| ${r.model} (${r.backend}) | ${r.forwardMs.median} ms (min ${r.forwardMs.min}) | ${r.curvesMs.median} ms (min ${r.curvesMs.min}) | ${r.ratio}× / ${r.ratioOfFastest}× |`);
+    writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), environment: 'browser-worker', browser: browserVersion, machine, metrics: metricsReports, notes }, null, 2) + '\n');
+    console.log(`wrote ${out}`);
+    return;
+  }
   console.log(table(reports));
   console.log(`\nmain-thread long tasks (> ${LONG_TASK_MS} ms) during the runs: ${totalLongTasks}`);
   console.log(methodTable(reports));

@@ -8,6 +8,7 @@
 import * as Comlink from 'comlink';
 import { studioError, toStudioError, StudioError } from '../shared/errors';
 import type { BackendInfo, BackendName, ExplainOptions, ExplainProgress, LoadProgress, ViewOptions } from '../shared/types';
+import type { FaithfulnessOptions, FaithfulnessResult, SanityOptions } from '../shared/metrics';
 import type {
   BenchResult,
   BenchSpec,
@@ -17,7 +18,10 @@ import type {
   ExplainSummary,
   ExportedModelFile,
   LiveFrameSummary,
+  ExtraPanel,
   GridSpec,
+  MetricsProgress,
+  SanitySummary,
   PanelImage,
   PanelName,
   ProgressEvent,
@@ -170,6 +174,7 @@ export class StudioClient {
   private readonly watchdogMs: number;
   private view: ViewOptions | null = null;
   private explainController: AbortController | null = null;
+  private metricsController: AbortController | null = null;
   private consecutiveRestarts = 0;
 
   constructor(options?: { workerFactory?: () => Worker; watchdogMs?: number }) {
@@ -599,8 +604,36 @@ export class StudioClient {
     await this.call((remote) => remote.setView(view), signal);
   }
 
-  exportPng(caption: string[], signal?: AbortSignal): Promise<Blob> {
-    return this.call((remote) => remote.exportPng(caption), signal);
+  /** `extras`: pictures shown beside the grid (the faithfulness plots), added after the panels. */
+  exportPng(caption: string[], extras?: ExtraPanel[], signal?: AbortSignal): Promise<Blob> {
+    return this.call((remote) => remote.exportPng(caption, extras), signal);
+  }
+
+  /** One measurement at a time: a new one cancels the one in flight (a newer explanation does too, in the worker). */
+  private async measure<T>(run: (remote: Remote, id: number) => Promise<T>, signal: AbortSignal | undefined, during: string, onProgress?: (p: MetricsProgress) => void): Promise<T> {
+    this.metricsController?.abort();
+    const controller = new AbortController();
+    this.metricsController = controller;
+    const forward = () => controller.abort();
+    signal?.addEventListener('abort', forward, { once: true });
+    if (signal?.aborted) controller.abort();
+    try {
+      const progress = onProgress ? (event: ProgressEvent) => 'metrics' in event && onProgress(event.metrics) : undefined;
+      return await this.call(run, controller.signal, during, progress);
+    } finally {
+      signal?.removeEventListener('abort', forward);
+      if (this.metricsController === controller) this.metricsController = null;
+    }
+  }
+
+  /** Deletion / insertion, ROAD and the confidence change of the maps on screen, with the reference maps. */
+  faithfulness(options: FaithfulnessOptions, signal?: AbortSignal, onProgress?: (p: MetricsProgress) => void): Promise<FaithfulnessResult> {
+    return this.measure((remote, id) => remote.faithfulness(id, options), signal, 'measuring faithfulness', onProgress);
+  }
+
+  /** The randomisation sanity check of the methods on screen. */
+  sanityCheck(options: SanityOptions, signal?: AbortSignal, onProgress?: (p: MetricsProgress) => void): Promise<SanitySummary> {
+    return this.measure((remote, id) => remote.sanityCheck(id, options), signal, 'running the sanity check', onProgress);
   }
 
   /** The current model as TF.js files (model.json, weights.bin, metadata.json). */

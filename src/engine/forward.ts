@@ -89,6 +89,25 @@ export function forwardScores(
   sign: number,
   options: { fast?: boolean } = {},
 ): tf.Tensor1D {
+  const rows = forwardLogits(program, steps, given, cached, options);
+  return tf.tidy(() => {
+    const scores = rows.slice([0, classIndex], [rows.shape[0], 1]).reshape([-1]);
+    rows.dispose();
+    return (sign === 1 ? scores : scores.mul(sign)) as tf.Tensor1D;
+  });
+}
+
+/**
+ * Every class's logit for every row of a batch, [batch, classes]: forwardScores' memory-bounded
+ * forward pass without the class read-out (the faithfulness metrics need the probabilities).
+ */
+export function forwardLogits(
+  program: Program,
+  steps: readonly Step[],
+  given: ReadonlyMap<number, tf.Tensor>,
+  cached: ReadonlyArray<tf.Tensor | undefined>,
+  options: { fast?: boolean } = {},
+): tf.Tensor2D {
   const final = program.steps[program.finalStepIndex];
   const run = steps.filter((s) => !(s === final && program.logit.kind !== 'none'));
   const batch = [...given.values()][0]?.shape[0] ?? 1;
@@ -131,9 +150,7 @@ export function forwardScores(
     });
     return tf.tidy(() => {
       const logits = logitFromSlots(program, read);
-      const rows = logits.reshape([logits.shape[0] ?? 1, -1]);
-      const scores = rows.slice([0, classIndex], [rows.shape[0], 1]).reshape([-1]);
-      return (sign === 1 ? scores : scores.mul(sign)) as tf.Tensor1D;
+      return logits.reshape([logits.shape[0] ?? 1, -1]) as tf.Tensor2D;
     });
   } finally {
     tf.dispose([...local.values(), ...repeated.values()]);

@@ -51,6 +51,11 @@ export const ERROR_MESSAGES = {
   MAP_ALL_ZERO: (d: { reason: string }) => `The map is all zero: ${d.reason}`,
   GRADIENT_UNSUPPORTED: (d: { op: string; backend: string }) => `The ${d.backend} backend cannot differentiate ${d.op}.`,
   CANCELLED: () => 'Cancelled by a newer request.',
+  // Faithfulness and the sanity check
+  METRICS_NOTHING_EXPLAINED: () => 'Nothing to measure yet: explain the image first (the scores are of the maps on screen).',
+  METRICS_METHODS_GRID: () => 'The faithfulness scores and the sanity check compare methods: choose "Compare methods" first.',
+  SANITY_LAYERS_ONLY: () => 'The sanity check rebuilds randomised copies of a layers model (TF.js layers or Keras); it does not run on a TF.js graph model yet.',
+  SANITY_NO_LAYER_TO_RANDOMISE: () => 'The sanity check randomises convolution and dense layers, and this model has none.',
   // Runtime
   DEMO_UNAVAILABLE: (d: { file: string; reason: string }) => `The built-in demo could not be loaded (${d.file}: ${d.reason}); drop a model instead.`,
   BACKEND_FAILED: (d: { backend: string; reason: string }) => `The ${d.backend} backend could not start: ${d.reason}`,

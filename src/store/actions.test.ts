@@ -4,14 +4,18 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BackendInfo, BackendName, ExplainOptions, ModelSummary, ViewOptions } from '../shared/types';
-import type { DroppedResult, ExplainSummary, PanelName, TransferredFile } from '../worker/api';
+import type { DroppedResult, ExplainSummary, ExtraPanel, PanelName, TransferredFile } from '../worker/api';
+import type { FaithfulnessOptions, FaithfulnessResult } from '../shared/metrics';
 import {
   attachPanels,
   boot,
   dropFiles,
   exportCaption,
   exportFileName,
+  exportPng,
+  measureFaithfulness,
   resetForTest,
+  setExportExtras,
   selectLayer,
   setPreprocess,
   setTarget,
@@ -97,8 +101,22 @@ class StandInClient implements StudioClientPort {
   async setView(v: ViewOptions) {
     this.views.push(v);
   }
-  async exportPng(): Promise<Blob> {
+  exported: ExtraPanel[][] = [];
+  async exportPng(_caption: string[], extras: ExtraPanel[] = []): Promise<Blob> {
+    this.exported.push(extras);
     return new Blob([new Uint8Array([137, 80, 78, 71])], { type: 'image/png' });
+  }
+  measured: FaithfulnessOptions[] = [];
+  /** Replace to make the next measurement wait. */
+  faithfulnessImpl: () => Promise<FaithfulnessResult> = async () => this.scores();
+  scores(): FaithfulnessResult {
+    const curve = { x: [0, 1], y: [0.8, 0.1], auc: 0.45 };
+    const s = { deletion: curve, insertion: curve, road: { percents: [10], morf: [0.2], lerf: [0.7], combined: 0.25 }, confidenceChange: -0.1 };
+    return { classIndex: 0, classLabel: 'a', probability: 0.8, settings: { steps: 20, baseline: 'blur' }, methods: { gradcam: s }, references: { random: s, centre: s }, forwardPasses: 10 };
+  }
+  faithfulness(options: FaithfulnessOptions) {
+    this.measured.push(options);
+    return this.faithfulnessImpl();
   }
   async memory() {
     return { numTensors: 0, numBytes: 0 };
@@ -384,5 +402,42 @@ describe('what the worker committed is what the screen shows', () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(useStore.getState().status.notices).toHaveLength(notices);
     expect(client.explains.length).toBe(before + 1);
+  });
+});
+
+describe('faithfulness', () => {
+  it('measures the maps on screen with the chosen settings; a new explanation clears the scores', async () => {
+    useStore.setState((s) => ({ metrics: { ...s.metrics, steps: 10, baseline: 'mean' } }));
+    expect(await measureFaithfulness()).toBe('ok');
+    expect(client.measured).toEqual([{ steps: 10, baseline: 'mean' }]);
+    expect(useStore.getState().metrics.faithfulness?.methods.gradcam?.road.combined).toBe(0.25);
+    expect(useStore.getState().metrics.running).toBeNull();
+    await setTarget(1);
+    expect(useStore.getState().metrics.faithfulness).toBeNull();
+  });
+
+  it('scores of maps that a newer explanation replaced meanwhile are not shown', async () => {
+    let finish: (r: FaithfulnessResult) => void = () => undefined;
+    client.faithfulnessImpl = () => new Promise((resolve) => (finish = resolve));
+    const measuring = measureFaithfulness();
+    await setTarget(1);
+    finish(client.scores());
+    expect(await measuring).toBe('cancelled');
+    expect(useStore.getState().metrics.faithfulness).toBeNull();
+  });
+
+  it('a failed measurement says why and keeps the explanation', async () => {
+    client.faithfulnessImpl = async () => Promise.reject({ code: 'METRICS_METHODS_GRID', message: 'choose Compare methods' });
+    const last = useStore.getState().explanation.last;
+    expect(await measureFaithfulness()).toBe('failed');
+    expect(notices().at(-1)?.code).toBe('METRICS_METHODS_GRID');
+    expect(useStore.getState().explanation.last).toBe(last);
+  });
+
+  it('the plots shown go into the exported PNG', async () => {
+    const plot: ExtraPanel = { title: 'Deletion curve', pixels: { width: 1, height: 1, data: new Uint8ClampedArray(4) } };
+    setExportExtras(() => [plot]);
+    await exportPng().catch(() => undefined); // the download needs a DOM; the client has the PNG's parts by then
+    expect(client.exported.at(-1)).toEqual([plot]);
   });
 });

@@ -15,10 +15,10 @@ import type {
   ViewOptions,
 } from '../shared/types';
 import { zipSync, type Zippable } from 'fflate';
-import type { CommittedState, DroppedResult, ExportedModelFile, GridSpec, PanelName, TransferredFile } from '../worker/api';
+import type { CommittedState, DroppedResult, ExportedModelFile, ExtraPanel, GridSpec, PanelName, TransferredFile } from '../worker/api';
 import { createClient, type ClientEvent, type StudioClientPort } from './client-port';
 import { findNode, gridLayers, leafLayers, resolveClass } from './layer-tree';
-import { NOTICE_HISTORY, currentOutput, initialState, useStore, type ExplanationSlice, type NoticeLevel, type StudioState, type UiNotice } from './store';
+import { NOTICE_HISTORY, currentOutput, initialState, useStore, type ExplanationSlice, type MetricsSlice, type NoticeLevel, type StudioState, type UiNotice } from './store';
 
 const BACKEND_STORAGE_KEY = 'gradcam-studio.backend';
 const BACKEND_NAMES: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
@@ -393,7 +393,8 @@ export async function runExplain(): Promise<ExplainOutcome> {
     if (seq !== explainSeq) return 'cancelled';
     const summary = done.value;
     for (const n of summary.warnings) pushNotice(n, 'warning');
-    useStore.setState((st) => ({ explanation: { ...st.explanation, last: summary } }));
+    // The scores were of the maps now replaced.
+    useStore.setState((st) => ({ explanation: { ...st.explanation, last: summary }, metrics: { ...st.metrics, faithfulness: null, sanity: null } }));
     return 'ok';
   } finally {
     explainsInFlight--;
@@ -587,7 +588,7 @@ async function makePng(): Promise<Blob | null> {
   const c = await whenClient();
   const made = await track('Making the PNG…', async () => {
     try {
-      return await c.exportPng(exportCaption(useStore.getState()));
+      return await c.exportPng(exportCaption(useStore.getState()), exportExtras?.() ?? []);
     } catch (e) {
       const err = toStudioError(e);
       throw err.code === 'INTERNAL' ? studioError('EXPORT_FAILED', { reason: err.message }) : err;
@@ -702,5 +703,77 @@ export function resetForTest(): void {
   panelsMounted = false;
   explainSeq = 0;
   explainsInFlight = 0;
+  exportExtras = null;
+  metricsController = null;
   useStore.setState(initialState(), true);
+}
+
+// ---------------------------------------------------------------- faithfulness and the sanity check
+
+/** What the shown plots add to the exported PNG (the faithfulness panel registers it while it is open). */
+let exportExtras: (() => ExtraPanel[]) | null = null;
+
+export function setExportExtras(provide: (() => ExtraPanel[]) | null): void {
+  exportExtras = provide;
+}
+
+let metricsController: AbortController | null = null;
+let metricsSeq = 0;
+
+/** Stops the measurement in flight (the Cancel button); the scores on screen stay. */
+export function cancelMetrics(): void {
+  metricsController?.abort();
+}
+
+export function setMetricsSettings(partial: Partial<Pick<MetricsSlice, 'steps' | 'baseline' | 'sanityMode'>>): void {
+  const steps = partial.steps === undefined ? undefined : Math.min(100, Math.max(2, Math.round(partial.steps) || 2));
+  useStore.setState((s) => ({ metrics: { ...s.metrics, ...partial, ...(steps === undefined ? {} : { steps }) } }));
+}
+
+/** Run one measurement of the maps on screen; the newest wins, its result replaces only its own part. */
+async function measure<K extends 'faithfulness' | 'sanity'>(kind: K, phase: string, run: (c: StudioClientPort, signal: AbortSignal, onProgress: (fraction: number) => void) => Promise<MetricsSlice[K]>): Promise<ExplainOutcome> {
+  const c = client;
+  if (!c || !useStore.getState().explanation.last) {
+    pushNotice(studioError('METRICS_NOTHING_EXPLAINED').toNotice(), 'warning');
+    return 'skipped';
+  }
+  metricsController?.abort();
+  const controller = new AbortController();
+  metricsController = controller;
+  const seq = ++metricsSeq;
+  const explanation = useStore.getState().explanation.last;
+  useStore.setState((s) => ({ metrics: { ...s.metrics, running: kind, progress: 0 } }));
+  const onProgress = (fraction: number) => {
+    if (seq === metricsSeq) useStore.setState((s) => ({ metrics: { ...s.metrics, progress: fraction }, status: { ...s.status, phase: `${phase} ${Math.round(fraction * 100)} %` } }));
+  };
+  try {
+    const done = await track(phase, () => run(c, controller.signal, onProgress));
+    if (seq !== metricsSeq) return 'cancelled';
+    useStore.setState((s) => ({ metrics: { ...s.metrics, running: null, progress: null } }));
+    if (!done.ok) return done.cancelled ? 'cancelled' : 'failed';
+    // Measured maps that a newer explanation has replaced meanwhile are not shown.
+    if (useStore.getState().explanation.last !== explanation) return 'cancelled';
+    useStore.setState((s) => ({ metrics: { ...s.metrics, [kind]: done.value } }));
+    return 'ok';
+  } finally {
+    if (metricsController === controller) metricsController = null;
+  }
+}
+
+/** Deletion / insertion curves, ROAD and the confidence change of every map on screen, with the reference maps. */
+export function measureFaithfulness(): Promise<ExplainOutcome> {
+  const { steps, baseline } = useStore.getState().metrics;
+  return measure('faithfulness', 'Measuring faithfulness…', (c, signal, onProgress) => {
+    if (!c.faithfulness) throw studioError('INTERNAL', { reason: 'this client cannot measure faithfulness' });
+    return c.faithfulness({ steps, baseline }, signal, (p) => onProgress(p.fraction));
+  });
+}
+
+/** The randomisation sanity check of the methods on screen. */
+export function runSanityCheck(): Promise<ExplainOutcome> {
+  const { sanityMode } = useStore.getState().metrics;
+  return measure('sanity', 'Sanity check…', (c, signal, onProgress) => {
+    if (!c.sanityCheck) throw studioError('INTERNAL', { reason: 'this client cannot run the sanity check' });
+    return c.sanityCheck({ mode: sanityMode }, signal, (p) => onProgress(p.fraction));
+  });
 }

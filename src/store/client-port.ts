@@ -3,7 +3,8 @@
  * (src/client/studio-client.ts); tests may hand the store any object with this shape.
  */
 import type { BackendInfo, BackendName, ExplainOptions, ExplainProgress, LoadProgress, ViewOptions } from '../shared/types';
-import type { DemoSample, DroppedResult, ExplainSummary, ExportedModelFile, GridSpec, LiveFrameSummary, PanelName, TransferredFile } from '../worker/api';
+import type { DemoSample, DroppedResult, ExplainSummary, ExportedModelFile, ExtraPanel, GridSpec, LiveFrameSummary, MetricsProgress, PanelName, SanitySummary, TransferredFile } from '../worker/api';
+import type { FaithfulnessOptions, FaithfulnessResult, SanityOptions } from '../shared/metrics';
 
 /** Events the client reports outside any request. */
 export type ClientEvent =
@@ -26,7 +27,11 @@ export interface StudioClientPort {
   forgetCachedModels?(signal?: AbortSignal): Promise<void>;
   explain(options: ExplainOptions, signal?: AbortSignal, grid?: GridSpec, onProgress?: (p: ExplainProgress) => void): Promise<ExplainSummary>;
   setView(view: ViewOptions): Promise<void>;
-  exportPng(caption: string[]): Promise<Blob>;
+  exportPng(caption: string[], extras?: ExtraPanel[]): Promise<Blob>;
+  /** Faithfulness of the maps on screen; optional so that a minimal client can leave it out. */
+  faithfulness?(options: FaithfulnessOptions, signal?: AbortSignal, onProgress?: (p: MetricsProgress) => void): Promise<FaithfulnessResult>;
+  /** The randomisation sanity check of the methods on screen; optional like faithfulness. */
+  sanityCheck?(options: SanityOptions, signal?: AbortSignal, onProgress?: (p: MetricsProgress) => void): Promise<SanitySummary>;
   /** The current model as TF.js files; optional so that a minimal client can leave it out. */
   exportTfjs?(signal?: AbortSignal): Promise<ExportedModelFile[]>;
   memory(): Promise<{ numTensors: number; numBytes: number }>;

@@ -15,7 +15,8 @@ import type {
   PreprocessOptions,
   ViewOptions,
 } from '../shared/types';
-import type { DemoSample, ExplainSummary, ImageInfo } from '../worker/api';
+import type { DemoSample, ExplainSummary, ImageInfo, SanitySummary } from '../worker/api';
+import { DEFAULT_FAITHFULNESS, type FaithfulnessBaseline, type FaithfulnessResult, type SanityMode } from '../shared/metrics';
 
 export type NoticeLevel = 'error' | 'warning' | 'info';
 
@@ -54,6 +55,19 @@ export interface ExplanationSlice {
   grid: 'methods' | 'layers';
 }
 
+/** Faithfulness scores and the sanity check of the maps on screen (cleared when a new explanation lands). */
+export interface MetricsSlice {
+  /** Points per deletion / insertion curve (a forward pass each). */
+  steps: number;
+  baseline: FaithfulnessBaseline;
+  sanityMode: SanityMode;
+  faithfulness: FaithfulnessResult | null;
+  sanity: SanitySummary | null;
+  running: 'faithfulness' | 'sanity' | null;
+  /** 0 … 1 while running. */
+  progress: number | null;
+}
+
 export interface StatusSlice {
   /** False until boot has made the client and tried a backend. */
   started: boolean;
@@ -79,6 +93,7 @@ export interface StudioState {
   model: ModelSlice;
   image: ImageInfo | null;
   explanation: ExplanationSlice;
+  metrics: MetricsSlice;
   view: ViewOptions;
   /** User overrides of the model's preprocessing defaults. */
   preprocess: Partial<PreprocessOptions>;
@@ -137,6 +152,7 @@ export function initialState(): StudioState {
       smoothing: { eigenSmooth: false, augSmooth: false },
       grid: 'methods',
     },
+    metrics: { steps: DEFAULT_FAITHFULNESS.steps, baseline: DEFAULT_FAITHFULNESS.baseline, sanityMode: 'cascading', faithfulness: null, sanity: null, running: null, progress: null },
     view: { ...DEFAULT_VIEW },
     live: initialLive(),
     preprocess: {},

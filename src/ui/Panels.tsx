@@ -14,6 +14,7 @@ import { attachPanels, resetPreprocess, setPreprocess, setView } from '../store/
 import { gridLayers } from '../store/layer-tree';
 import { useStore } from '../store/store';
 import { MethodPicker } from './MethodPicker';
+import { FaithfulnessPanel } from './FaithfulnessPanel';
 
 interface PanelSpec {
   key: PanelName;
@@ -102,6 +103,7 @@ export function Panels() {
           {typeof last.timings.total === 'number' ? ` · ${Math.round(last.timings.total)} ms` : ''}
         </p>
       )}
+      <FaithfulnessPanel />
     </section>
   );
 }

@@ -9,6 +9,7 @@
  */
 import type { StudioNotice } from '../shared/errors';
 import type { MethodId, MethodSettings } from '../shared/methods';
+import type { FaithfulnessOptions, FaithfulnessResult, SanityOptions, SanityResult } from '../shared/metrics';
 import type {
   BackendInfo,
   BackendName,
@@ -169,6 +170,11 @@ export interface BenchCase {
    * run asks for another class, so only the backward pass re-runs.
    */
   warm?: boolean;
+  /**
+   * Time the faithfulness curves instead: the case's explanation runs untimed, then the deletion and
+   * insertion curves of its first map at this many steps are timed (no references, no ROAD).
+   */
+  metricsSteps?: number;
 }
 
 export interface BenchSpec {
@@ -187,8 +193,28 @@ export interface BenchResult {
   cases: BenchCaseResult[];
 }
 
+/** Progress of a faithfulness measurement or a sanity check (every curve point / step is counted). */
+export interface MetricsProgress {
+  kind: 'faithfulness' | 'sanity';
+  fraction: number;
+}
+
+/** The sanity check with its strip: each method's map at each step, small, drawn by the worker. */
+export interface SanitySummary extends SanityResult {
+  strip: Partial<Record<MethodId, PanelImage[]>>;
+}
+
+/** A picture the page adds to the exported PNG (a plot shown beside the grid). */
+export interface ExtraPanel {
+  title: string;
+  pixels: PanelImage;
+}
+
 /** Progress of one request, on the session's progress channel (`listen`). */
-export type ProgressEvent = { requestId: number; load: LoadProgress } | { requestId: number; explain: ExplainProgress };
+export type ProgressEvent =
+  | { requestId: number; load: LoadProgress }
+  | { requestId: number; explain: ExplainProgress }
+  | { requestId: number; metrics: MetricsProgress };
 
 /** Sent with `postMessage` (outside Comlink) when the worker cannot go on: the client restarts it. */
 export interface WorkerFatalMessage {
@@ -241,8 +267,15 @@ export interface StudioWorkerApi {
   /** Recolour the current maps without recomputing. */
   setView(view: ViewOptions): Promise<void>;
   cancel(requestId: number): void;
-  /** PNG of the panels side by side plus a caption strip. */
-  exportPng(caption: string[]): Promise<Blob>;
+  /** PNG of the panels side by side plus a caption strip, and `extras` (the plots shown) after the panels. */
+  exportPng(caption: string[], extras?: ExtraPanel[]): Promise<Blob>;
+  /**
+   * Faithfulness of the maps on screen (the last explanation, methods grid), with the random and
+   * centre-Gaussian maps as references; a newer explanation or measurement cancels it.
+   */
+  faithfulness(requestId: number, options: FaithfulnessOptions): Promise<FaithfulnessResult>;
+  /** The randomisation sanity check of the last explanation's methods, on copies of the weights. */
+  sanityCheck(requestId: number, options: SanityOptions): Promise<SanitySummary>;
   /** The current model as TF.js files (model.json, weights.bin, metadata.json with its labels): the in-browser converter. */
   exportTfjs(): Promise<ExportedModelFile[]>;
   /** tfjs memory in the worker (leak checks). */

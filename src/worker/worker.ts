@@ -6,7 +6,12 @@ import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
 import { notice, studioError, toStudioError, type StudioNotice } from '../shared/errors';
 import type { BackendInfo, BackendName, ExplainOptions, ExplainProgress, ExplainResult, LoadProgress, MethodMap, ResizeMode, ViewOptions } from '../shared/types';
-import { CLASSIC_METHODS, methodLabel, type MethodId } from '../shared/methods';
+import { CLASSIC_METHODS, isMethodId, methodLabel, type MethodId } from '../shared/methods';
+import type { FaithfulnessOptions, SanityOptions } from '../shared/metrics';
+import { classProbability, measureFaithfulness } from '../engine/metrics/measure';
+import { scoreFaithfulness } from '../engine/metrics/faithfulness';
+import { preprocessImage, resolvePreprocess } from '../engine/preprocess';
+import { sanityCheck } from '../engine/metrics/sanity';
 import { fromBrowserFile, fromBytes, type InputFile } from '../engine/files';
 import { classifyFiles } from '../engine/formats/index';
 import { cropBox } from '../engine/preprocess';
@@ -25,6 +30,8 @@ import type {
   DemoSample,
   DroppedResult,
   ExplainSummary,
+  ExtraPanel,
+  SanitySummary,
   GridSpec,
   ImageInfo,
   OpenOptions,
@@ -72,6 +79,10 @@ interface Cell {
 }
 /** What the panels show: the original (the model's view of the image) and the last explanation's cells. */
 let panels: { original: PanelPixels; cells: Cell[] } | null = null;
+/** What the cells on screen explain (the class and the options they were made with): the metrics measure them. */
+let explained: { classIndex: number; options: ExplainOptions; grid: GridSpec['mode'] } | null = null;
+/** The long side of the sanity check's strip pictures, in pixels. */
+const STRIP_LONG_SIDE = 96;
 /** Every call in flight that can be cancelled, by request id. */
 const controllers = new Map<number, AbortController>();
 const explainIds = new Set<number>();
@@ -211,6 +222,7 @@ function resetPanels(): Promise<void> {
   return enqueueDraw(async () => {
     const original = originalPanel(currentResize());
     panels = original ? { original, cells: [] } : null;
+    explained = null;
     drawAll();
   });
 }
@@ -600,6 +612,7 @@ const api: StudioWorkerApi = {
           for (const cell of cells) drawn.push({ ...cell, title: cellTitle(cell.info, grid.mode), pixels: await renderMethodPanel(original, cell.map, view) });
           throwIfAborted(signal);
           panels = { original, cells: drawn };
+          explained = { classIndex: result.classIndex, options, grid: grid.mode };
           drawAll();
         });
         const gradcam = result.maps.gradcam;
@@ -671,11 +684,15 @@ const api: StudioWorkerApi = {
     controllers.get(requestId)?.abort();
   },
 
-  exportPng(caption: string[]) {
+  exportPng(caption: string[], extras: ExtraPanel[] = []) {
     return guard(async () => {
       await drawChain; // the latest recolour is in the picture
       if (!panels) throw studioError('NO_IMAGE');
-      const shown: ExportPanel[] = [{ title: 'Original', pixels: panels.original }, ...panels.cells.map((c) => ({ title: c.title, pixels: c.pixels }))];
+      const shown: ExportPanel[] = [
+        { title: 'Original', pixels: panels.original },
+        ...panels.cells.map((c) => ({ title: c.title, pixels: c.pixels })),
+        ...extras.map((e) => ({ title: e.title, pixels: { width: e.pixels.width, height: e.pixels.height, data: new Uint8ClampedArray(e.pixels.data) } })),
+      ];
       const heatmaps = panels.cells.some((c) => c.map.kind === 'heatmap');
       return exportGridPng(shown, caption, heatmaps ? view.colormap : null);
     });
@@ -699,6 +716,51 @@ const api: StudioWorkerApi = {
       // Each file owns its buffer: hand them over instead of copying (weights can be tens of MB).
       return Comlink.transfer(files, files.map((f) => f.data.buffer as ArrayBuffer));
     });
+  },
+
+  faithfulness(requestId: number, options: FaithfulnessOptions) {
+    return guard(
+      () =>
+        runMeasurement(requestId, async (signal, current, raw, shown) => {
+          const maps: Partial<Record<MethodId, { width: number; height: number; data: Float32Array }>> = {};
+          for (const cell of shown.cells) maps[cell.info.method] = cell.map.kind === 'heatmap' ? cell.map.upsampled : cell.map.saliency;
+          return measureFaithfulness(current, {
+            image: raw, preprocess: shown.options.preprocess, classIndex: shown.classIndex, maps, options, signal,
+            onProgress: (fraction) => sendProgress({ requestId, metrics: { kind: 'faithfulness', fraction } }),
+          });
+        }),
+      'measuring faithfulness',
+    );
+  },
+
+  sanityCheck(requestId: number, options: SanityOptions) {
+    return guard(
+      () =>
+        runMeasurement(requestId, async (signal, current, raw, shown): Promise<SanitySummary> => {
+          const methods = shown.cells.map((c) => c.info.method);
+          const resize = currentResize(shown.options);
+          const region = cropBox(raw, [current.summary.imageSize[0], current.summary.imageSize[1]], resize);
+          const size = displaySize(region.width, region.height, STRIP_LONG_SIDE);
+          const small = image ? drawRegion(image.canvas, region, size.width, size.height) : null;
+          const strip: SanitySummary['strip'] = {};
+          const result = await sanityCheck({
+            loaded: current, image: raw, explain: { ...shown.options, methods }, classIndex: shown.classIndex,
+            mode: options.mode, seed: options.seed, signal,
+            onStep: async (fraction, _step, result) => {
+              sendProgress({ requestId, metrics: { kind: 'sanity', fraction } });
+              if (!small) return;
+              for (const id of methods) {
+                const map = result.maps[id];
+                if (!map) continue;
+                const pixels = await renderMethodPanel(small, map, view);
+                (strip[id] ??= []).push({ width: pixels.width, height: pixels.height, data: pixels.data });
+              }
+            },
+          });
+          return { ...result, strip };
+        }),
+      'running the sanity check',
+    );
   },
 
   async memory() {
@@ -788,6 +850,42 @@ const api: StudioWorkerApi = {
   },
 };
 
+/** Measurements in flight (a newer one cancels them, as a newer explanation does). */
+const measurementIds = new Set<number>();
+
+interface Shown {
+  classIndex: number;
+  options: ExplainOptions;
+  cells: Cell[];
+}
+
+/**
+ * Run a measurement of the maps on screen: queued behind the explanations (never alongside one), and
+ * cancelled by a newer explanation (its maps would be stale) or a newer measurement.
+ */
+async function runMeasurement<T>(requestId: number, measure: (signal: AbortSignal, current: LoadedModel, raw: DecodedImage['raw'], shown: Shown) => Promise<T>): Promise<T> {
+  for (const id of measurementIds) controllers.get(id)?.abort();
+  const { signal } = register(requestId);
+  explainIds.add(requestId);
+  measurementIds.add(requestId);
+  const run = explainChain.then(async () => {
+    throwIfAborted(signal);
+    if (!model) throw studioError('NO_MODEL');
+    if (!image) throw studioError('NO_IMAGE');
+    if (!panels || !explained || panels.cells.length === 0) throw studioError('METRICS_NOTHING_EXPLAINED');
+    if (explained.grid !== 'methods') throw studioError('METRICS_METHODS_GRID');
+    const cells = panels.cells.filter((c) => isMethodId(c.info.key));
+    return measure(signal, model, image.raw, { classIndex: explained.classIndex, options: explained.options, cells });
+  });
+  explainChain = run.catch(() => undefined);
+  try {
+    return await run;
+  } finally {
+    measurementIds.delete(requestId);
+    unregister(requestId);
+  }
+}
+
 /**
  * One untimed warm-up run of every case, then `runs` rounds that time each case once, interleaved,
  * so a busy machine's slow moments spread over all cases alike instead of skewing one (see BenchCase
@@ -808,6 +906,7 @@ async function benchCases(loaded: LoadedModel, raw: DecodedImage['raw'], spec: B
       await benchLive.explainFrame(loaded, frame, { methods: ['gradcam'], layerPath: c.layerPath }, view, signal);
       return performance.now() - t0;
     }
+    if (c.metricsSteps && c.methods !== 'forward') return timeCurves(loaded, raw, c.methods, c.layerPath, c.metricsSteps, signal);
     const t0 = performance.now();
     if (c.methods === 'forward') await loaded.predict(raw);
     else await loaded.explain(raw, { methods: c.methods, layerPath: c.layerPath, target }, signal);
@@ -827,6 +926,23 @@ async function benchCases(loaded: LoadedModel, raw: DecodedImage['raw'], spec: B
     }
   }
   return results;
+}
+
+/** ms of the deletion + insertion curves of the first method's map (its explanation untimed). */
+async function timeCurves(loaded: LoadedModel, raw: DecodedImage['raw'], methods: MethodId[], layerPath: string | undefined, steps: number, signal: AbortSignal): Promise<number> {
+  const result = await loaded.explain(raw, { methods, layerPath }, signal);
+  const map = result.maps[methods[0]!]!;
+  const input = preprocessImage(raw, loaded.summary.imageSize, resolvePreprocess(loaded.summary.preprocess));
+  try {
+    const t0 = performance.now();
+    await scoreFaithfulness({
+      input, probability: classProbability(loaded, result.classIndex), signal,
+      maps: [{ id: 'map', map: (map.kind === 'heatmap' ? map.upsampled : map.saliency).data }], options: { steps, measures: 'curves' },
+    });
+    return performance.now() - t0;
+  } finally {
+    input.dispose();
+  }
 }
 
 Comlink.expose(api);
