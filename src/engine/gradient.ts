@@ -55,7 +55,7 @@ export function scoreFunction(
     const logits = logitFromSlots(program, read);
     const flat = logits.reshape([logits.shape[0] ?? 1, -1]);
     // Per-row classes or signs (a gallery batch): the score is Σ_rows sign_r · logit_r[class_r].
-    if (typeof classIndex !== 'number' || typeof sign !== 'number') return flat.mul(scoreWeights(flat.shape[0], flat.shape[1], classIndex, sign)).sum() as tf.Scalar;
+    if (typeof classIndex !== 'number' || typeof sign !== 'number') return flat.mul(scoreWeights(flat.shape[0], flat.shape[1] ?? 1, classIndex, sign)).sum() as tf.Scalar;
     // A batch's score is the sum of its rows' scores: each row's gradient is its own image's.
     const score = flat.slice([0, classIndex], [flat.shape[0], 1]).sum() as tf.Scalar;
     return (sign === 1 ? score : score.mul(sign)) as tf.Scalar;

@@ -8,6 +8,7 @@
  * Errors cross the boundary as plain `{ code, message }` objects (see `toStudioError`).
  */
 import type { StudioNotice } from '../shared/errors';
+import type { BatchRecord } from '../shared/batch-results';
 import type { MethodId, MethodSettings } from '../shared/methods';
 import type {
   BackendInfo,
@@ -95,6 +96,8 @@ export interface CommittedState {
 }
 
 export interface DroppedResult {
+  /** Several images (a folder, a zip): they went to the gallery instead of the single view. */
+  gallery?: GalleryOpened;
   /** What this open itself brought in (absent: nothing of that kind, or superseded). */
   model?: ModelLoaded;
   image?: ImageInfo;
@@ -171,8 +174,70 @@ export interface BenchResult {
   cases: BenchCaseResult[];
 }
 
+// ---- the gallery (many images) -------------------------------------------------------------------
+/** Which class each gallery image is explained for: its own top-1, its true label (from the folder), or one class for all. */
+export type GalleryClassMode = 'predicted' | 'true' | 'fixed';
+
+/** What a drop of several images (a folder, a zip) put in the gallery. */
+export interface GalleryOpened {
+  count: number;
+  /** True labels found in the folder names (sorted), [] when the images sit at the root. */
+  trueLabels: string[];
+}
+
+export interface GalleryRunOptions {
+  layerPath: string | null;
+  method: MethodId;
+  classMode: GalleryClassMode;
+  /** The class for 'fixed' (index into the model's labels). */
+  fixedClass?: number | null;
+  preprocess?: ExplainOptions['preprocess'];
+  view: ViewOptions;
+  /** Images per forward/backward pass (default 16); at most this many are decoded at once. */
+  batchSize?: number;
+}
+
+/** One explained (or failed) gallery image: its record and its thumbnail with the map over it. */
+export interface GalleryItem {
+  index: number;
+  record: BatchRecord;
+  /** The explained class (index into the model's labels); null when the image failed. */
+  classIndex: number | null;
+  /** PNG of the thumbnail with the overlay (null when the image failed). */
+  thumb: Blob | null;
+}
+
+export interface GalleryProgress {
+  done: number;
+  total: number;
+  imagesPerSecond: number;
+  /** Estimated seconds left; null until the first batch is done. */
+  secondsLeft: number | null;
+  paused: boolean;
+  /** The items finished since the last report. */
+  items: GalleryItem[];
+}
+
+export interface GalleryRunResult {
+  done: number;
+  total: number;
+  elapsedMs: number;
+  imagesPerSecond: number;
+}
+
+/** Per class (true label, else predicted): the mean map (maps averaged at 32×32) and the mean image, as PNGs. */
+export interface GalleryClassSummary {
+  label: string;
+  count: number;
+  meanMap: Blob;
+  meanImage: Blob;
+}
+
 /** Progress of one request, on the session's progress channel (`listen`). */
-export type ProgressEvent = { requestId: number; load: LoadProgress } | { requestId: number; explain: ExplainProgress };
+export type ProgressEvent =
+  | { requestId: number; load: LoadProgress }
+  | { requestId: number; explain: ExplainProgress }
+  | { requestId: number; gallery: GalleryProgress };
 
 /** Sent with `postMessage` (outside Comlink) when the worker cannot go on: the client restarts it. */
 export interface WorkerFatalMessage {
@@ -240,4 +305,23 @@ export interface StudioWorkerApi {
   forgetCachedModels(): Promise<void>;
   /** Time forward passes and explanations of the current model and image in this worker (`npm run bench`). */
   benchmark(requestId: number, spec: BenchSpec): Promise<BenchResult>;
+
+  /**
+   * Explain every gallery image (newest run wins: a new run cancels the one in flight): decode and
+   * explain in batches (never more than one batch decoded at once), each batch's items reported on
+   * the progress channel as they finish. Resolves when all are done; CANCELLED when cancelled.
+   */
+  galleryRun(requestId: number, options: GalleryRunOptions): Promise<GalleryRunResult>;
+  /** Pause or resume the run in flight (between batches). */
+  galleryPause(paused: boolean): Promise<void>;
+  /** Per-class mean maps and mean images of the last run. */
+  gallerySummary(view: ViewOptions): Promise<GalleryClassSummary[]>;
+  /** A contact sheet PNG of these gallery images (thumbnails with their overlays, captioned), in this order. */
+  galleryContactSheet(indices: number[], caption: string[], view: ViewOptions): Promise<Blob>;
+  /** A zip: results.csv (every image of `indices`) and one overlay PNG per explained image. */
+  galleryExportZip(requestId: number, indices: number[], view: ViewOptions): Promise<Blob>;
+  /** Gallery image `index` as a file (the page opens it in the single-image view like a dropped image). */
+  galleryFile(index: number): Promise<TransferredFile>;
+  /** Tests / the bench: the gallery images, set directly (as a drop of several images would). */
+  gallerySetFiles(files: TransferredFile[]): Promise<GalleryOpened>;
 }
