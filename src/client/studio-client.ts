@@ -16,6 +16,11 @@ import type {
   DroppedResult,
   ExplainSummary,
   ExportedModelFile,
+  GalleryClassSummary,
+  GalleryOpened,
+  GalleryProgress,
+  GalleryRunOptions,
+  GalleryRunResult,
   GridSpec,
   PanelImage,
   PanelName,
@@ -169,6 +174,9 @@ export class StudioClient {
   private readonly watchdogMs: number;
   private view: ViewOptions | null = null;
   private explainController: AbortController | null = null;
+  private galleryController: AbortController | null = null;
+  /** The files of the last drop that filled the gallery (a restarted worker gets them back). */
+  private galleryFiles: TransferredFile[] | null = null;
   private consecutiveRestarts = 0;
 
   constructor(options?: { workerFactory?: () => Worker; watchdogMs?: number }) {
@@ -332,6 +340,8 @@ export class StudioClient {
       if (this.imageSource) expect(await this.race(session, replay(this.imageSource, 'image')), 'image');
     }
     if (this.view) await this.race(session, session.remote.setView(this.view));
+    // The gallery's images too (its results are recomputed by the page's next run).
+    if (this.galleryFiles) await this.race(session, session.remote.gallerySetFiles(this.galleryFiles));
   }
 
   /** The worker died: start another on the next backend, restore, and tell the listeners. */
@@ -540,6 +550,7 @@ export class StudioClient {
     const token = this.newOpen({ kind: 'files', files: prepared });
     const result = await this.call((remote, id) => remote.openFiles(id, prepared, { token }), signal, 'opening files', this.loadProgress);
     this.noteState(result.state);
+    if (result.gallery) this.galleryFiles = prepared;
     return result;
   }
 
@@ -610,6 +621,52 @@ export class StudioClient {
   /** Empty this browser's model cache (the loaded model stays). */
   forgetCachedModels(signal?: AbortSignal): Promise<void> {
     return this.call((remote) => remote.forgetCachedModels(), signal);
+  }
+
+  // ---- the gallery ---------------------------------------------------------------------------------
+  /** Explain the gallery (newest wins: a new run cancels the one in flight); each batch's items arrive through `onProgress`. */
+  async galleryRun(options: GalleryRunOptions, signal?: AbortSignal, onProgress?: (p: GalleryProgress) => void): Promise<GalleryRunResult> {
+    this.galleryController?.abort();
+    const controller = new AbortController();
+    this.galleryController = controller;
+    const forward = () => controller.abort();
+    signal?.addEventListener('abort', forward, { once: true });
+    if (signal?.aborted) controller.abort();
+    try {
+      const progress = onProgress ? (event: ProgressEvent) => 'gallery' in event && onProgress(event.gallery) : undefined;
+      return await this.call((remote, id) => remote.galleryRun(id, options), controller.signal, 'explaining the gallery', progress);
+    } finally {
+      signal?.removeEventListener('abort', forward);
+      if (this.galleryController === controller) this.galleryController = null;
+    }
+  }
+
+  galleryPause(paused: boolean, signal?: AbortSignal): Promise<void> {
+    return this.call((remote) => remote.galleryPause(paused), signal);
+  }
+
+  gallerySummary(view: ViewOptions, signal?: AbortSignal): Promise<GalleryClassSummary[]> {
+    return this.call((remote) => remote.gallerySummary(view), signal);
+  }
+
+  galleryContactSheet(indices: number[], caption: string[], view: ViewOptions, signal?: AbortSignal): Promise<Blob> {
+    return this.call((remote) => remote.galleryContactSheet(indices, caption, view), signal);
+  }
+
+  galleryExportZip(indices: number[], view: ViewOptions, signal?: AbortSignal): Promise<Blob> {
+    return this.call((remote, id) => remote.galleryExportZip(id, indices, view), signal, 'exporting the gallery');
+  }
+
+  /** Gallery image `index` as a file, to open in the single view. */
+  galleryFile(index: number, signal?: AbortSignal): Promise<TransferredFile> {
+    return this.call((remote) => remote.galleryFile(index), signal);
+  }
+
+  /** Put these images in the gallery directly (tests, the bench). */
+  async gallerySetFiles(files: TransferredFile[], signal?: AbortSignal): Promise<GalleryOpened> {
+    const opened = await this.call((remote) => remote.gallerySetFiles(files), signal);
+    this.galleryFiles = files;
+    return opened;
   }
 
   /** Time the current model and image in the worker (`npm run bench`). */

@@ -3,7 +3,10 @@
  * (src/client/studio-client.ts); tests may hand the store any object with this shape.
  */
 import type { BackendInfo, BackendName, ExplainOptions, ExplainProgress, LoadProgress, ViewOptions } from '../shared/types';
-import type { DemoSample, DroppedResult, ExplainSummary, ExportedModelFile, GridSpec, PanelName, TransferredFile } from '../worker/api';
+import type {
+  DemoSample, DroppedResult, ExplainSummary, ExportedModelFile, GalleryClassSummary, GalleryOpened, GalleryProgress, GalleryRunOptions, GalleryRunResult, GridSpec, PanelName,
+  TransferredFile,
+} from '../worker/api';
 
 /** Events the client reports outside any request. */
 export type ClientEvent =
@@ -30,6 +33,14 @@ export interface StudioClientPort {
   /** The current model as TF.js files; optional so that a minimal client can leave it out. */
   exportTfjs?(signal?: AbortSignal): Promise<ExportedModelFile[]>;
   memory(): Promise<{ numTensors: number; numBytes: number }>;
+  /** The gallery (optional so that a minimal client can leave it out): see StudioClient. */
+  galleryRun?(options: GalleryRunOptions, signal?: AbortSignal, onProgress?: (p: GalleryProgress) => void): Promise<GalleryRunResult>;
+  galleryPause?(paused: boolean): Promise<void>;
+  gallerySummary?(view: ViewOptions): Promise<GalleryClassSummary[]>;
+  galleryContactSheet?(indices: number[], caption: string[], view: ViewOptions): Promise<Blob>;
+  galleryExportZip?(indices: number[], view: ViewOptions, signal?: AbortSignal): Promise<Blob>;
+  galleryFile?(index: number): Promise<TransferredFile>;
+  gallerySetFiles?(files: TransferredFile[]): Promise<GalleryOpened>;
   on(listener: (e: ClientEvent) => void): () => void;
   killWorkerForTest(): void;
 }

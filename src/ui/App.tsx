@@ -2,6 +2,8 @@
 import { useEffect } from 'react';
 import { boot } from '../store/actions';
 import { appState, useStore } from '../store/store';
+import { useGallery } from '../store/gallery';
+import { GalleryView } from './Gallery';
 import { Header, ShareButtons } from './Header';
 import { LayerTree } from './LayerTree';
 import { Panels } from './Panels';
@@ -15,6 +17,7 @@ export function App() {
   const explainedClass = useStore((s) => s.explanation.last?.classIndex ?? null);
   const explainedLabel = useStore((s) => s.explanation.last?.classLabel ?? null);
   const dragging = useWindowDrop();
+  const galleryShown = useGallery((s) => s.view === 'gallery' && s.count > 0);
 
   useEffect(() => {
     void boot();
@@ -29,7 +32,7 @@ export function App() {
   };
 
   return (
-    <div className="app" {...testAttributes} aria-busy={state === 'busy'}>
+    <div className="app" {...testAttributes} data-view={galleryShown ? 'gallery' : 'single'} aria-busy={state === 'busy'}>
       <Header />
       <div className="app-body">
         <aside className="left-column" aria-label="Layers">
@@ -41,6 +44,7 @@ export function App() {
             <StatusRegion />
             <ShareButtons />
           </div>
+          <GalleryView />
           <Panels />
         </main>
         <aside className="right-column" aria-label="Target">
