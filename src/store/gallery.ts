@@ -170,9 +170,10 @@ export function rememberScroll(scrollTop: number): void {
 }
 
 /** A thumbnail → the single view on that image (the gallery keeps its place). */
-export async function openInSingleView(index: number): Promise<void> {
+export async function openInSingleView(index: number, scrollTop = useGallery.getState().scrollTop): Promise<void> {
   const file = await client().galleryFile(index);
-  useGallery.setState({ view: 'single' });
+  // The grid's place as it was when the thumbnail was clicked (the grid leaves the page now).
+  useGallery.setState({ view: 'single', scrollTop });
   await dropFiles([file]);
 }
 
@@ -270,6 +271,7 @@ function exposeForTests(): void {
   const w = window as unknown as { __studioGallery?: unknown };
   w.__studioGallery = {
     getState: useGallery.getState,
+    subscribe: useGallery.subscribe,
     actions: { runGallery, cancelGallery, pauseGallery, setGallerySort, setGalleryFilter, setClassMode, openInSingleView, showGallery, exportContactSheet, exportGalleryZip },
   };
 }

@@ -239,7 +239,7 @@ function GalleryGrid() {
       <div className="gallery-grid-inner" style={{ height: rows * CELL_HEIGHT }} role="list" aria-label={`${shown.length} of ${count} images`}>
         {cells.map((e, k) => {
           const i = first * columns + k;
-          return <Thumb key={e.index} entry={e} left={(i % columns) * CELL_WIDTH} top={Math.floor(i / columns) * CELL_HEIGHT} />;
+          return <Thumb key={e.index} entry={e} left={(i % columns) * CELL_WIDTH} top={Math.floor(i / columns) * CELL_HEIGHT} open={() => void openInSingleView(e.index, scroller.current?.scrollTop)} />;
         })}
       </div>
       {shown.length === 0 && <p className="muted gallery-empty">{entries.some(Boolean) ? 'No image matches this filter.' : 'Explaining…'}</p>}
@@ -247,7 +247,7 @@ function GalleryGrid() {
   );
 }
 
-function Thumb({ entry, left, top }: { entry: GalleryEntryView; left: number; top: number }) {
+function Thumb({ entry, left, top, open }: { entry: GalleryEntryView; left: number; top: number; open: () => void }) {
   const r = entry.record;
   const wrong = isMisclassified(r);
   const known = r.trueLabel !== null && r.error === null;
@@ -259,7 +259,7 @@ function Thumb({ entry, left, top }: { entry: GalleryEntryView; left: number; to
         type="button"
         className="gallery-thumb"
         disabled={r.error !== null}
-        onClick={() => void openInSingleView(entry.index)}
+        onClick={open}
         aria-label={`${r.file}: ${r.error ? 'not decoded' : `predicted ${r.predicted} ${probability}${known ? `, true ${r.trueLabel}` : ''}`}. Open in the single view.`}
       >
         {entry.thumbUrl ? <img src={entry.thumbUrl} alt="" width={96} height={96} /> : <span className="gallery-thumb-error">✕</span>}
