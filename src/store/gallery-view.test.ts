@@ -7,7 +7,7 @@ function entry(index: number, file: string, trueLabel: string | null, predicted:
     file, trueLabel, predicted, probability, top5: [], error,
     stats: error ? null : { mean: 0.3, outsideCentre, border: outsideCentre / 2 },
   };
-  return { index, record, classIndex: null, thumbUrl: null };
+  return { index, record, classIndex: null, thumb: null };
 }
 
 const entries = [

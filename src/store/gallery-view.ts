@@ -9,8 +9,8 @@ export interface GalleryEntryView {
   index: number;
   record: BatchRecord;
   classIndex: number | null;
-  /** Object URL of the thumbnail with its overlay (null: the image failed). */
-  thumbUrl: string | null;
+  /** PNG of the thumbnail with its overlay (null: the image failed); the grid makes URLs only for the cells in view. */
+  thumb: Blob | null;
 }
 
 export type GallerySort = 'file' | 'misclassified' | 'confidence' | 'outside-centre' | 'border' | 'true' | 'predicted';

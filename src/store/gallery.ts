@@ -54,7 +54,6 @@ export { confusionMatrix, visibleEntries };
 // ---------------------------------------------------------------- object URLs
 
 function revokeAll(s: GalleryState): void {
-  for (const e of s.entries) if (e?.thumbUrl) URL.revokeObjectURL(e.thumbUrl);
   for (const c of s.summary) {
     URL.revokeObjectURL(c.meanMapUrl);
     URL.revokeObjectURL(c.meanImageUrl);
@@ -96,6 +95,7 @@ function runOptions(s: StudioState, g: GalleryState): GalleryRunOptions {
 }
 
 let runSeq = 0;
+const PROGRESS_INTERVAL_MS = 250;
 let runController: AbortController | null = null;
 
 /** Explain every gallery image with the current choices; the newest call wins. Items appear as their batch finishes. */
@@ -110,19 +110,33 @@ export async function runGallery(): Promise<void> {
   runController = controller;
   revokeAll(g);
   useGallery.setState({ entries: new Array(g.count).fill(undefined), summary: [], running: true, outcome: 'none', runs: g.runs + 1, progress: { done: 0, total: g.count, imagesPerSecond: 0, secondsLeft: null, paused: false } });
+  // Batches can arrive faster than the page needs to redraw: their items are gathered and shown at
+  // most every PROGRESS_INTERVAL_MS (one render for several batches keeps every main-thread task short).
+  let pending: GalleryEntryView[] = [];
+  let latest: Omit<GalleryProgress, 'items'> | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const flush = () => {
+    timer = null;
+    if (seq !== runSeq) return;
+    const [items, progress] = [pending, latest];
+    pending = [];
+    useGallery.setState((st) => {
+      const entries = st.entries.slice();
+      for (const item of items) entries[item.index] = item;
+      return { entries, progress: progress ?? st.progress };
+    });
+  };
   const onProgress = (p: GalleryProgress) => {
     if (seq !== runSeq) return;
     const { items, ...progress } = p;
-    useGallery.setState((st) => {
-      const entries = st.entries.slice();
-      for (const item of items) {
-        entries[item.index] = { index: item.index, record: item.record, classIndex: item.classIndex, thumbUrl: item.thumb ? URL.createObjectURL(item.thumb) : null };
-      }
-      return { entries, progress };
-    });
+    for (const item of items) pending.push({ index: item.index, record: item.record, classIndex: item.classIndex, thumb: item.thumb });
+    latest = progress;
+    timer ??= setTimeout(flush, PROGRESS_INTERVAL_MS);
   };
   try {
     await c.galleryRun(runOptions(s, g), controller.signal, onProgress);
+    if (timer) clearTimeout(timer);
+    flush();
     if (seq !== runSeq) return;
     const summary = await c.gallerySummary(useStore.getState().view);
     if (seq !== runSeq) return;
@@ -134,6 +148,8 @@ export async function runGallery(): Promise<void> {
     });
     if (failed) pushNotice(studioError('IMAGE_DECODE_FAILED', { file: `${failed} gallery image${failed === 1 ? '' : 's'} (listed above the grid)` }).toNotice(), 'warning');
   } catch (e) {
+    if (timer) clearTimeout(timer);
+    flush(); // what was done before a cancel stays
     if (seq !== runSeq) return;
     const cancelled = isCancelled(e);
     useGallery.setState((st) => ({ running: false, outcome: cancelled ? 'cancelled' : 'failed', progress: st.progress ? { ...st.progress, paused: false } : null }));

@@ -5,7 +5,7 @@
  * mean map beside the mean image. Clicking a thumbnail opens the single view on it; "Back to the
  * gallery" returns to the same place.
  */
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import {
   cancelGallery, confusionMatrix, exportContactSheet, exportGalleryZip, followChoices, openInSingleView, pauseGallery, rememberScroll, runGallery, setClassMode,
   setGalleryFilter, setGallerySort, showGallery, useGallery, visibleEntries, type GalleryState,
@@ -17,7 +17,7 @@ import type { GalleryClassMode } from '../worker/api';
 const CELL_WIDTH = 120;
 const CELL_HEIGHT = 156;
 /** Rows drawn above and below the visible ones (smooth scrolling). */
-const OVERSCAN = 2;
+const OVERSCAN = 1;
 
 export function GalleryView() {
   const view = useGallery((s) => s.view);
@@ -158,7 +158,8 @@ function GalleryProgressBar() {
 }
 
 function FailedImages() {
-  const entries = useGallery((s) => s.entries);
+  // Deferred: a batch's new items render in an interruptible background render (React yields every few ms).
+  const entries = useDeferredValue(useGallery((s) => s.entries));
   const failed = useMemo(() => entries.filter((e): e is GalleryEntryView => !!e?.record.error), [entries]);
   if (!failed.length) return null;
   return (
@@ -177,13 +178,13 @@ function FailedImages() {
   );
 }
 
+/** The element's width, from a ResizeObserver (never read synchronously: no forced layout in a render). */
 function useWidth(ref: React.RefObject<HTMLElement | null>): number {
   const [width, setWidth] = useState(800);
-  useLayoutEffect(() => {
+  useEffect(() => {
     const el = ref.current;
     if (!el) return;
-    setWidth(el.clientWidth);
-    const observer = new ResizeObserver(() => setWidth(el.clientWidth));
+    const observer = new ResizeObserver((entries) => setWidth(Math.round(entries[0]?.contentRect.width ?? 800)));
     observer.observe(el);
     return () => observer.disconnect();
   }, [ref]);
@@ -191,7 +192,8 @@ function useWidth(ref: React.RefObject<HTMLElement | null>): number {
 }
 
 function GalleryGrid() {
-  const entries = useGallery((s) => s.entries);
+  // Deferred: a batch's new items render in an interruptible background render (React yields every few ms).
+  const entries = useDeferredValue(useGallery((s) => s.entries));
   const filter = useGallery((s) => s.filter);
   const sort = useGallery((s) => s.sort);
   const count = useGallery((s) => s.count);
@@ -219,6 +221,7 @@ function GalleryGrid() {
     [],
   );
 
+  const open = useCallback((index: number) => void openInSingleView(index, scroller.current?.scrollTop), []);
   const first = Math.max(0, Math.floor(scrollTop / CELL_HEIGHT) - OVERSCAN);
   const last = Math.min(rows, Math.ceil((scrollTop + height) / CELL_HEIGHT) + OVERSCAN);
   const cells = shown.slice(first * columns, last * columns);
@@ -239,7 +242,7 @@ function GalleryGrid() {
       <div className="gallery-grid-inner" style={{ height: rows * CELL_HEIGHT }} role="list" aria-label={`${shown.length} of ${count} images`}>
         {cells.map((e, k) => {
           const i = first * columns + k;
-          return <Thumb key={e.index} entry={e} left={(i % columns) * CELL_WIDTH} top={Math.floor(i / columns) * CELL_HEIGHT} open={() => void openInSingleView(e.index, scroller.current?.scrollTop)} />;
+          return <Thumb key={e.index} entry={e} left={(i % columns) * CELL_WIDTH} top={Math.floor(i / columns) * CELL_HEIGHT} open={open} />;
         })}
       </div>
       {shown.length === 0 && <p className="muted gallery-empty">{entries.some(Boolean) ? 'No image matches this filter.' : 'Explaining…'}</p>}
@@ -247,8 +250,19 @@ function GalleryGrid() {
   );
 }
 
-function Thumb({ entry, left, top, open }: { entry: GalleryEntryView; left: number; top: number; open: () => void }) {
+/** An object URL for a blob while the component shows it (cells out of view hold none). */
+function useObjectUrl(blob: Blob | null): string | null {
+  const url = useMemo(() => (blob ? URL.createObjectURL(blob) : null), [blob]);
+  useEffect(() => () => {
+    if (url) URL.revokeObjectURL(url);
+  }, [url]);
+  return url;
+}
+
+/** One cell; memoised: a new batch re-renders only the new cells. */
+const Thumb = memo(function Thumb({ entry, left, top, open }: { entry: GalleryEntryView; left: number; top: number; open: (index: number) => void }) {
   const r = entry.record;
+  const thumbUrl = useObjectUrl(entry.thumb);
   const wrong = isMisclassified(r);
   const known = r.trueLabel !== null && r.error === null;
   const name = r.file.split('/').pop() ?? r.file;
@@ -259,10 +273,10 @@ function Thumb({ entry, left, top, open }: { entry: GalleryEntryView; left: numb
         type="button"
         className="gallery-thumb"
         disabled={r.error !== null}
-        onClick={open}
+        onClick={() => open(entry.index)}
         aria-label={`${r.file}: ${r.error ? 'not decoded' : `predicted ${r.predicted} ${probability}${known ? `, true ${r.trueLabel}` : ''}`}. Open in the single view.`}
       >
-        {entry.thumbUrl ? <img src={entry.thumbUrl} alt="" width={96} height={96} /> : <span className="gallery-thumb-error">✕</span>}
+        {thumbUrl ? <img src={thumbUrl} alt="" width={96} height={96} decoding="async" /> : <span className="gallery-thumb-error">✕</span>}
       </button>
       <div className="gallery-caption" title={r.error ?? r.file}>
         <span className="gallery-name">{name}</span>
@@ -277,10 +291,11 @@ function Thumb({ entry, left, top, open }: { entry: GalleryEntryView; left: numb
       </div>
     </div>
   );
-}
+});
 
 function GallerySummary() {
-  const entries = useGallery((s) => s.entries);
+  // Deferred: a batch's new items render in an interruptible background render (React yields every few ms).
+  const entries = useDeferredValue(useGallery((s) => s.entries));
   const summary = useGallery((s) => s.summary);
   const running = useGallery((s) => s.running);
   const matrix = useMemo(() => confusionMatrix(entries), [entries]);
