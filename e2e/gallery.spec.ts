@@ -197,7 +197,7 @@ test('a dropped folder of class subfolders fills the gallery progressively; misc
   expect(scrolled).toBeGreaterThan(0);
   // A cell fully in view (a click on one out of view would scroll the grid first).
   const file = await grid.evaluate((el) => {
-    const cells = [...el.querySelectorAll<HTMLElement>('.gallery-cell')];
+    const cells = Array.from(el.querySelectorAll<HTMLElement>('.gallery-cell'));
     const inView = cells.find((c) => c.offsetTop >= el.scrollTop && c.offsetTop + c.offsetHeight <= el.scrollTop + el.clientHeight && !c.querySelector('button[disabled]'));
     return inView?.getAttribute('data-file') ?? '';
   });

@@ -601,7 +601,7 @@ export class StudioClient {
     return this.call((remote) => remote.exportTfjs(), signal);
   }
 
-  memory(signal?: AbortSignal): Promise<{ numTensors: number; numBytes: number; wasmHeapBytes?: number }> {
+  memory(signal?: AbortSignal): Promise<{ numTensors: number; numBytes: number; wasmHeapBytes?: number; jsHeapBytes?: number }> {
     return this.call((remote) => remote.memory(), signal);
   }
 

@@ -195,6 +195,8 @@ export interface GalleryRunOptions {
   view: ViewOptions;
   /** Images per forward/backward pass (default 16); at most this many are decoded at once. */
   batchSize?: number;
+  /** The bench's comparison: explain each image through the single-image path (LoadedModel.explain) instead of one batched pass. */
+  singleImagePath?: boolean;
 }
 
 /** One explained (or failed) gallery image: its record and its thumbnail with the map over it. */
@@ -288,7 +290,7 @@ export interface StudioWorkerApi {
   /** The current model as TF.js files (model.json, weights.bin, metadata.json with its labels): the in-browser converter. */
   exportTfjs(): Promise<ExportedModelFile[]>;
   /** tfjs memory in the worker (leak checks). */
-  memory(): Promise<{ numTensors: number; numBytes: number; wasmHeapBytes?: number }>;
+  memory(): Promise<{ numTensors: number; numBytes: number; wasmHeapBytes?: number; jsHeapBytes?: number }>;
   /** The pixels last drawn on each panel (tests; transferred canvases cannot be read from the page). */
   inspectPanels(): Promise<Partial<Record<PanelName, PanelImage>>>;
   /** Tests: report a WebGPU device loss as if the GPU had gone away. */

@@ -11,7 +11,7 @@ import { csvHeader, csvRow, labelFromPath, mapStatistics, type BatchRecord } fro
 import type { Heatmap, ViewOptions } from '../shared/types';
 import type { InputFile, RawImage } from '../engine/files';
 import type { LoadedModel } from '../engine/model';
-import { explainBatch } from '../engine/batch-explain';
+import { explainBatch, explainEach, GALLERY_MAP_SIZE } from '../engine/batch-explain';
 import { cropBox } from '../engine/preprocess';
 import { yieldToEvents } from '../engine/methods/context';
 import { colormapLut } from '../render/colormaps';
@@ -179,7 +179,11 @@ export class Gallery {
         }
         return null;
       });
-      const results = await explainBatch(loaded, ready.map((r) => r.raw), { layerPath: options.layerPath, method: options.method, targets, preprocess: options.preprocess }, signal);
+      const images = ready.map((r) => r.raw);
+      const batchOptions = { layerPath: options.layerPath, method: options.method, targets, preprocess: options.preprocess };
+      const results = options.singleImagePath
+        ? await explainEach(loaded, images, batchOptions, targets, GALLERY_MAP_SIZE, signal)
+        : await explainBatch(loaded, images, batchOptions, signal);
       for (const [k, r] of ready.entries()) {
         const result = results[k]!;
         const top = result.top5[0]!;

@@ -704,7 +704,14 @@ const api: StudioWorkerApi = {
     const m = tf.memory();
     // The WASM backend's heap only grows: its size is what a leak in WASM memory would show.
     const wasm = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
-    return { numTensors: m.numTensors, numBytes: m.numBytes, ...(wasm?.HEAPU8 ? { wasmHeapBytes: wasm.HEAPU8.byteLength } : {}) };
+    // Chromium's (non-standard) performance.memory: the worker's JS heap, for the gallery bench's flat-memory check.
+    const heap = (performance as Performance & { memory?: { usedJSHeapSize?: number } }).memory?.usedJSHeapSize;
+    return {
+      numTensors: m.numTensors,
+      numBytes: m.numBytes,
+      ...(wasm?.HEAPU8 ? { wasmHeapBytes: wasm.HEAPU8.byteLength } : {}),
+      ...(typeof heap === 'number' ? { jsHeapBytes: heap } : {}),
+    };
   },
 
   async inspectPanels() {
