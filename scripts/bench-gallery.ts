@@ -132,6 +132,10 @@ async function main(): Promise<void> {
     await waitForServer(`${ORIGIN}/`, 60_000);
     const page = await browser.newPage();
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+    page.on('crash', () => console.error('the page crashed (renderer out of memory?)'));
+    page.on('console', (m) => {
+      if (m.type() === 'error') console.error(`console error: ${m.text().slice(0, 300)}`);
+    });
     await page.addInitScript('globalThis.__name = (f) => f;'); // tsx keepNames
     await page.route('**/__bench/**', async (route) => {
       const rest = new URL(route.request().url()).pathname.replace(/^.*\/__bench\//, '');

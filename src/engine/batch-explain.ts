@@ -14,7 +14,7 @@ import { studioError } from '../shared/errors';
 import { methodInfo, type MethodId } from '../shared/methods';
 import type { Heatmap, Prediction, PreprocessOptions } from '../shared/types';
 import type { RawImage } from './files';
-import { logitFromSlots, runForward } from './forward';
+import { downstreamSteps, logitFromSlots, runForward } from './forward';
 import { gradientAt } from './gradient';
 import { predictionsOf, type LoadedModel } from './model';
 import { preprocessImage, resolvePreprocess } from './preprocess';
@@ -126,9 +126,12 @@ export async function explainBatch(loaded: LoadedModel, images: readonly RawImag
   const outputIndex = summary.defaultOutput;
   const out = summary.outputs[outputIndex]!;
   const program = programForOutput(loaded.program, outputIndex);
+  // Kept for the backward pass: the layer's activation and every slot its downstream steps read or write.
+  const keep = new Set<number>([slot, ...program.outputSlots]);
+  for (const step of downstreamSteps(program, slot)) for (const s of [...step.inputs, ...step.outputs]) keep.add(s);
   const values = tf.tidy(() => {
     const x = tf.concat(images.map((im) => preprocessImage(im, summary.imageSize, preprocess)));
-    return runForward(loaded.program, x, { fast: true });
+    return runForward(loaded.program, x, { fast: true, keep });
   });
   try {
     // Every row's logits and probabilities, read back once.
@@ -161,7 +164,7 @@ export async function explainBatch(loaded: LoadedModel, images: readonly RawImag
     const { maps, rawMax } = await resampled(cams, size).finally(() => cams.dispose());
     return rows.map((r, i) => ({ top5: r.predictions.slice(0, 5), classIndex: r.classIndex, map: maps[i]!, rawMax: rawMax[i]! }));
   } finally {
-    tf.dispose(values);
+    tf.dispose(values.filter(Boolean));
   }
 }
 
