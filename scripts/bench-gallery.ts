@@ -78,12 +78,14 @@ interface RunReport {
   seconds: number;
   imagesPerSecond: number;
   memory: Record<number, Memory>;
+  /** In the worker: decoding (overlapped with the previous batch), explaining, drawing/encoding, ms. */
+  timings: Record<string, number>;
 }
 
 type Client = {
   openFiles(files: { file: File; path?: string }[]): Promise<{ model?: unknown }>;
   gallerySetFiles(files: { file: File; path?: string }[]): Promise<{ count: number }>;
-  galleryRun(options: GalleryRunOptions, signal?: AbortSignal, onProgress?: (p: { done: number }) => void): Promise<{ done: number; elapsedMs: number; imagesPerSecond: number }>;
+  galleryRun(options: GalleryRunOptions, signal?: AbortSignal, onProgress?: (p: { done: number }) => void): Promise<{ done: number; elapsedMs: number; imagesPerSecond: number; timings: Record<string, number> }>;
   memory(): Promise<Memory>;
 };
 
@@ -112,7 +114,7 @@ async function run(page: Page, names: string[], options: Partial<GalleryRunOptio
       const seconds = (performance.now() - t0) / 1000;
       await Promise.all(pending);
       if (checkpoints.includes(names.length)) memory[names.length] = await client.memory();
-      return { images: result.done, seconds, imagesPerSecond: result.done / seconds, memory };
+      return { images: result.done, seconds, imagesPerSecond: result.done / seconds, memory, timings: result.timings };
     },
     { names, options, checkpoints },
   );
@@ -164,10 +166,11 @@ async function main(): Promise<void> {
 
     console.log('single-image path…');
     const single = await run(page, names, { batchSize, singleImagePath: true }, []);
-    console.log(`  ${single.imagesPerSecond.toFixed(2)} images/s (${single.seconds.toFixed(1)} s)`);
+    const phases = (r: RunReport) => Object.entries(r.timings).map(([k, v]) => `${k.replace('Ms', '')} ${(v / r.images).toFixed(1)} ms/image`).join(', ');
+    console.log(`  ${single.imagesPerSecond.toFixed(2)} images/s (${single.seconds.toFixed(1)} s; ${phases(single)})`);
     console.log('batched…');
     const batched = await run(page, names, { batchSize }, CHECKPOINTS.filter((c) => c <= count));
-    console.log(`  ${batched.imagesPerSecond.toFixed(2)} images/s (${batched.seconds.toFixed(1)} s)`);
+    console.log(`  ${batched.imagesPerSecond.toFixed(2)} images/s (${batched.seconds.toFixed(1)} s; ${phases(batched)})`);
 
     const speedup = batched.imagesPerSecond / single.imagesPerSecond;
     console.log(`\nbatched / single-image path: ${speedup.toFixed(2)}× (target ≥ ${SPEEDUP_TARGET}×) ${speedup >= SPEEDUP_TARGET ? '✓' : '✗'}`);

@@ -225,6 +225,8 @@ export interface GalleryRunResult {
   total: number;
   elapsedMs: number;
   imagesPerSecond: number;
+  /** Where the time went: decoding (overlaps the previous batch's explanation), explaining, drawing and encoding thumbnails. */
+  timings: { decodeMs: number; explainMs: number; drawMs: number };
 }
 
 /** Per class (true label, else predicted): the mean map (maps averaged at 32×32) and the mean image, as PNGs. */

@@ -142,8 +142,40 @@ export class Gallery {
     this.means = means;
     for (const e of this.entries) Object.assign(e, { record: null, classIndex: null, map: null, trueLabel: matchLabel(e.folder, labels) });
     const started = performance.now();
+    const timings = { decodeMs: 0, explainMs: 0, drawMs: 0 };
     let done = 0;
     let pausedMs = 0;
+    type Ready = { entry: Entry; index: number; raw: RawImage; thumb: PanelPixels; small: PanelPixels };
+    /** Decode a batch: its images at once (the browser decodes off this thread), failures as error items. */
+    const decodeBatch = async (start: number): Promise<{ ready: Ready[]; failed: GalleryItem[] }> => {
+      const t0 = performance.now();
+      const chunk = this.entries.slice(start, start + batchSize);
+      const settled = await Promise.allSettled(chunk.map((entry) => decodeImage(entry.file)));
+      const ready: Ready[] = [];
+      const failed: GalleryItem[] = [];
+      settled.forEach((outcome, k) => {
+        const entry = chunk[k]!;
+        if (outcome.status === 'rejected') {
+          entry.record = errorRecord(entry, outcome.reason);
+          failed.push({ index: start + k, record: entry.record, classIndex: null, thumb: null });
+          return;
+        }
+        const decoded = outcome.value;
+        const region = cropBox(decoded.raw, [modelHeight, modelWidth], resize);
+        const size = displaySize(region.width, region.height, GALLERY_THUMB);
+        ready.push({
+          entry,
+          index: start + k,
+          raw: decoded.raw,
+          thumb: drawRegion(decoded.canvas, region, size.width, size.height),
+          small: drawRegion(decoded.canvas, region, MEAN_IMAGE_SIZE, MEAN_IMAGE_SIZE),
+        });
+      });
+      timings.decodeMs += performance.now() - t0;
+      return { ready, failed };
+    };
+    // The next batch is decoded while this one is explained: at most two batches of images are held.
+    let next: Promise<{ ready: Ready[]; failed: GalleryItem[] }> | null = decodeBatch(0);
     for (let start = 0; start < total; start += batchSize) {
       // Between batches: the page's other calls (a ping, a cancel, a single-image explanation) get in.
       await yieldToEvents();
@@ -151,26 +183,11 @@ export class Gallery {
       await this.waitWhilePaused(signal);
       pausedMs += performance.now() - pauseStarted;
       if (signal.aborted) throw studioError('CANCELLED');
-      const chunk = this.entries.slice(start, start + batchSize);
-      const items: GalleryItem[] = [];
-      const ready: { entry: Entry; index: number; raw: RawImage; thumb: PanelPixels; small: PanelPixels }[] = [];
-      for (const [k, entry] of chunk.entries()) {
-        try {
-          const decoded = await decodeImage(entry.file);
-          const region = cropBox(decoded.raw, [modelHeight, modelWidth], resize);
-          const size = displaySize(region.width, region.height, GALLERY_THUMB);
-          ready.push({
-            entry,
-            index: start + k,
-            raw: decoded.raw,
-            thumb: drawRegion(decoded.canvas, region, size.width, size.height),
-            small: drawRegion(decoded.canvas, region, MEAN_IMAGE_SIZE, MEAN_IMAGE_SIZE),
-          });
-        } catch (e) {
-          entry.record = errorRecord(entry, e);
-          items.push({ index: start + k, record: entry.record, classIndex: null, thumb: null });
-        }
-      }
+      const chunkSize = Math.min(batchSize, total - start);
+      const { ready, failed } = await next!;
+      next = start + batchSize < total ? decodeBatch(start + batchSize) : null;
+      next?.catch(() => undefined); // awaited on the next turn; never an unhandled rejection meanwhile
+      const items: GalleryItem[] = [...failed];
       const targets = ready.map(({ entry }) => {
         if (options.classMode === 'fixed') return options.fixedClass ?? null;
         if (options.classMode === 'true' && entry.trueLabel !== null) {
@@ -181,11 +198,21 @@ export class Gallery {
       });
       const images = ready.map((r) => r.raw);
       const batchOptions = { layerPath: options.layerPath, method: options.method, targets, preprocess: options.preprocess };
+      const explainStarted = performance.now();
       const results = options.singleImagePath
         ? await explainEach(loaded, images, batchOptions, targets, GALLERY_MAP_SIZE, signal)
         : await explainBatch(loaded, images, batchOptions, signal);
-      for (const [k, r] of ready.entries()) {
-        const result = results[k]!;
+      timings.explainMs += performance.now() - explainStarted;
+      const drawStarted = performance.now();
+      // The PNG/JPEG encodes of the whole batch run together (the browser encodes off this thread).
+      const drawn = await Promise.all(
+        ready.map(async (r, k) => {
+          const result = results[k]!;
+          const [plain, overlay] = await Promise.all([pngOf(r.thumb, 'image/jpeg'), pngOf(overlayThumb(r.thumb, result.map, lut, options.view))]);
+          return { r, result, plain, overlay };
+        }),
+      );
+      for (const { r, result, plain, overlay } of drawn) {
         const top = result.top5[0]!;
         const record: BatchRecord = {
           file: r.entry.path,
@@ -196,17 +223,18 @@ export class Gallery {
           stats: mapStatistics(result.map),
           error: null,
         };
-        Object.assign(r.entry, { record, classIndex: result.classIndex, map: result.map, thumb: await pngOf(r.thumb, 'image/jpeg') });
+        Object.assign(r.entry, { record, classIndex: result.classIndex, map: result.map, thumb: plain });
         means.add(r.entry.trueLabel ?? top.label, result.map, r.small);
-        items.push({ index: r.index, record, classIndex: result.classIndex, thumb: await pngOf(overlayThumb(r.thumb, result.map, lut, options.view)) });
+        items.push({ index: r.index, record, classIndex: result.classIndex, thumb: overlay });
       }
-      done += chunk.length;
+      timings.drawMs += performance.now() - drawStarted;
+      done += chunkSize;
       const seconds = (performance.now() - started - pausedMs) / 1000;
       const rate = seconds > 0 ? done / seconds : 0;
       report({ done, total, imagesPerSecond: rate, secondsLeft: rate > 0 ? (total - done) / rate : null, paused: this.paused, items: items.sort((a, b) => a.index - b.index) });
     }
     const elapsedMs = performance.now() - started - pausedMs;
-    return { done, total, elapsedMs, imagesPerSecond: done / Math.max(elapsedMs / 1000, 1e-9) };
+    return { done, total, elapsedMs, imagesPerSecond: done / Math.max(elapsedMs / 1000, 1e-9), timings };
   }
 
   /** The thumbnail of image `index` with its overlay in `view`'s colours; null when it has none. */
