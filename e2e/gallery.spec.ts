@@ -95,12 +95,6 @@ test('a dropped folder of class subfolders fills the gallery progressively; misc
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) if (e.duration > 50) w.__longTasks.push({ duration: e.duration, startTime: e.startTime });
     }).observe({ type: 'longtask', buffered: true });
-    (w as unknown as { __loaf: unknown[] }).__loaf = [];
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries() as unknown as { duration: number; startTime: number; blockingDuration: number; renderStart: number; styleAndLayoutStart: number; scripts: { invoker: string; duration: number; sourceFunctionName: string; sourceURL: string; sourceCharPosition: number }[] }[]) {
-        if (e.blockingDuration > 0) (w as unknown as { __loaf: unknown[] }).__loaf.push({ start: e.startTime, d: e.duration, block: e.blockingDuration, render: e.renderStart - e.startTime, style: e.styleAndLayoutStart - e.startTime, scripts: e.scripts.map((x) => [x.invoker, Math.round(x.duration), x.sourceFunctionName, x.sourceCharPosition]) });
-      }
-    }).observe({ type: 'long-animation-frame', buffered: true });
   });
   const made = await makeDataset();
   await page.goto('/?backend=wasm');
@@ -120,12 +114,6 @@ test('a dropped folder of class subfolders fills the gallery progressively; misc
     });
   }, made.files);
   const paths = made.files.map((f) => f.name);
-  const cdp = process.env.PROFILE_GALLERY ? await page.context().newCDPSession(page) : null;
-  if (cdp) {
-    await cdp.send('Profiler.enable');
-    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-    await cdp.send('Profiler.start');
-  }
   const startedAt = await page.evaluate(() => performance.now());
   await page.evaluate((p) => {
     const w = window as unknown as GalleryWindow;
@@ -137,20 +125,8 @@ test('a dropped folder of class subfolders fills the gallery progressively; misc
     const g = (window as unknown as GalleryWindow).__studioGallery.getState();
     return g.outcome === 'done' && !g.running;
   }, undefined, { timeout: 240_000 });
-  console.log('MARK done', await page.evaluate(() => performance.now()));
   const total = made.files.length;
   const doneAt = await page.evaluate(() => performance.now());
-  if (cdp) {
-    const { profile } = (await cdp.send('Profiler.stop')) as unknown as { profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } }[]; samples: number[]; timeDeltas: number[] } };
-    const self = new Map<string, number>();
-    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-    profile.samples.forEach((id, i) => {
-      const n = byId.get(id)!;
-      const k = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}:${n.callFrame.columnNumber}`;
-      self.set(k, (self.get(k) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
-    });
-    console.log('PROFILE', [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => `${v.toFixed(0)}ms ${k}`).join('\n'));
-  }
   const gallery = await page.evaluate(() => (window as unknown as GalleryWindow).__studioGallery.getState());
   expect(gallery.count).toBe(total);
   // Progressive: the count of explained images went up batch by batch.
@@ -167,7 +143,6 @@ test('a dropped folder of class subfolders fills the gallery progressively; misc
   await page.getByTestId('gallery-filter').selectOption('errors');
   expect(await gridFiles(page)).toEqual(['square/broken.png']);
 
-  console.log('MARK misclassified', await page.evaluate(() => performance.now()));
   // Misclassified: exactly the mislabelled ones.
   await page.getByTestId('gallery-filter').selectOption('misclassified');
   const mislabelled = [...made.folder.entries()].filter(([p, dir]) => made.drawn.get(p) !== dir).map(([p]) => p).sort();
@@ -181,13 +156,11 @@ test('a dropped folder of class subfolders fills the gallery progressively; misc
       await expect(page.locator(`[data-testid="confusion-matrix"] td[data-true="${t}"][data-predicted="${p}"]`)).toHaveAttribute('data-count', String(expected));
     }
   }
-  console.log('MARK cell', await page.evaluate(() => performance.now()));
   // A cell opens its images.
   await page.locator('[data-testid="confusion-matrix"] td[data-true="circle"][data-predicted="square"] button').click();
   expect(await gridFiles(page)).toEqual(mislabelled.filter((p) => p.startsWith('circle/') && made.drawn.get(p) === 'square'));
   await expect(page.getByTestId('class-means').locator('figure')).toHaveCount(3);
 
-  console.log('MARK thumb', await page.evaluate(() => performance.now()));
   // A thumbnail opens the single view; back returns to the same place in the grid.
   await page.getByTestId('gallery-filter').selectOption('all');
   const grid = page.getByTestId('gallery-grid');
@@ -203,25 +176,21 @@ test('a dropped folder of class subfolders fills the gallery progressively; misc
   });
   expect(file).not.toBe('');
   const cell = grid.locator(`.gallery-cell[data-file="${file}"]`);
-  console.log('MARK click', await page.evaluate(() => performance.now()));
   await cell.locator('button').click();
   await expect(page.getByTestId('gallery-back')).toBeVisible();
   await expect(page.getByTestId('gallery')).toHaveCount(0);
   await page.waitForFunction((name) => (window as unknown as GalleryWindow).__studio.getState().image?.name.endsWith(name.split('/').pop()!), file);
   await waitForReady(page);
   await expect(page.locator('.panels-area')).toBeVisible();
-  console.log('MARK back', await page.evaluate(() => performance.now()));
   await page.getByTestId('gallery-back').click();
   await expect(page.getByTestId('gallery')).toBeVisible();
   expect(await page.getByTestId('gallery-grid').evaluate((el) => el.scrollTop)).toBe(scrolled);
   await expect(page.locator(`[data-testid="gallery-grid"] .gallery-cell[data-file="${file}"]`)).toBeVisible();
 
-  console.log('MARK end', await page.evaluate(() => performance.now()));
   await page.screenshot({ path: 'test-results/gallery.png', fullPage: true });
   await page.waitForTimeout(500); // long tasks are reported a little after they end
   // During the run (drop → all explained): the page only receives small results and redraws.
   const during = (await page.evaluate(() => (window as unknown as GalleryWindow).__longTasks)).filter((t) => t.startTime >= startedAt && t.startTime <= doneAt);
-  console.log('LOAF', JSON.stringify(await page.evaluate(() => (window as unknown as { __loaf: unknown[] }).__loaf)));
   expect(during, `long tasks: ${JSON.stringify(during)}`).toEqual([]);
   expect(errors).toEqual([]);
 });

@@ -54,10 +54,9 @@ export { confusionMatrix, visibleEntries };
 // ---------------------------------------------------------------- object URLs
 
 function revokeAll(s: GalleryState): void {
-  for (const c of s.summary) {
-    URL.revokeObjectURL(c.meanMapUrl);
-    URL.revokeObjectURL(c.meanImageUrl);
-  }
+  const urls = s.summary.flatMap((c) => [c.meanMapUrl, c.meanImageUrl]);
+  // Later: the <img>s showing them leave the page with the next render, not before.
+  if (urls.length) setTimeout(() => urls.forEach((u) => URL.revokeObjectURL(u)), 5000);
 }
 
 // ---------------------------------------------------------------- actions

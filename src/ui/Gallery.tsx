@@ -253,8 +253,9 @@ function GalleryGrid() {
 /** An object URL for a blob while the component shows it (cells out of view hold none). */
 function useObjectUrl(blob: Blob | null): string | null {
   const url = useMemo(() => (blob ? URL.createObjectURL(blob) : null), [blob]);
+  // Revoked a little later: an <img> still loading from it when the cell goes would log a failed load.
   useEffect(() => () => {
-    if (url) URL.revokeObjectURL(url);
+    if (url) setTimeout(() => URL.revokeObjectURL(url), 5000);
   }, [url]);
   return url;
 }
