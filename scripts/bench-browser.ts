@@ -712,5 +712,7 @@ async function main(): Promise<void> {
   console.log(`wrote ${out}`);
 }
 
-await main();
+// `npm run bench -- gallery`: the gallery's throughput and memory (scripts/bench-gallery.ts) instead.
+if (process.argv.slice(2).includes('gallery')) await import('./bench-gallery');
+else await main();
 process.exit(0); // the browser and the preview are closed; nothing else should hold the process

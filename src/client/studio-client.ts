@@ -19,6 +19,11 @@ import type {
   ExportedModelFile,
   LiveFrameSummary,
   ExtraPanel,
+  GalleryClassSummary,
+  GalleryOpened,
+  GalleryProgress,
+  GalleryRunOptions,
+  GalleryRunResult,
   GridSpec,
   MetricsProgress,
   SanitySummary,
@@ -175,6 +180,9 @@ export class StudioClient {
   private view: ViewOptions | null = null;
   private explainController: AbortController | null = null;
   private metricsController: AbortController | null = null;
+  private galleryController: AbortController | null = null;
+  /** The files of the last drop that filled the gallery (a restarted worker gets them back). */
+  private galleryFiles: TransferredFile[] | null = null;
   private consecutiveRestarts = 0;
 
   constructor(options?: { workerFactory?: () => Worker; watchdogMs?: number }) {
@@ -338,6 +346,8 @@ export class StudioClient {
       if (this.imageSource) expect(await this.race(session, replay(this.imageSource, 'image')), 'image');
     }
     if (this.view) await this.race(session, session.remote.setView(this.view));
+    // The gallery's images too (its results are recomputed by the page's next run).
+    if (this.galleryFiles) await this.race(session, session.remote.gallerySetFiles(this.galleryFiles));
   }
 
   /** The worker died: start another on the next backend, restore, and tell the listeners. */
@@ -546,6 +556,7 @@ export class StudioClient {
     const token = this.newOpen({ kind: 'files', files: prepared });
     const result = await this.call((remote, id) => remote.openFiles(id, prepared, { token }), signal, 'opening files', this.loadProgress);
     this.noteState(result.state);
+    if (result.gallery) this.galleryFiles = prepared;
     return result;
   }
 
@@ -641,7 +652,7 @@ export class StudioClient {
     return this.call((remote) => remote.exportTfjs(), signal);
   }
 
-  memory(signal?: AbortSignal): Promise<{ numTensors: number; numBytes: number; wasmHeapBytes?: number }> {
+  memory(signal?: AbortSignal): Promise<{ numTensors: number; numBytes: number; wasmHeapBytes?: number; jsHeapBytes?: number }> {
     return this.call((remote) => remote.memory(), signal);
   }
 
@@ -661,6 +672,52 @@ export class StudioClient {
   /** Empty this browser's model cache (the loaded model stays). */
   forgetCachedModels(signal?: AbortSignal): Promise<void> {
     return this.call((remote) => remote.forgetCachedModels(), signal);
+  }
+
+  // ---- the gallery ---------------------------------------------------------------------------------
+  /** Explain the gallery (newest wins: a new run cancels the one in flight); each batch's items arrive through `onProgress`. */
+  async galleryRun(options: GalleryRunOptions, signal?: AbortSignal, onProgress?: (p: GalleryProgress) => void): Promise<GalleryRunResult> {
+    this.galleryController?.abort();
+    const controller = new AbortController();
+    this.galleryController = controller;
+    const forward = () => controller.abort();
+    signal?.addEventListener('abort', forward, { once: true });
+    if (signal?.aborted) controller.abort();
+    try {
+      const progress = onProgress ? (event: ProgressEvent) => 'gallery' in event && onProgress(event.gallery) : undefined;
+      return await this.call((remote, id) => remote.galleryRun(id, options), controller.signal, 'explaining the gallery', progress);
+    } finally {
+      signal?.removeEventListener('abort', forward);
+      if (this.galleryController === controller) this.galleryController = null;
+    }
+  }
+
+  galleryPause(paused: boolean, signal?: AbortSignal): Promise<void> {
+    return this.call((remote) => remote.galleryPause(paused), signal);
+  }
+
+  gallerySummary(view: ViewOptions, signal?: AbortSignal): Promise<GalleryClassSummary[]> {
+    return this.call((remote) => remote.gallerySummary(view), signal);
+  }
+
+  galleryContactSheet(indices: number[], caption: string[], view: ViewOptions, signal?: AbortSignal): Promise<Blob> {
+    return this.call((remote) => remote.galleryContactSheet(indices, caption, view), signal);
+  }
+
+  galleryExportZip(indices: number[], view: ViewOptions, signal?: AbortSignal): Promise<Blob> {
+    return this.call((remote, id) => remote.galleryExportZip(id, indices, view), signal, 'exporting the gallery');
+  }
+
+  /** Gallery image `index` as a file, to open in the single view. */
+  galleryFile(index: number, signal?: AbortSignal): Promise<TransferredFile> {
+    return this.call((remote) => remote.galleryFile(index), signal);
+  }
+
+  /** Put these images in the gallery directly (tests, the bench). */
+  async gallerySetFiles(files: TransferredFile[], signal?: AbortSignal): Promise<GalleryOpened> {
+    const opened = await this.call((remote) => remote.gallerySetFiles(files), signal);
+    this.galleryFiles = files;
+    return opened;
   }
 
   /** Time the current model and image in the worker (`npm run bench`). */

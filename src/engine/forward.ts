@@ -42,13 +42,26 @@ function forwardStep(step: Step, inputs: tf.Tensor[], fast: boolean): tf.Tensor[
  * Full forward pass outside any tape; returns every slot's value (the per-image activation cache).
  * `fast`: the faster leaf calls of FAST_FORWARD_CLASSES (equal up to float rounding).
  */
-export function runForward(program: Program, input: tf.Tensor, options: { fast?: boolean } = {}): tf.Tensor[] {
+export function runForward(program: Program, input: tf.Tensor, options: { fast?: boolean; keep?: ReadonlySet<number> } = {}): tf.Tensor[] {
   const values: tf.Tensor[] = new Array(program.slotCount);
   values[program.inputSlot] = input;
-  for (const step of program.steps) {
-    const outs = forwardStep(step, step.inputs.map((s) => values[s]), options.fast === true);
-    step.outputs.forEach((s, i) => (values[s] = outs[i]));
-  }
+  // `keep` (a batch of images: the gallery): only these slots are returned; any other is freed once
+  // the last step reading it has run, so the batch never holds every layer's activations at once.
+  const lastUse = new Map<number, number>();
+  if (options.keep) program.steps.forEach((step, i) => step.inputs.forEach((s) => lastUse.set(s, i)));
+  program.steps.forEach((step, i) => {
+    const inputs = step.inputs.map((s) => values[s]);
+    const outs = forwardStep(step, inputs, options.fast === true);
+    step.outputs.forEach((s, k) => (values[s] = outs[k]));
+    if (!options.keep) return;
+    for (const s of new Set([...step.inputs, ...step.outputs])) {
+      const v = values[s];
+      if (!v || options.keep.has(s) || s === program.inputSlot || (lastUse.get(s) ?? -1) > i) continue;
+      // A layer may hand back its input (a reshape, an identity): free a tensor only once no kept slot holds it.
+      if (!values.some((w, j) => w === v && j !== s && (options.keep!.has(j) || (lastUse.get(j) ?? -1) > i))) v.dispose();
+      delete values[s];
+    }
+  });
   return values;
 }
 

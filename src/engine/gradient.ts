@@ -12,6 +12,21 @@ import { downstreamSteps, logitFromSlots } from './forward';
 import { callStep, plainLeafCall, type GradientPath } from './leaf';
 import type { Program, Step } from './program';
 
+/** One class (or sign) for every row of the batch, or one per row (a gallery batch: each image its own class). */
+export type RowTarget = number | readonly number[];
+
+/** d(score)/d(logits) as a [rows, units] tensor: sign_r at class_r in row r (a single-unit head: sign_r). */
+function scoreWeights(rows: number, units: number, classIndex: RowTarget, sign: RowTarget): tf.Tensor2D {
+  const perRow = (t: RowTarget) => (typeof t === 'number' ? new Array<number>(rows).fill(t) : [...t]);
+  const [classes, signs] = [perRow(classIndex), perRow(sign)];
+  if (classes.length !== rows || signs.length !== rows) throw studioError('INTERNAL', { reason: `${classes.length} classes / ${signs.length} signs for a batch of ${rows}` });
+  return tf.tidy(() => {
+    const s = tf.tensor2d(signs, [rows, 1]);
+    if (units === 1) return s;
+    return tf.oneHot(tf.tensor1d(classes, 'int32'), units).toFloat().mul(s) as tf.Tensor2D;
+  });
+}
+
 /**
  * The score as a function of the value at `slot`: runs only the downstream steps, reading everything
  * else from `cached` (values computed outside the tape). Must be called inside a tape (tf.grad) to
@@ -21,8 +36,8 @@ export function scoreFunction(
   program: Program,
   cached: ReadonlyArray<tf.Tensor | undefined>,
   slot: number,
-  classIndex: number,
-  options: { path?: GradientPath; sign?: number; downstream?: Step[] } = {},
+  classIndex: RowTarget,
+  options: { path?: GradientPath; sign?: RowTarget; downstream?: Step[] } = {},
 ): (value: tf.Tensor) => tf.Scalar {
   const downstream = options.downstream ?? downstreamSteps(program, slot);
   const path = options.path ?? 'fast';
@@ -39,6 +54,8 @@ export function scoreFunction(
     runTapedSteps(program, downstream, read, (s, v) => local.set(s, v), path, skipFinal);
     const logits = logitFromSlots(program, read);
     const flat = logits.reshape([logits.shape[0] ?? 1, -1]);
+    // Per-row classes or signs (a gallery batch): the score is Σ_rows sign_r · logit_r[class_r].
+    if (typeof classIndex !== 'number' || typeof sign !== 'number') return flat.mul(scoreWeights(flat.shape[0], flat.shape[1] ?? 1, classIndex, sign)).sum() as tf.Scalar;
     // A batch's score is the sum of its rows' scores: each row's gradient is its own image's.
     const score = flat.slice([0, classIndex], [flat.shape[0], 1]).sum() as tf.Scalar;
     return (sign === 1 ? score : score.mul(sign)) as tf.Scalar;
@@ -55,8 +72,8 @@ export function gradientAt(
   program: Program,
   cached: ReadonlyArray<tf.Tensor | undefined>,
   slot: number,
-  classIndex: number,
-  options: { path?: GradientPath; sign?: number } = {},
+  classIndex: RowTarget,
+  options: { path?: GradientPath; sign?: RowTarget } = {},
 ): tf.Tensor {
   const value = cached[slot];
   if (!value) throw studioError('INTERNAL', { reason: `slot ${slot} has no value` });
@@ -74,7 +91,7 @@ export function gradientAt(
 }
 
 /** The backward pass over cached activations (see gradientAt); every step in `downstream` has one output. */
-function backwardGradient(program: Program, cached: ReadonlyArray<tf.Tensor | undefined>, slot: number, downstream: Step[], classIndex: number, sign: number): tf.Tensor {
+function backwardGradient(program: Program, cached: ReadonlyArray<tf.Tensor | undefined>, slot: number, downstream: Step[], classIndex: RowTarget, sign: RowTarget): tf.Tensor {
   const read = (s: number) => {
     const v = cached[s];
     if (!v) throw studioError('INTERNAL', { reason: `slot ${s} has no value` });
@@ -107,7 +124,12 @@ function backwardGradient(program: Program, cached: ReadonlyArray<tf.Tensor | un
     const rows = logit.shape[0] ?? 1;
     const units = logit.size / rows;
     // tf.oneHot wants a depth of 2 or more: a single-unit head's gradient is `sign` everywhere.
-    const seed = units === 1 ? tf.fill(logit.shape, sign) : tf.oneHot(tf.fill([rows], classIndex, 'int32') as tf.Tensor1D, units).toFloat().mul(sign).reshape(logit.shape);
+    const seed =
+      typeof classIndex !== 'number' || typeof sign !== 'number'
+        ? scoreWeights(rows, units, classIndex, sign).reshape(logit.shape)
+        : units === 1
+          ? tf.fill(logit.shape, sign)
+          : tf.oneHot(tf.fill([rows], classIndex, 'int32') as tf.Tensor1D, units).toFloat().mul(sign).reshape(logit.shape);
     grads.set(logitSlot, seed);
     const inUse = (t: tf.Tensor) => [...grads.values()].includes(t);
     /** Add `g` to slot `s`'s gradient, freeing the old sum unless it is still held (or is `keep`). */

@@ -243,7 +243,7 @@ async function warmGradientShaders(program: Program, imageSize: [number, number,
 /** Backends whose tensors live in CPU memory: a copy of the folded conv weights costs little there. */
 const CPU_SIDE_BACKENDS = new Set(['wasm', 'cpu']);
 
-interface OutputValues {
+export interface OutputValues {
   logits: Float32Array;
   probabilities: Float32Array;
 }
@@ -284,6 +284,24 @@ async function heatmap(t: tf.Tensor2D): Promise<Heatmap> {
 async function rgbMap(t: tf.Tensor3D): Promise<RgbMap> {
   const [height, width] = t.shape;
   return { width, height, data: await readFloats(t) };
+}
+
+/** All classes of one output, sorted by probability desc (a binary head: the unit and its negation). */
+export function predictionsOf(values: OutputValues, out: OutputSummary): Prediction[] {
+  if (out.head === 'binary') {
+    const [p, logit] = [values.probabilities[0]!, values.logits[0]!];
+    const both: Prediction[] = [
+      { index: 0, label: out.labels[0]!, probability: p, logit },
+      { index: 1, label: out.labels[1]!, probability: 1 - p, logit: -logit },
+    ];
+    return both.sort((a, b) => b.probability - a.probability);
+  }
+  return Array.from(values.probabilities, (probability, index) => ({
+    index,
+    label: out.labels[index] ?? `class ${index}`,
+    probability,
+    logit: values.logits[index]!,
+  })).sort((a, b) => b.probability - a.probability);
 }
 
 class LoadedModelImpl implements LoadedModel {
@@ -378,20 +396,7 @@ class LoadedModelImpl implements LoadedModel {
   }
 
   private predictions(values: OutputValues, out: OutputSummary): Prediction[] {
-    if (out.head === 'binary') {
-      const [p, logit] = [values.probabilities[0]!, values.logits[0]!];
-      const both: Prediction[] = [
-        { index: 0, label: out.labels[0]!, probability: p, logit },
-        { index: 1, label: out.labels[1]!, probability: 1 - p, logit: -logit },
-      ];
-      return both.sort((a, b) => b.probability - a.probability);
-    }
-    return Array.from(values.probabilities, (probability, index) => ({
-      index,
-      label: out.labels[index] ?? `class ${index}`,
-      probability,
-      logit: values.logits[index]!,
-    })).sort((a, b) => b.probability - a.probability);
+    return predictionsOf(values, out);
   }
 
   /** Requests run one after another: a request's awaits never interleave with another's cache updates. */

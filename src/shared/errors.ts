@@ -64,6 +64,8 @@ export const ERROR_MESSAGES = {
   BACKEND_TRAPPED: (d: { reason: string; during: string }) => `The computation failed inside WebAssembly (${d.reason}) while ${d.during}; the worker was restarted with your model and image.`,
   WORKER_UNRESPONSIVE: (d: { seconds: number; during: string }) => `The computation worker did not answer for ${d.seconds} s while ${d.during}; it was replaced, with your model and image.`,
   INTERNAL: (d: { reason: string }) => `Unexpected error: ${d.reason}`,
+  // Gallery (many images)
+  GALLERY_EMPTY: () => 'No gallery yet: drop a folder of images (subfolders = true labels), several images, or a zip of them.',
   // Command line
   BAD_ARGUMENT: (d: { reason: string }) => `Bad argument: ${d.reason}`,
   CAMERA_UNAVAILABLE: (d: { reason: string }) => `The camera could not be started: ${d.reason}`,

@@ -321,6 +321,14 @@ export async function dropFiles(files: TransferredFile[]): Promise<void> {
   const c = await whenClient();
   const opened = await track('Opening files…', () => c.openFiles(files));
   if (!opened.ok) return;
+  const gallery = opened.value.gallery;
+  if (gallery) {
+    // Several images: the gallery (loaded lazily: the single view does not need it) shows and explains them.
+    const changed = applyOpened(opened.value);
+    const { openGallery } = await import('./gallery');
+    await Promise.all([openGallery(gallery), changed ? runExplain() : null]);
+    return;
+  }
   if (applyOpened(opened.value)) {
     await runExplain();
   } else if (!opened.value.cancelled?.length && !opened.value.model && !opened.value.image) {

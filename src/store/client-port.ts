@@ -3,7 +3,10 @@
  * (src/client/studio-client.ts); tests may hand the store any object with this shape.
  */
 import type { BackendInfo, BackendName, ExplainOptions, ExplainProgress, LoadProgress, ViewOptions } from '../shared/types';
-import type { DemoSample, DroppedResult, ExplainSummary, ExportedModelFile, ExtraPanel, GridSpec, LiveFrameSummary, MetricsProgress, PanelName, SanitySummary, TransferredFile } from '../worker/api';
+import type {
+  DemoSample, DroppedResult, ExplainSummary, ExportedModelFile, ExtraPanel, GalleryClassSummary, GalleryOpened, GalleryProgress, GalleryRunOptions, GalleryRunResult, GridSpec,
+  LiveFrameSummary, MetricsProgress, PanelName, SanitySummary, TransferredFile,
+} from '../worker/api';
 import type { FaithfulnessOptions, FaithfulnessResult, SanityOptions } from '../shared/metrics';
 
 /** Events the client reports outside any request. */
@@ -38,6 +41,14 @@ export interface StudioClientPort {
   /** Live mode (optional for minimal clients): the live canvas, and one camera frame explained and drawn. */
   mountLiveCanvas?(container: HTMLElement, signal?: AbortSignal): Promise<void>;
   explainFrame?(frame: ImageBitmap, options: ExplainOptions, signal?: AbortSignal): Promise<LiveFrameSummary>;
+  /** The gallery (optional so that a minimal client can leave it out): see StudioClient. */
+  galleryRun?(options: GalleryRunOptions, signal?: AbortSignal, onProgress?: (p: GalleryProgress) => void): Promise<GalleryRunResult>;
+  galleryPause?(paused: boolean): Promise<void>;
+  gallerySummary?(view: ViewOptions): Promise<GalleryClassSummary[]>;
+  galleryContactSheet?(indices: number[], caption: string[], view: ViewOptions): Promise<Blob>;
+  galleryExportZip?(indices: number[], view: ViewOptions, signal?: AbortSignal): Promise<Blob>;
+  galleryFile?(index: number): Promise<TransferredFile>;
+  gallerySetFiles?(files: TransferredFile[]): Promise<GalleryOpened>;
   on(listener: (e: ClientEvent) => void): () => void;
   killWorkerForTest(): void;
 }

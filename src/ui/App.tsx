@@ -2,6 +2,8 @@
 import { useEffect } from 'react';
 import { boot } from '../store/actions';
 import { appState, useStore } from '../store/store';
+import { useGallery } from '../store/gallery';
+import { GalleryView } from './Gallery';
 import { Header, ShareButtons } from './Header';
 import { LayerTree } from './LayerTree';
 import { Panels } from './Panels';
@@ -17,6 +19,7 @@ export function App() {
   const explainedLabel = useStore((s) => s.explanation.last?.classLabel ?? null);
   const dragging = useWindowDrop();
   const liveActive = useStore((s) => s.live.active);
+  const galleryShown = useGallery((s) => s.view === 'gallery' && s.count > 0);
 
   useEffect(() => {
     void boot();
@@ -31,7 +34,7 @@ export function App() {
   };
 
   return (
-    <div className="app" {...testAttributes} aria-busy={state === 'busy'}>
+    <div className="app" {...testAttributes} data-view={galleryShown ? 'gallery' : 'single'} aria-busy={state === 'busy'}>
       <Header />
       <div className="app-body">
         <aside className="left-column" aria-label="Layers">
@@ -43,6 +46,7 @@ export function App() {
             <StatusRegion />
             <ShareButtons />
           </div>
+          <GalleryView />
           <Panels />
         </main>
         <aside className="right-column" aria-label="Target">

@@ -8,6 +8,7 @@
  * Errors cross the boundary as plain `{ code, message }` objects (see `toStudioError`).
  */
 import type { StudioNotice } from '../shared/errors';
+import type { BatchRecord } from '../shared/batch-results';
 import type { MethodId, MethodSettings } from '../shared/methods';
 import type { FaithfulnessOptions, FaithfulnessResult, SanityOptions, SanityResult } from '../shared/metrics';
 import type {
@@ -108,6 +109,8 @@ export interface CommittedState {
 }
 
 export interface DroppedResult {
+  /** Several images (a folder, a zip): they went to the gallery instead of the single view. */
+  gallery?: GalleryOpened;
   /** What this open itself brought in (absent: nothing of that kind, or superseded). */
   model?: ModelLoaded;
   image?: ImageInfo;
@@ -210,11 +213,75 @@ export interface ExtraPanel {
   pixels: PanelImage;
 }
 
+// ---- the gallery (many images) -------------------------------------------------------------------
+/** Which class each gallery image is explained for: its own top-1, its true label (from the folder), or one class for all. */
+export type GalleryClassMode = 'predicted' | 'true' | 'fixed';
+
+/** What a drop of several images (a folder, a zip) put in the gallery. */
+export interface GalleryOpened {
+  count: number;
+  /** True labels found in the folder names (sorted), [] when the images sit at the root. */
+  trueLabels: string[];
+}
+
+export interface GalleryRunOptions {
+  layerPath: string | null;
+  method: MethodId;
+  classMode: GalleryClassMode;
+  /** The class for 'fixed' (index into the model's labels). */
+  fixedClass?: number | null;
+  preprocess?: ExplainOptions['preprocess'];
+  view: ViewOptions;
+  /** Images per forward/backward pass (default 16); at most this many are decoded at once. */
+  batchSize?: number;
+  /** The bench's comparison: explain each image through the single-image path (LoadedModel.explain) instead of one batched pass. */
+  singleImagePath?: boolean;
+}
+
+/** One explained (or failed) gallery image: its record and its thumbnail with the map over it. */
+export interface GalleryItem {
+  index: number;
+  record: BatchRecord;
+  /** The explained class (index into the model's labels); null when the image failed. */
+  classIndex: number | null;
+  /** PNG of the thumbnail with the overlay (null when the image failed). */
+  thumb: Blob | null;
+}
+
+export interface GalleryProgress {
+  done: number;
+  total: number;
+  imagesPerSecond: number;
+  /** Estimated seconds left; null until the first batch is done. */
+  secondsLeft: number | null;
+  paused: boolean;
+  /** The items finished since the last report. */
+  items: GalleryItem[];
+}
+
+export interface GalleryRunResult {
+  done: number;
+  total: number;
+  elapsedMs: number;
+  imagesPerSecond: number;
+  /** Where the time went: decoding (overlaps the previous batch's explanation), explaining, drawing and encoding thumbnails. */
+  timings: { decodeMs: number; explainMs: number; drawMs: number };
+}
+
+/** Per class (true label, else predicted): the mean map (maps averaged at 32×32) and the mean image, as PNGs. */
+export interface GalleryClassSummary {
+  label: string;
+  count: number;
+  meanMap: Blob;
+  meanImage: Blob;
+}
+
 /** Progress of one request, on the session's progress channel (`listen`). */
 export type ProgressEvent =
   | { requestId: number; load: LoadProgress }
   | { requestId: number; explain: ExplainProgress }
-  | { requestId: number; metrics: MetricsProgress };
+  | { requestId: number; metrics: MetricsProgress }
+  | { requestId: number; gallery: GalleryProgress };
 
 /** Sent with `postMessage` (outside Comlink) when the worker cannot go on: the client restarts it. */
 export interface WorkerFatalMessage {
@@ -279,7 +346,7 @@ export interface StudioWorkerApi {
   /** The current model as TF.js files (model.json, weights.bin, metadata.json with its labels): the in-browser converter. */
   exportTfjs(): Promise<ExportedModelFile[]>;
   /** tfjs memory in the worker (leak checks). */
-  memory(): Promise<{ numTensors: number; numBytes: number; wasmHeapBytes?: number }>;
+  memory(): Promise<{ numTensors: number; numBytes: number; wasmHeapBytes?: number; jsHeapBytes?: number }>;
   /** The pixels last drawn on each panel (tests; transferred canvases cannot be read from the page). */
   inspectPanels(): Promise<Partial<Record<PanelName, PanelImage>>>;
   /** Tests: report a WebGPU device loss as if the GPU had gone away. */
@@ -296,4 +363,23 @@ export interface StudioWorkerApi {
   forgetCachedModels(): Promise<void>;
   /** Time forward passes and explanations of the current model and image in this worker (`npm run bench`). */
   benchmark(requestId: number, spec: BenchSpec): Promise<BenchResult>;
+
+  /**
+   * Explain every gallery image (newest run wins: a new run cancels the one in flight): decode and
+   * explain in batches (never more than one batch decoded at once), each batch's items reported on
+   * the progress channel as they finish. Resolves when all are done; CANCELLED when cancelled.
+   */
+  galleryRun(requestId: number, options: GalleryRunOptions): Promise<GalleryRunResult>;
+  /** Pause or resume the run in flight (between batches). */
+  galleryPause(paused: boolean): Promise<void>;
+  /** Per-class mean maps and mean images of the last run. */
+  gallerySummary(view: ViewOptions): Promise<GalleryClassSummary[]>;
+  /** A contact sheet PNG of these gallery images (thumbnails with their overlays, captioned), in this order. */
+  galleryContactSheet(indices: number[], caption: string[], view: ViewOptions): Promise<Blob>;
+  /** A zip: results.csv (every image of `indices`) and one overlay PNG per explained image. */
+  galleryExportZip(requestId: number, indices: number[], view: ViewOptions): Promise<Blob>;
+  /** Gallery image `index` as a file (the page opens it in the single-image view like a dropped image). */
+  galleryFile(index: number): Promise<TransferredFile>;
+  /** Tests / the bench: the gallery images, set directly (as a drop of several images would). */
+  gallerySetFiles(files: TransferredFile[]): Promise<GalleryOpened>;
 }

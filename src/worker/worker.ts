@@ -29,6 +29,8 @@ import type {
   DemoOptions,
   DemoSample,
   DroppedResult,
+  GalleryOpened,
+  GalleryRunOptions,
   ExplainSummary,
   ExtraPanel,
   SanitySummary,
@@ -53,6 +55,7 @@ import { demoSamplePath, parseSamples } from './demo-samples';
 import { forgetAll, forgetCurrent, loadCurrent, rememberImage, rememberModel, type CachedFile, type RestoredModel } from './model-cache';
 import { OpenCoordinator, type Loaders, type OpenTicket } from './open-coordinator';
 import { isWasmTrap, trapNow } from './wasm-trap';
+import { Gallery } from './gallery';
 import { LiveSession } from './live';
 
 const live = new LiveSession();
@@ -91,6 +94,14 @@ let explainChain: Promise<unknown> = Promise.resolve();
 /** Rendering + drawing run one at a time, each reading the latest state, so panels never mix. */
 let drawChain: Promise<unknown> = Promise.resolve();
 let demoLoaded = false;
+/** The gallery's images and results (a drop of several images); its runs, newest wins, one at a time. */
+const gallery = new Gallery();
+const galleryRunIds = new Set<number>();
+let galleryChain: Promise<unknown> = Promise.resolve();
+
+function abortGalleryRuns(): void {
+  for (const id of galleryRunIds) controllers.get(id)?.abort();
+}
 /** Above this estimate a dropped model is announced as MODEL_TOO_LARGE before its weights are read. */
 let memoryBudgetMb = defaultMemoryBudgetMb((self.navigator as Navigator & { deviceMemory?: number }).deviceMemory);
 /** Tests only (?testLoadDelayMs=): a model load waits this long first, so a test can act while it is in flight. */
@@ -155,6 +166,7 @@ function register(requestId: number): AbortController {
 function unregister(requestId: number): void {
   controllers.delete(requestId);
   explainIds.delete(requestId);
+  galleryRunIds.delete(requestId);
 }
 
 function throwIfAborted(signal: AbortSignal): void {
@@ -313,6 +325,11 @@ async function commitParts(change: { model?: ModelPart; image?: ImagePart }): Pr
   // An explanation still running uses the old model and image: stop it before swapping them out.
   for (const id of explainIds) controllers.get(id)?.abort();
   await explainChain;
+  // A gallery run uses the old model too: it stops (the page starts a new run for the new model).
+  if (change.model) {
+    abortGalleryRuns();
+    await galleryChain;
+  }
   if (change.model) {
     const old = model;
     model = change.model.loaded;
@@ -475,6 +492,13 @@ async function openFileList(
       throw e;
     }
     const token = options?.token ?? `worker-${requestId}`;
+    // Several images (a folder, a zip, a multiple drop): the gallery takes them all; the single view keeps its image.
+    let galleryOpened: GalleryOpened | undefined;
+    if (images.length > 1) {
+      abortGalleryRuns();
+      galleryOpened = gallery.setFiles(images);
+      images = [];
+    }
     const imageFile = images[0] ?? null;
     const loaders: Loaders<ModelPart, ImagePart> = {};
     if (modelFiles.length) {
@@ -488,9 +512,11 @@ async function openFileList(
       };
     }
     if (imageFile) loaders.image = async () => ({ decoded: await decodeImage(imageFile), token, source, file: imageFile });
-    const outcome = await opens.run(ticket, loaders, signal);
+    if (!loaders.model && !loaders.image) opens.abandon(ticket);
+    const outcome = loaders.model || loaders.image ? await opens.run(ticket, loaders, signal) : { cancelled: [] };
     onProgress?.({ phase: 'done', message: 'Loaded' });
-    return openResult(outcome, { model: modelFilesName(modelFiles), image: imageFile ? imageFile.path || imageFile.name : '' }, notices);
+    const result = openResult(outcome, { model: modelFilesName(modelFiles), image: imageFile ? imageFile.path || imageFile.name : '' }, notices);
+    return galleryOpened ? { ...result, gallery: galleryOpened } : result;
   } finally {
     unregister(requestId);
   }
@@ -769,7 +795,14 @@ const api: StudioWorkerApi = {
     const m = tf.memory();
     // The WASM backend's heap only grows: its size is what a leak in WASM memory would show.
     const wasm = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
-    return { numTensors: m.numTensors, numBytes: m.numBytes, ...(wasm?.HEAPU8 ? { wasmHeapBytes: wasm.HEAPU8.byteLength } : {}) };
+    // Chromium's (non-standard) performance.memory: the worker's JS heap, for the gallery bench's flat-memory check.
+    const heap = (performance as Performance & { memory?: { usedJSHeapSize?: number } }).memory?.usedJSHeapSize;
+    return {
+      numTensors: m.numTensors,
+      numBytes: m.numBytes,
+      ...(wasm?.HEAPU8 ? { wasmHeapBytes: wasm.HEAPU8.byteLength } : {}),
+      ...(typeof heap === 'number' ? { jsHeapBytes: heap } : {}),
+    };
   },
 
   async inspectPanels() {
@@ -846,6 +879,65 @@ const api: StudioWorkerApi = {
       } finally {
         unregister(requestId);
       }
+    });
+  },
+
+  galleryRun(requestId: number, options: GalleryRunOptions) {
+    return guard(async () => {
+      abortGalleryRuns(); // newest wins
+      const { signal } = register(requestId);
+      galleryRunIds.add(requestId);
+      const run = galleryChain.then(async () => {
+        if (signal.aborted) throw studioError('CANCELLED');
+        if (!model) throw studioError('NO_MODEL');
+        return gallery.run(model, options, signal, (gallery) => sendProgress({ requestId, gallery }));
+      });
+      galleryChain = run.catch(() => undefined);
+      try {
+        return await run;
+      } finally {
+        unregister(requestId);
+      }
+    }, 'explaining the gallery');
+  },
+
+  async galleryPause(paused: boolean) {
+    gallery.setPaused(paused);
+  },
+
+  gallerySummary(view: ViewOptions) {
+    return guard(() => gallery.summary(view));
+  },
+
+  galleryContactSheet(indices: number[], caption: string[], view: ViewOptions) {
+    return guard(() => gallery.contactSheet(indices, caption, view));
+  },
+
+  galleryExportZip(requestId: number, indices: number[], view: ViewOptions) {
+    return guard(async () => {
+      const { signal } = register(requestId);
+      try {
+        if (!model) throw studioError('NO_MODEL');
+        return await gallery.exportZip(indices, view, model, signal);
+      } finally {
+        unregister(requestId);
+      }
+    }, 'exporting the gallery');
+  },
+
+  galleryFile(index: number) {
+    return guard(async () => {
+      const file = gallery.file(index);
+      const bytes = await file.bytes();
+      return { file: new File([bytes as BlobPart], file.name), path: file.path || file.name };
+    });
+  },
+
+  gallerySetFiles(files: TransferredFile[]) {
+    return guard(async () => {
+      abortGalleryRuns();
+      const { images } = await classifyFiles(files.map((f) => fromBrowserFile(f.file, f.path)));
+      return gallery.setFiles(images);
     });
   },
 };
