@@ -17,6 +17,7 @@ import type {
   ExplainSummary,
   ExportedModelFile,
   GridSpec,
+  LargeViewImages,
   PanelImage,
   PanelName,
   ProgressEvent,
@@ -25,6 +26,7 @@ import type {
   WorkerFatalMessage,
   WorkerOptions,
 } from '../worker/api';
+import type { ViewFrame } from '../render/large-view';
 
 export type ClientEvent =
   /**
@@ -583,6 +585,16 @@ export class StudioClient {
 
   exportPng(caption: string[], signal?: AbortSignal): Promise<Blob> {
     return this.call((remote) => remote.exportPng(caption), signal);
+  }
+
+  /** One panel redrawn for the large view, its longer side `longSide` pixels. */
+  largeView(key: PanelName, longSide: number, signal?: AbortSignal): Promise<LargeViewImages> {
+    return this.call((remote) => remote.largeView(key, longSide), signal);
+  }
+
+  /** The large view as shown (its frame), with the caption strip, as a PNG. */
+  exportLargeView(key: PanelName, frame: ViewFrame, longSide: number, caption: string[], signal?: AbortSignal): Promise<Blob> {
+    return this.call((remote) => remote.exportLargeView(key, frame, longSide, caption), signal);
   }
 
   /** The current model as TF.js files (model.json, weights.bin, metadata.json). */

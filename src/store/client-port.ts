@@ -3,7 +3,8 @@
  * (src/client/studio-client.ts); tests may hand the store any object with this shape.
  */
 import type { BackendInfo, BackendName, ExplainOptions, ExplainProgress, LoadProgress, ViewOptions } from '../shared/types';
-import type { DemoSample, DroppedResult, ExplainSummary, ExportedModelFile, GridSpec, PanelName, TransferredFile } from '../worker/api';
+import type { DemoSample, DroppedResult, ExplainSummary, ExportedModelFile, GridSpec, LargeViewImages, PanelName, TransferredFile } from '../worker/api';
+import type { ViewFrame } from '../render/large-view';
 
 /** Events the client reports outside any request. */
 export type ClientEvent =
@@ -27,6 +28,10 @@ export interface StudioClientPort {
   explain(options: ExplainOptions, signal?: AbortSignal, grid?: GridSpec, onProgress?: (p: ExplainProgress) => void): Promise<ExplainSummary>;
   setView(view: ViewOptions): Promise<void>;
   exportPng(caption: string[]): Promise<Blob>;
+  /** One panel redrawn for the large view; optional so that a minimal client can leave it out. */
+  largeView?(key: PanelName, longSide: number, signal?: AbortSignal): Promise<LargeViewImages>;
+  /** The large view as shown, with its caption strip, as a PNG; optional like `largeView`. */
+  exportLargeView?(key: PanelName, frame: ViewFrame, longSide: number, caption: string[], signal?: AbortSignal): Promise<Blob>;
   /** The current model as TF.js files; optional so that a minimal client can leave it out. */
   exportTfjs?(signal?: AbortSignal): Promise<ExportedModelFile[]>;
   memory(): Promise<{ numTensors: number; numBytes: number }>;

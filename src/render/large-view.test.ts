@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { canvasToImage, clampFrame, gridPixel, initialFrame, MAX_ZOOM, panBy, placement, zoomAt } from './large-view';
+
+describe('large view geometry', () => {
+  it('fits the image to the canvas, centred, at zoom 1', () => {
+    const frame = initialFrame(1000, 800);
+    expect(placement(frame, 224, 224)).toEqual({ x: 100, y: 0, width: 800, height: 800 });
+    expect(placement(frame, 400, 200)).toEqual({ x: 0, y: 150, width: 1000, height: 500 });
+  });
+
+  it('keeps the image point under the pointer while zooming', () => {
+    const frame = initialFrame(1000, 800);
+    const at = { x: 420, y: 300 };
+    const before = canvasToImage(frame, 224, 224, at.x, at.y);
+    const zoomed = zoomAt(frame, 224, 224, at.x, at.y, 4);
+    expect(zoomed.zoom).toBe(4);
+    const after = canvasToImage(zoomed, 224, 224, at.x, at.y);
+    expect(after.u).toBeCloseTo(before.u, 10);
+    expect(after.v).toBeCloseTo(before.v, 10);
+    // A step of the pointer now covers a quarter of the image it did.
+    const step = canvasToImage(zoomed, 224, 224, at.x + 100, at.y).u - after.u;
+    expect(step).toBeCloseTo(100 / 800 / 4, 10);
+  });
+
+  it('never zooms out past the fitted image nor in past MAX_ZOOM, and stays over the image', () => {
+    const frame = initialFrame(500, 500);
+    expect(zoomAt(frame, 100, 100, 10, 10, 0.1).zoom).toBe(1);
+    expect(zoomAt(frame, 100, 100, 10, 10, 1000).zoom).toBe(MAX_ZOOM);
+    // Dragged far right at zoom 2: the image's left edge stops at the canvas's left edge.
+    const panned = panBy({ ...frame, zoom: 2 }, 100, 100, 10_000, 0);
+    expect(placement(panned, 100, 100).x).toBeCloseTo(0, 10);
+    // At zoom 1 there is nothing to pan.
+    expect(panBy(frame, 100, 100, 50, 50)).toEqual(frame);
+    expect(clampFrame({ ...frame, wipe: 3 }, 100, 100).wipe).toBe(1);
+  });
+
+  it('maps image fractions to the input grid, nothing off the image', () => {
+    expect(gridPixel(0, 0, 224, 224)).toEqual({ x: 0, y: 0 });
+    expect(gridPixel(0.5, 0.999, 224, 224)).toEqual({ x: 112, y: 223 });
+    expect(gridPixel(-0.01, 0.5, 224, 224)).toBeNull();
+    expect(gridPixel(0.5, 1, 224, 224)).toBeNull();
+  });
+});
