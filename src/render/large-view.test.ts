@@ -41,3 +41,31 @@ describe('large view geometry', () => {
     expect(gridPixel(0.5, 1, 224, 224)).toBeNull();
   });
 });
+
+describe('large view pictures (plain JS) against the panels (tfjs)', () => {
+  it('upsamples and blends as the tfjs path does', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    await tf.setBackend('cpu');
+    const { upsampleBilinear, methodPictureAt } = await import('./upsample');
+    const { renderOverlay } = await import('./tf-render');
+    const { colormapLut } = await import('./colormaps');
+    const map = { width: 7, height: 5, data: Float32Array.from({ length: 35 }, (_, i) => ((i * 37) % 11) / 10) };
+    const reference = tf.tidy(() => tf.image.resizeBilinear(tf.tensor3d(map.data, [5, 7, 1]), [23, 31], false, true).dataSync());
+    const ours = upsampleBilinear(map.data, 7, 5, 1, 31, 23);
+    let worst = 0;
+    for (let i = 0; i < ours.length; i++) worst = Math.max(worst, Math.abs(ours[i]! - reference[i]!));
+    expect(worst).toBeLessThan(1e-5);
+
+    const base = { width: 31, height: 23, data: Uint8ClampedArray.from({ length: 31 * 23 * 4 }, (_, i) => (i % 4 === 3 ? 255 : (i * 13) % 256)) };
+    const view = { colormap: 'turbo' as const, opacity: 0.6, threshold: 0.2 };
+    const heatmap = { kind: 'heatmap' as const, map, upsampled: map, rawMax: 1, layerPaths: [], settings: {} };
+    const js = methodPictureAt(base, heatmap, view);
+    const tfjs = await renderOverlay(base, map, colormapLut('turbo'), view);
+    let differ = 0;
+    for (let i = 0; i < js.data.length; i++) differ = Math.max(differ, Math.abs(js.data[i]! - tfjs.data[i]!));
+    // Float rounding (float32 on tfjs, float64 here) moves a blend by a unit now and then.
+    expect(differ).toBeLessThanOrEqual(2);
+    const same = js.data.filter((v, i) => v === tfjs.data[i]).length / js.data.length;
+    expect(same).toBeGreaterThan(0.99);
+  });
+});

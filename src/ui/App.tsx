@@ -1,10 +1,14 @@
-/** The page: header, tree on the left, panels and controls in the middle, target on the right. */
+/**
+ * The page: header, tree on the left, panels and controls in the middle, target on the right; on a
+ * narrow window the explanation comes first and the tree and target are sheets below it.
+ */
 import { useEffect } from 'react';
 import { boot } from '../store/actions';
 import { appState, useStore } from '../store/store';
 import { Header, ShareButtons } from './Header';
 import { LayerTree } from './LayerTree';
-import { Panels } from './Panels';
+import { PanelControls, Panels } from './Panels';
+import { Sheet } from './Sheet';
 import { StatusRegion } from './StatusRegion';
 import { TargetPanel } from './TargetPanel';
 import { useWindowDrop } from './useWindowDrop';
@@ -14,6 +18,8 @@ export function App() {
   const explainedLayer = useStore((s) => s.explanation.last?.layerPath ?? null);
   const explainedClass = useStore((s) => s.explanation.last?.classIndex ?? null);
   const explainedLabel = useStore((s) => s.explanation.last?.classLabel ?? null);
+  const selectedPath = useStore((s) => s.explanation.selectedLayerPath ?? s.model.summary?.defaultLayerPath ?? null);
+  const selectedName = selectedPath?.split('/').pop() ?? null;
   const dragging = useWindowDrop();
 
   useEffect(() => {
@@ -32,20 +38,21 @@ export function App() {
     <div className="app" {...testAttributes} aria-busy={state === 'busy'}>
       <Header />
       <div className="app-body">
-        <aside className="left-column" aria-label="Layers">
-          <h2>Layers</h2>
+        {/* Wide: tree | explanation | target. Narrow: the explanation first, tree and target as sheets below (app.css). */}
+        <Sheet className="left-column" title="Layers" summary={selectedName && <code>{selectedName}</code>} defaultOpen={false}>
           <LayerTree />
-        </aside>
+        </Sheet>
         <main className="main-column" {...testAttributes}>
           <div className="toolbar">
             <StatusRegion />
             <ShareButtons />
           </div>
           <Panels />
+          <PanelControls />
         </main>
-        <aside className="right-column" aria-label="Target">
+        <Sheet className="right-column" title="Target class" summary={explainedLabel} defaultOpen>
           <TargetPanel />
-        </aside>
+        </Sheet>
       </div>
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">

@@ -17,6 +17,7 @@ import { exportLayersModelAsTfjs } from '../engine/formats/export-tfjs';
 import { drawPanel, drawRegion, exportGridPng, renderMethodPanel, type ExportPanel } from '../render/composite';
 import { blankPanel, DISPLAY_LONG_SIDE, displaySize, type PanelPixels } from '../render/pixels';
 import { exportLargeViewPng } from '../render/large-view-export';
+import { methodPictureAt } from '../render/upsample';
 import type { ViewFrame } from '../render/large-view';
 import type {
   BenchCase,
@@ -498,7 +499,8 @@ async function largeViewPixels(key: PanelName, longSide: number): Promise<{ titl
   const cell = panels.cells.find((c) => c.info.key === key);
   if (!cell) throw studioError('EXPORT_FAILED', { reason: `the panel ${key} has nothing drawn yet` });
   const map = cell.map.kind === 'heatmap' ? cell.map.upsampled : cell.map.saliency;
-  return { title: cell.title, original, overlay: await renderMethodPanel(original, cell.map, view), map };
+  // Plain JS at this size: the tfjs path took seconds on WASM at 1280² (render/upsample.ts).
+  return { title: cell.title, original, overlay: methodPictureAt(original, cell.map, view), map };
 }
 
 const api: StudioWorkerApi = {
