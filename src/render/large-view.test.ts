@@ -69,3 +69,20 @@ describe('large view pictures (plain JS) against the panels (tfjs)', () => {
     expect(same).toBeGreaterThan(0.99);
   });
 });
+
+describe('zooming while the image is still smaller than the canvas', () => {
+  it('keeps the point under the pointer and the image inside the canvas', () => {
+    const frame = initialFrame(1280, 658);
+    const before = canvasToImage(frame, 400, 400, 537, 296);
+    const zoomed = zoomAt(frame, 400, 400, 537, 296, 1.5);
+    const after = canvasToImage(zoomed, 400, 400, 537, 296);
+    expect(after.u).toBeCloseTo(before.u, 10);
+    const p = placement(zoomed, 400, 400);
+    expect(p.width).toBeLessThan(1280);
+    expect(p.x).toBeGreaterThanOrEqual(0);
+    expect(p.x + p.width).toBeLessThanOrEqual(1280);
+    // Near the left edge the image stops at the edge instead of leaving the canvas.
+    const edge = zoomAt({ ...frame, centerX: 0.5 + (1280 / 2 - 658 / 2) / 658 }, 400, 400, 2, 300, 1.5);
+    expect(placement(edge, 400, 400).x).toBeCloseTo(0, 6);
+  });
+});

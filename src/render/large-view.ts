@@ -60,13 +60,17 @@ export function canvasToImage(frame: ViewFrame, imageWidth: number, imageHeight:
 }
 
 /**
- * Keep the image over the canvas: a centre that would show empty canvas beside an image larger than
- * it moves back; an image smaller than the canvas (on that axis) stays centred.
+ * Keep the picture in view: an image larger than the canvas (on an axis) always covers it; a
+ * smaller one stays wholly inside it. (Not re-centred: zooming about the pointer keeps the point
+ * under it while the image is still smaller than the window.)
  */
 export function clampFrame(frame: ViewFrame, imageWidth: number, imageHeight: number): ViewFrame {
   const zoom = clamp(frame.zoom, MIN_ZOOM, MAX_ZOOM);
   const p = placement({ ...frame, zoom }, imageWidth, imageHeight);
-  const axis = (center: number, extent: number, size: number) => (extent <= size ? 0.5 : clamp(center, size / 2 / extent, 1 - size / 2 / extent));
+  const axis = (center: number, extent: number, size: number) => {
+    const a = size / 2 / extent;
+    return clamp(center, Math.min(a, 1 - a), Math.max(a, 1 - a));
+  };
   return { ...frame, zoom, centerX: axis(frame.centerX, p.width, frame.width), centerY: axis(frame.centerY, p.height, frame.height), wipe: clamp(frame.wipe, 0, 1) };
 }
 

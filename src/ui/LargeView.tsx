@@ -255,6 +255,7 @@ export function LargeView({ panelKey, title, onClose }: { panelKey: PanelName; t
           role="img"
           aria-label={`${title}, large. Zoom with the wheel, a pinch or + and −; move with a drag or the arrow keys; 0 fits.`}
           data-testid="large-canvas"
+          data-zoom={frame?.zoom}
           style={frame ? { width: frame.width, height: frame.height } : undefined}
           onPointerDown={onPointerDown}
           onPointerMove={onPointerMove}
