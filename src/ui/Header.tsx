@@ -47,7 +47,12 @@ export function Header() {
   // On a narrow window the actions fold into a menu; a pick or Escape closes it.
   const actionsShown = !narrow || menuOpen;
   return (
-    <header className="app-header">
+    <header
+      className="app-header"
+      onKeyDown={(e) => {
+        if (narrow && menuOpen && e.key === 'Escape') setMenuOpen(false);
+      }}
+    >
       <div className="brand">
         <h1>Grad-CAM Studio</h1>
         <span className="model-name" data-testid="model-name" title={summary ? `${summary.format} · ${summary.params.toLocaleString('en-US')} parameters` : undefined}>
@@ -70,9 +75,6 @@ export function Header() {
         id="header-actions"
         className={narrow ? 'header-actions folded' : 'header-actions'}
         hidden={!actionsShown}
-        onKeyDown={(e) => {
-          if (narrow && e.key === 'Escape') setMenuOpen(false);
-        }}
         onChange={() => narrow && setMenuOpen(false)}
       >
       <nav className="open-buttons" aria-label="Open">
