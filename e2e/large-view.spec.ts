@@ -111,6 +111,8 @@ test('the large view: opened by mouse, zoom about the pointer with the readout, 
   expect(await page.locator('[data-testid="large-zoom"]').textContent()).toBe(`${Math.round(info.zoom * 100)}%`);
 
   // The wipe: dragged to the middle, the left half shows the original, the right half still the overlay.
+  // (Zoomed in, the view asked the worker for more of the image's pixels: they land first.)
+  await expect(page.locator('[data-testid="large-canvas"]:not([data-drawing])')).toBeVisible();
   const before = await canvasSamples(page, 7);
   const wipe = page.locator('[data-testid="large-wipe"]');
   await wipe.fill('50');

@@ -27,10 +27,15 @@ interface Readout {
   value: number | null;
 }
 
-/** Longest side asked of the worker for a view of this size (device pixels; at least the grid's 320). */
-function longSideFor(width: number, height: number): number {
+/**
+ * Longest side asked of the worker: about what the fitted picture needs on this stage (device
+ * pixels; its shorter side, a quarter more for pictures wider than tall), doubled at each doubling
+ * of the zoom so that a closer look gets more of the image's own pixels; 320 (the grid's) to 2048.
+ */
+function longSideFor(width: number, height: number, zoom: number): number {
   const dpr = window.devicePixelRatio || 1;
-  return Math.max(320, Math.min(2048, Math.ceil(Math.max(width, height) * dpr)));
+  const zoomStep = 2 ** Math.floor(Math.log2(Math.max(1, zoom)));
+  return Math.max(320, Math.min(2048, Math.ceil(Math.min(width, height) * 1.25 * dpr * zoomStep)));
 }
 
 function toBitmap(p: { width: number; height: number; data: Uint8ClampedArray }): Promise<ImageBitmap> {
@@ -49,6 +54,8 @@ export function LargeView({ panelKey, title, onClose }: { panelKey: PanelName; t
   const [shown, setShown] = useState<Shown | null>(null);
   const [frame, setFrame] = useState<ViewFrame | null>(null);
   const [readout, setReadout] = useState<Readout | null>(null);
+  /** New pixels are on their way (tests wait for them to land before reading the canvas). */
+  const [fetching, setFetching] = useState(false);
   const requestId = useStore((s) => s.explanation.last?.requestId ?? null);
   const view = useStore((s) => s.view);
   const caption = useStore((s) => largeViewCaption(s, panelKey).join('\n'));
@@ -77,17 +84,21 @@ export function LargeView({ panelKey, title, onClose }: { panelKey: PanelName; t
     return () => observer.disconnect();
   }, []);
 
-  const longSide = size ? longSideFor(size.width, size.height) : null;
+  const longSide = size ? longSideFor(size.width, size.height, frame?.zoom ?? 1) : null;
 
-  // Pixels for this size, redrawn after a new explanation or another colour map / opacity / threshold.
+  // Pixels for this size and zoom step, redrawn after a new explanation or another colour map /
+  // opacity / threshold. What is shown stays until the new pixels arrive.
   useEffect(() => {
     if (!longSide) return;
     const controller = new AbortController();
+    setFetching(true);
     void largeViewImages(panelKey, longSide, controller.signal).then(async (data) => {
-      if (!data || controller.signal.aborted) return;
+      if (controller.signal.aborted) return;
+      if (!data) return setFetching(false);
       const [original, overlay] = await Promise.all([toBitmap(data.original), data.overlay ? toBitmap(data.overlay) : Promise.resolve(null)]);
       if (controller.signal.aborted) return;
       setShown({ data, original, overlay, longSide });
+      setFetching(false);
     });
     return () => controller.abort();
   }, [panelKey, longSide, requestId, view]);
@@ -256,6 +267,7 @@ export function LargeView({ panelKey, title, onClose }: { panelKey: PanelName; t
           aria-label={`${title}, large. Zoom with the wheel, a pinch or + and −; move with a drag or the arrow keys; 0 fits.`}
           data-testid="large-canvas"
           data-zoom={frame?.zoom}
+          data-drawing={fetching || undefined}
           style={frame ? { width: frame.width, height: frame.height } : undefined}
           onPointerDown={onPointerDown}
           onPointerMove={onPointerMove}
