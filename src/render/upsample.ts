@@ -12,26 +12,34 @@ import type { MethodMap, ViewOptions } from '../shared/types';
 export function upsampleBilinear(data: Float32Array, w: number, h: number, channels: number, width: number, height: number): Float32Array {
   if (w === width && h === height) return data;
   const out = new Float32Array(width * height * channels);
-  const sx = w / width;
-  const sy = h / height;
+  // Each output column's two source columns and weight, computed once (not once per row).
+  const x0s = new Int32Array(width);
+  const x1s = new Int32Array(width);
+  const dxs = new Float32Array(width);
+  for (let x = 0; x < width; x++) {
+    const fx = Math.max(0, (x + 0.5) * (w / width) - 0.5);
+    x0s[x] = Math.min(w - 1, Math.floor(fx));
+    x1s[x] = Math.min(w - 1, x0s[x]! + 1);
+    dxs[x] = fx - x0s[x]!;
+  }
   for (let y = 0; y < height; y++) {
-    const fy = Math.max(0, (y + 0.5) * sy - 0.5);
+    const fy = Math.max(0, (y + 0.5) * (h / height) - 0.5);
     const y0 = Math.min(h - 1, Math.floor(fy));
-    const y1 = Math.min(h - 1, y0 + 1);
     const dy = fy - y0;
+    const row0 = y0 * w;
+    const row1 = Math.min(h - 1, y0 + 1) * w;
+    let o = y * width * channels;
     for (let x = 0; x < width; x++) {
-      const fx = Math.max(0, (x + 0.5) * sx - 0.5);
-      const x0 = Math.min(w - 1, Math.floor(fx));
-      const x1 = Math.min(w - 1, x0 + 1);
-      const dx = fx - x0;
-      for (let c = 0; c < channels; c++) {
-        const a = data[(y0 * w + x0) * channels + c]!;
-        const b = data[(y0 * w + x1) * channels + c]!;
-        const d = data[(y1 * w + x0) * channels + c]!;
-        const e = data[(y1 * w + x1) * channels + c]!;
+      const x0 = x0s[x]!;
+      const x1 = x1s[x]!;
+      const dx = dxs[x]!;
+      for (let c = 0; c < channels; c++, o++) {
+        const a = data[(row0 + x0) * channels + c]!;
+        const b = data[(row0 + x1) * channels + c]!;
+        const d = data[(row1 + x0) * channels + c]!;
+        const e = data[(row1 + x1) * channels + c]!;
         const top = a + (b - a) * dx;
-        const bottom = d + (e - d) * dx;
-        out[(y * width + x) * channels + c] = top + (bottom - top) * dy;
+        out[o] = top + (d + (e - d) * dx - top) * dy;
       }
     }
   }
