@@ -12,7 +12,8 @@ import { waitForNewExplanation } from './studio-flows';
 
 const SCREENSHOT = resolve(process.cwd(), 'docs/screenshot.png');
 
-test.use({ viewport: { width: 1440, height: 900 } });
+// The dark theme: the README's picture stays the one it has always shown (the light theme follows prefers-color-scheme).
+test.use({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
 
 test('screenshot of the app on the demo, explained, for the README', async ({ page }) => {
   const errors = collectConsoleErrors(page);

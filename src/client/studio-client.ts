@@ -27,6 +27,7 @@ import type {
   GridSpec,
   MetricsProgress,
   SanitySummary,
+  LargeViewImages,
   PanelImage,
   PanelName,
   ProgressEvent,
@@ -35,6 +36,7 @@ import type {
   WorkerFatalMessage,
   WorkerOptions,
 } from '../worker/api';
+import type { ViewFrame } from '../render/large-view';
 
 export type ClientEvent =
   /**
@@ -645,6 +647,16 @@ export class StudioClient {
   /** The randomisation sanity check of the methods on screen. */
   sanityCheck(options: SanityOptions, signal?: AbortSignal, onProgress?: (p: MetricsProgress) => void): Promise<SanitySummary> {
     return this.measure((remote, id) => remote.sanityCheck(id, options), signal, 'running the sanity check', onProgress);
+  }
+
+  /** One panel redrawn for the large view, its longer side `longSide` pixels. */
+  largeView(key: PanelName, longSide: number, signal?: AbortSignal): Promise<LargeViewImages> {
+    return this.call((remote) => remote.largeView(key, longSide), signal);
+  }
+
+  /** The large view as shown (its frame), with the caption strip, as a PNG. */
+  exportLargeView(key: PanelName, frame: ViewFrame, longSide: number, caption: string[], signal?: AbortSignal): Promise<Blob> {
+    return this.call((remote) => remote.exportLargeView(key, frame, longSide, caption), signal);
   }
 
   /** The current model as TF.js files (model.json, weights.bin, metadata.json). */

@@ -14,12 +14,16 @@ import {
   exportFileName,
   exportPng,
   measureFaithfulness,
+  largeViewCaption,
+  largeViewFileName,
   resetForTest,
   setExportExtras,
   selectLayer,
   setPreprocess,
   setTarget,
   setView,
+  share,
+  shareRoute,
   switchBackend,
 } from './actions';
 import { setClientFactory, type ClientEvent, type StudioClientPort } from './client-port';
@@ -337,6 +341,35 @@ describe('export naming', () => {
     expect(a.length).toBeLessThanOrEqual(140);
     expect(a).toMatch(/^gradcam-m+~\w+-a+~\w+\.png$/);
     expect(b).not.toBe(a);
+  });
+});
+
+describe('the large view and Share', () => {
+  it("a panel's caption names its own layer and method; the original's names the image", () => {
+    const s = useStore.getState();
+    expect(largeViewCaption(s, 'guided-backprop')).toEqual([
+      'Model: outer',
+      'Layer: outer/inner/base/out_relu',
+      'Class: Peace (#0), score 2.500, p = 80.0%',
+      'Method: Guided backprop',
+    ]);
+    expect(largeViewCaption(s, 'original')).toEqual(['Model: outer', 'Original: sample.png, as the model sees it']);
+    expect(largeViewFileName(s, 'layer:2')).toBe('gradcam-outer-outer_inner_base_out_relu-layer-2.png');
+  });
+
+  it('with neither Web Share nor an image clipboard, Share says so and makes no PNG', async () => {
+    let made = 0;
+    client.exportPng = async () => {
+      made++;
+      return new Blob([new Uint8Array([137, 80, 78, 71])], { type: 'image/png' });
+    };
+    expect(shareRoute()).toBe('none'); // Node has neither
+    await share();
+    const last = notices().at(-1)!;
+    expect(last.code).toBe('SHARE_FAILED');
+    expect(last.message).toContain('neither share files nor copy images');
+    expect(last.message).toContain('Export PNG');
+    expect(made).toBe(0);
   });
 });
 

@@ -15,7 +15,8 @@ import type {
   ViewOptions,
 } from '../shared/types';
 import { zipSync, type Zippable } from 'fflate';
-import type { CommittedState, DroppedResult, ExportedModelFile, ExtraPanel, GridSpec, PanelName, TransferredFile } from '../worker/api';
+import type { CommittedState, DroppedResult, ExplainSummary, ExportedModelFile, ExtraPanel, GridSpec, LargeViewImages, PanelName, TransferredFile } from '../worker/api';
+import type { ViewFrame } from '../render/large-view';
 import { createClient, type ClientEvent, type StudioClientPort } from './client-port';
 import { findNode, gridLayers, leafLayers, resolveClass } from './layer-tree';
 import { NOTICE_HISTORY, currentOutput, initialState, useStore, type ExplanationSlice, type MetricsSlice, type NoticeLevel, type StudioState, type UiNotice } from './store';
@@ -259,7 +260,7 @@ function exposeForTests(): void {
     client,
     actions: {
       forgetCachedModels, dropFiles, openDemo, selectLayer, setTarget, setCounterfactual, setView, setPreprocess, switchBackend, exportPng, exportTfjs, runExplain,
-      setMethods, toggleMethod, setMethodOption, setSmoothing, setGrid, cancelExplain,
+      setMethods, toggleMethod, setMethodOption, setSmoothing, setGrid, cancelExplain, share, copyImage,
     },
   };
 }
@@ -545,16 +546,21 @@ export async function switchBackend(name: BackendName): Promise<void> {
 
 // ---------------------------------------------------------------- sharing
 
+/** The caption's class line: label, index, counterfactual, score and probability. */
+function classCaption(last: ExplainSummary): string {
+  return (
+    `Class: ${last.classLabel} (#${last.classIndex})${last.counterfactual ? ' — counterfactual' : ''}, ` +
+    `score ${last.score.toFixed(3)}, p = ${(last.probability * 100).toFixed(1)}%`
+  );
+}
+
 /** The caption strip under the exported panels. */
 export function exportCaption(s: StudioState): string[] {
   const last = s.explanation.last;
   const lines = [`Model: ${s.model.summary?.name ?? '—'}`];
   if (last) {
     lines.push(`Layer: ${last.layerPath ?? s.model.summary?.defaultLayerPath ?? '(default)'}`);
-    lines.push(
-      `Class: ${last.classLabel} (#${last.classIndex})${last.counterfactual ? ' — counterfactual' : ''}, ` +
-        `score ${last.score.toFixed(3)}, p = ${(last.probability * 100).toFixed(1)}%`,
-    );
+    lines.push(classCaption(last));
     const methods = [...new Set(last.methods)].map((m) => {
       const panel = last.panels?.find((p) => p.method === m);
       return panel ? methodSettingsText(m, panel.settings) : methodLabel(m);
@@ -627,37 +633,142 @@ export async function exportPng(): Promise<void> {
   pushNotice({ code: null, message: `Saved ${name}.` }, 'info');
 }
 
-export async function copyImage(): Promise<void> {
-  if (typeof ClipboardItem === 'undefined' || !navigator.clipboard?.write) {
-    pushNotice(studioError('CLIPBOARD_FAILED', { reason: 'this browser cannot put images on the clipboard' }).toNotice(), 'error');
-    return;
-  }
-  const blob = await makePng();
-  if (!blob) return;
+/** Whether this browser can put a PNG on the clipboard. */
+export function canCopyImages(): boolean {
+  return typeof ClipboardItem !== 'undefined' && typeof navigator !== 'undefined' && typeof navigator.clipboard?.write === 'function';
+}
+
+/**
+ * How Share hands a picture over here: the Web Share API with the PNG file where the browser can
+ * share files (phones, tablets), else a copy to the clipboard, else nothing (said when pressed).
+ */
+export type ShareRoute = 'share' | 'copy' | 'none';
+
+export function shareRoute(s: StudioState = useStore.getState()): ShareRoute {
+  if (s.canShare) return 'share';
+  return canCopyImages() ? 'copy' : 'none';
+}
+
+async function copyBlob(blob: Blob): Promise<boolean> {
   try {
     await navigator.clipboard.write([new ClipboardItem({ 'image/png': blob })]);
-    pushNotice({ code: null, message: 'Copied the image to the clipboard.' }, 'info');
+    return true;
   } catch (e) {
     pushNotice(studioError('CLIPBOARD_FAILED', { reason: e instanceof Error ? e.message : String(e) }).toNotice(), 'error');
+    return false;
   }
 }
 
-export async function share(): Promise<void> {
-  if (!useStore.getState().canShare) {
-    pushNotice(studioError('SHARE_FAILED', { reason: 'this browser cannot share files' }).toNotice(), 'error');
+async function copyMadePng(make: () => Promise<Blob | null>): Promise<void> {
+  if (!canCopyImages()) {
+    pushNotice(studioError('CLIPBOARD_FAILED', { reason: 'this browser cannot put images on the clipboard' }).toNotice(), 'error');
     return;
   }
-  const blob = await makePng();
+  const blob = await make();
+  if (blob && (await copyBlob(blob))) pushNotice({ code: null, message: 'Copied the image to the clipboard.' }, 'info');
+}
+
+/** Share a PNG by the route this browser has (see ShareRoute); the caption goes along as text. */
+async function shareMadePng(make: () => Promise<Blob | null>, name: string, caption: string[]): Promise<void> {
+  const route = shareRoute();
+  if (route === 'none') {
+    pushNotice(
+      studioError('SHARE_FAILED', { reason: 'this browser can neither share files nor copy images. Use Export PNG, then share the saved file' }).toNotice(),
+      'error',
+    );
+    return;
+  }
+  const blob = await make();
   if (!blob) return;
-  const s = useStore.getState();
-  const file = new File([blob], exportFileName(s), { type: 'image/png' });
+  if (route === 'copy') {
+    if (await copyBlob(blob)) pushNotice({ code: null, message: 'This browser cannot share files: the image was copied to the clipboard instead — paste it where you want to share it.' }, 'info');
+    return;
+  }
+  const file = new File([blob], name, { type: 'image/png' });
   try {
-    await navigator.share({ files: [file], title: 'Grad-CAM Studio', text: exportCaption(s).join('\n') });
+    // Asked again with the real file: a browser may refuse a size or type that the probe passed.
+    if (typeof navigator.canShare === 'function' && !navigator.canShare({ files: [file] })) throw new Error('this browser refused to share this PNG file');
+    await navigator.share({ files: [file], title: 'Grad-CAM Studio', text: caption.join('\n') });
+    pushNotice({ code: null, message: `Shared ${name}.` }, 'info');
   } catch (e) {
     // The person closed the share sheet: not an error.
     if (e instanceof Error && e.name === 'AbortError') return;
     pushNotice(studioError('SHARE_FAILED', { reason: e instanceof Error ? e.message : String(e) }).toNotice(), 'error');
   }
+}
+
+export async function copyImage(): Promise<void> {
+  await copyMadePng(makePng);
+}
+
+export async function share(): Promise<void> {
+  const s = useStore.getState();
+  await shareMadePng(makePng, exportFileName(s), exportCaption(s));
+}
+
+// ---------------------------------------------------------------- the large view
+
+/** The caption of one panel shown large: model, the panel's layer(s), class, and its method with its settings. */
+export function largeViewCaption(s: StudioState, key: PanelName): string[] {
+  const last = s.explanation.last;
+  const lines = [`Model: ${s.model.summary?.name ?? '—'}`];
+  const panel = last?.panels?.find((p) => p.key === key);
+  if (!last || !panel) return [...lines, `Original: ${s.image?.name ?? 'the image'}, as the model sees it`];
+  lines.push(`Layer: ${panel.layerPaths.length ? panel.layerPaths.join(' + ') : 'the input (an input-gradient method)'}`);
+  lines.push(classCaption(last));
+  lines.push(`Method: ${methodSettingsText(panel.method, panel.settings)}`);
+  return lines;
+}
+
+/** `gradcam-<model>-<layer>-<panel>.png`. */
+export function largeViewFileName(s: StudioState, key: PanelName): string {
+  return exportFileName(s).replace(/\.png$/, `-${fileNamePart(key.replace(':', '-'))}.png`);
+}
+
+/** One panel's pixels for the large view; null (with the reason in the status region) when they cannot be had. */
+export async function largeViewImages(key: PanelName, longSide: number, signal?: AbortSignal): Promise<LargeViewImages | null> {
+  const c = await whenClient();
+  if (!c.largeView) return null;
+  try {
+    return await c.largeView(key, longSide, signal);
+  } catch (e) {
+    if (!isCancelled(e)) pushNotice(toStudioError(e).toNotice(), 'error');
+    return null;
+  }
+}
+
+function makeLargeViewPng(key: PanelName, frame: ViewFrame, longSide: number): () => Promise<Blob | null> {
+  return async () => {
+    const c = await whenClient();
+    const made = await track('Making the PNG…', async () => {
+      if (!c.exportLargeView) throw studioError('EXPORT_FAILED', { reason: 'this worker client cannot export the large view' });
+      try {
+        return await c.exportLargeView(key, frame, longSide, largeViewCaption(useStore.getState(), key));
+      } catch (e) {
+        const err = toStudioError(e);
+        throw err.code === 'INTERNAL' ? studioError('EXPORT_FAILED', { reason: err.message }) : err;
+      }
+    });
+    return made.ok ? made.value : null;
+  };
+}
+
+/** Save the large view as shown (frame: its size, zoom, centre, wipe), with its caption. */
+export async function exportLargeView(key: PanelName, frame: ViewFrame, longSide: number): Promise<void> {
+  const blob = await makeLargeViewPng(key, frame, longSide)();
+  if (!blob) return;
+  const name = largeViewFileName(useStore.getState(), key);
+  downloadBlob(blob, name);
+  pushNotice({ code: null, message: `Saved ${name}.` }, 'info');
+}
+
+export async function copyLargeView(key: PanelName, frame: ViewFrame, longSide: number): Promise<void> {
+  await copyMadePng(makeLargeViewPng(key, frame, longSide));
+}
+
+export async function shareLargeView(key: PanelName, frame: ViewFrame, longSide: number): Promise<void> {
+  const s = useStore.getState();
+  await shareMadePng(makeLargeViewPng(key, frame, longSide), largeViewFileName(s, key), largeViewCaption(s, key));
 }
 
 // ---------------------------------------------------------------- model export (the in-browser converter)

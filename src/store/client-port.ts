@@ -5,9 +5,10 @@
 import type { BackendInfo, BackendName, ExplainOptions, ExplainProgress, LoadProgress, ViewOptions } from '../shared/types';
 import type {
   DemoSample, DroppedResult, ExplainSummary, ExportedModelFile, ExtraPanel, GalleryClassSummary, GalleryOpened, GalleryProgress, GalleryRunOptions, GalleryRunResult, GridSpec,
-  LiveFrameSummary, MetricsProgress, PanelName, SanitySummary, TransferredFile,
+  LargeViewImages, LiveFrameSummary, MetricsProgress, PanelName, SanitySummary, TransferredFile,
 } from '../worker/api';
 import type { FaithfulnessOptions, FaithfulnessResult, SanityOptions } from '../shared/metrics';
+import type { ViewFrame } from '../render/large-view';
 
 /** Events the client reports outside any request. */
 export type ClientEvent =
@@ -35,6 +36,10 @@ export interface StudioClientPort {
   faithfulness?(options: FaithfulnessOptions, signal?: AbortSignal, onProgress?: (p: MetricsProgress) => void): Promise<FaithfulnessResult>;
   /** The randomisation sanity check of the methods on screen; optional like faithfulness. */
   sanityCheck?(options: SanityOptions, signal?: AbortSignal, onProgress?: (p: MetricsProgress) => void): Promise<SanitySummary>;
+  /** One panel redrawn for the large view; optional so that a minimal client can leave it out. */
+  largeView?(key: PanelName, longSide: number, signal?: AbortSignal): Promise<LargeViewImages>;
+  /** The large view as shown, with its caption strip, as a PNG; optional like `largeView`. */
+  exportLargeView?(key: PanelName, frame: ViewFrame, longSide: number, caption: string[], signal?: AbortSignal): Promise<Blob>;
   /** The current model as TF.js files; optional so that a minimal client can leave it out. */
   exportTfjs?(signal?: AbortSignal): Promise<ExportedModelFile[]>;
   memory(): Promise<{ numTensors: number; numBytes: number }>;

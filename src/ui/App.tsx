@@ -1,4 +1,7 @@
-/** The page: header, tree on the left, panels and controls in the middle, target on the right. */
+/**
+ * The page: header, tree on the left, panels and controls in the middle, target on the right; on a
+ * narrow window the explanation comes first and the tree and target are sheets below it.
+ */
 import { useEffect } from 'react';
 import { boot } from '../store/actions';
 import { appState, useStore } from '../store/store';
@@ -6,7 +9,8 @@ import { useGallery } from '../store/gallery';
 import { GalleryView } from './Gallery';
 import { Header, ShareButtons } from './Header';
 import { LayerTree } from './LayerTree';
-import { Panels } from './Panels';
+import { PanelControls, Panels } from './Panels';
+import { Sheet } from './Sheet';
 import { StatusRegion } from './StatusRegion';
 import { TargetPanel } from './TargetPanel';
 import { useWindowDrop } from './useWindowDrop';
@@ -17,6 +21,8 @@ export function App() {
   const explainedLayer = useStore((s) => s.explanation.last?.layerPath ?? null);
   const explainedClass = useStore((s) => s.explanation.last?.classIndex ?? null);
   const explainedLabel = useStore((s) => s.explanation.last?.classLabel ?? null);
+  const selectedPath = useStore((s) => s.explanation.selectedLayerPath ?? s.model.summary?.defaultLayerPath ?? null);
+  const selectedName = selectedPath?.split('/').pop() ?? null;
   const dragging = useWindowDrop();
   const liveActive = useStore((s) => s.live.active);
   const galleryShown = useGallery((s) => s.view === 'gallery' && s.count > 0);
@@ -37,10 +43,10 @@ export function App() {
     <div className="app" {...testAttributes} data-view={galleryShown ? 'gallery' : 'single'} aria-busy={state === 'busy'}>
       <Header />
       <div className="app-body">
-        <aside className="left-column" aria-label="Layers">
-          <h2>Layers</h2>
+        {/* Wide: tree | explanation | target. Narrow: the explanation first, tree and target as sheets below (app.css). */}
+        <Sheet className="left-column" title="Layers" summary={selectedName && <code>{selectedName}</code>} defaultOpen={false}>
           <LayerTree />
-        </aside>
+        </Sheet>
         <main className="main-column" {...testAttributes}>
           <div className="toolbar">
             <StatusRegion />
@@ -48,10 +54,11 @@ export function App() {
           </div>
           <GalleryView />
           <Panels />
+          <PanelControls />
         </main>
-        <aside className="right-column" aria-label="Target">
+        <Sheet className="right-column" title="Target class" summary={explainedLabel} defaultOpen>
           <TargetPanel />
-        </aside>
+        </Sheet>
       </div>
       {liveActive && <LiveView />}
       {dragging && (

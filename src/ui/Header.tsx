@@ -1,10 +1,11 @@
 /** Top bar: model name, open buttons (model, folder, image, demo), share buttons, backend. */
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { openLive } from '../store/live';
-import { copyImage, dropFiles, exportPng, exportTfjs, forgetCachedModels, openDemo, share } from '../store/actions';
+import { canCopyImages, copyImage, dropFiles, exportPng, exportTfjs, forgetCachedModels, openDemo, share, shareRoute, type ShareRoute } from '../store/actions';
 import { useStore } from '../store/store';
 import { filesFromInput } from './collect-files';
 import { BackendIndicator } from './StatusRegion';
+import { useNarrowLayout } from './useMediaQuery';
 
 /** Model files by extension; shard files often have no extension, so octet-stream is allowed too. */
 const MODEL_ACCEPT = '.json,.bin,.zip,.h5,.hdf5,.keras,.txt,application/octet-stream,application/json,application/zip';
@@ -42,8 +43,17 @@ function Picker({ label, accept, multiple, folder, testId }: { label: string; ac
 export function Header() {
   const summary = useStore((s) => s.model.summary);
   const image = useStore((s) => s.image);
+  const narrow = useNarrowLayout();
+  const [menuOpen, setMenuOpen] = useState(false);
+  // On a narrow window the actions fold into a menu; a pick or Escape closes it.
+  const actionsShown = !narrow || menuOpen;
   return (
-    <header className="app-header">
+    <header
+      className="app-header"
+      onKeyDown={(e) => {
+        if (narrow && menuOpen && e.key === 'Escape') setMenuOpen(false);
+      }}
+    >
       <div className="brand">
         <h1>Grad-CAM Studio</h1>
         <span className="model-name" data-testid="model-name" title={summary ? `${summary.format} · ${summary.params.toLocaleString('en-US')} parameters` : undefined}>
@@ -51,6 +61,23 @@ export function Header() {
           {image && <span className="muted"> · {image.name} ({image.width}×{image.height})</span>}
         </span>
       </div>
+      {narrow && (
+        <button
+          type="button"
+          className="menu-toggle"
+          aria-expanded={menuOpen}
+          aria-controls="header-actions"
+          onClick={() => setMenuOpen(!menuOpen)}
+        >
+          <span aria-hidden="true">☰</span> Menu
+        </button>
+      )}
+      <div
+        id="header-actions"
+        className={narrow ? 'header-actions folded' : 'header-actions'}
+        hidden={!actionsShown}
+        onChange={() => narrow && setMenuOpen(false)}
+      >
       <nav className="open-buttons" aria-label="Open">
         <Picker label="Open model…" accept={MODEL_ACCEPT} multiple testId="open-model" />
         <Picker label="Open folder…" folder multiple testId="open-folder" />
@@ -62,6 +89,7 @@ export function Header() {
         </button>
       </nav>
       <BackendIndicator />
+      </div>
     </header>
   );
 }
@@ -112,32 +140,16 @@ function DemoPicker() {
 }
 
 export function ShareButtons() {
-  const canShare = useStore((s) => s.canShare);
   const hasResult = useStore((s) => s.explanation.last !== null);
   const hasModel = useStore((s) => s.model.summary !== null);
   const isGraph = useStore((s) => s.model.summary?.format === 'tfjs-graph');
-  const canCopy = typeof ClipboardItem !== 'undefined' && typeof navigator !== 'undefined' && Boolean(navigator.clipboard?.write);
+  const route = useStore((s) => shareRoute(s));
   return (
     <div className="share-buttons" role="group" aria-label="Share">
       <button type="button" disabled={!hasResult} onClick={() => void exportPng()}>
         Export PNG
       </button>
-      <button
-        type="button"
-        disabled={!hasResult || !canCopy}
-        title={canCopy ? 'Copy the panels and caption as a PNG' : 'This browser cannot put images on the clipboard'}
-        onClick={() => void copyImage()}
-      >
-        Copy image
-      </button>
-      <button
-        type="button"
-        disabled={!hasResult || !canShare}
-        title={canShare ? 'Share the PNG' : 'This browser cannot share files (Web Share API)'}
-        onClick={() => void share()}
-      >
-        Share
-      </button>
+      <CopyShareButtons disabled={!hasResult} route={route} onCopy={() => void copyImage()} onShare={() => void share()} />
       {/* A graph model already is TF.js files: there is nothing to convert. */}
       {hasModel && !isGraph && (
         <button
@@ -150,5 +162,27 @@ export function ShareButtons() {
         </button>
       )}
     </div>
+  );
+}
+
+const SHARE_TITLES: Record<ShareRoute, string> = {
+  share: 'Share the PNG (with its caption) through this device\'s share sheet',
+  copy: 'This browser cannot share files: Share copies the PNG to the clipboard instead',
+  none: 'This browser can neither share files nor copy images: use Export PNG',
+};
+
+/** Copy image and Share: Share goes through the Web Share API where it can take a file, else it copies (see ShareRoute). */
+export function CopyShareButtons({ disabled, route, onCopy, onShare }: { disabled: boolean; route: ShareRoute; onCopy: () => void; onShare: () => void }) {
+  const canCopy = canCopyImages();
+  return (
+    <>
+      <button type="button" disabled={disabled || !canCopy} title={canCopy ? 'Copy the picture and caption as a PNG' : 'This browser cannot put images on the clipboard'} onClick={onCopy}>
+        Copy image
+      </button>
+      {/* Enabled even with no route: pressing it says why, instead of a silent grey button. */}
+      <button type="button" disabled={disabled} data-share-route={route} title={SHARE_TITLES[route]} onClick={onShare}>
+        Share
+      </button>
+    </>
   );
 }

@@ -1,10 +1,11 @@
 /**
  * The comparison grid: the original, then one panel per chosen method — or, in the layers grid, the
- * first method at several layers — each titled. The worker draws them: the client puts a canvas in
+ * first method at several layers — each titled, sized to the space (grid-fit.ts); click or Enter
+ * opens a panel large (LargeView). The worker draws them: the client puts a canvas in
  * each container and transfers it (again whenever the grid's panels change). The controls below
  * only recolour (setView) or re-explain (methods, preprocessing).
  */
-import { useEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { COLORMAP_NAMES, colormapGradientCss } from '../render/colormaps';
 import { methodInfo, methodLabel, type MethodId } from '../shared/methods';
 import type { ColormapName, NormalizationPreset, ResizeMode } from '../shared/types';
@@ -13,6 +14,8 @@ import type { PanelName } from '../worker/api';
 import { attachPanels, resetPreprocess, setPreprocess, setView } from '../store/actions';
 import { gridLayers } from '../store/layer-tree';
 import { useStore } from '../store/store';
+import { fitGrid, type GridFit } from './grid-fit';
+import { LargeView } from './LargeView';
 import { MethodPicker } from './MethodPicker';
 import { FaithfulnessPanel } from './FaithfulnessPanel';
 
@@ -41,12 +44,67 @@ function usePanelSpecs(): PanelSpec[] {
   return [original, ...methods.map((m) => ({ key: m, title: methodLabel(m), hint: methodInfo(m).hint, method: m }))];
 }
 
+/** What a panel adds around its square picture (app.css: .panel padding + border; the title line). */
+const PANEL_CHROME_X = 14;
+const PANEL_CHROME_Y = 36;
+const PANEL_GAP = 10;
+const MIN_PICTURE = 140;
+
+/** The nearest ancestor that scrolls, or null when the page itself does. */
+function scrollParent(el: HTMLElement): HTMLElement | null {
+  for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+    const overflow = getComputedStyle(p).overflowY;
+    if (overflow === 'auto' || overflow === 'scroll') return p;
+  }
+  return null;
+}
+
+/**
+ * The grid's columns and row height for the space it has: its width, and the height from its top
+ * to the bottom of whatever scrolls it (the main column on a wide window, the page on a narrow one),
+ * so that the panels fill the first screen and grow with the window.
+ */
+function useGridFit(grid: React.RefObject<HTMLDivElement | null>, count: number): GridFit | null {
+  const [fit, setFit] = useState<GridFit | null>(null);
+  useLayoutEffect(() => {
+    const el = grid.current;
+    if (!el) return;
+    const update = () => {
+      const scroller = scrollParent(el);
+      const top = el.getBoundingClientRect().top;
+      const bottomGap = 12;
+      const height = scroller
+        ? scroller.clientHeight - (top - scroller.getBoundingClientRect().top + scroller.scrollTop) - bottomGap
+        : window.innerHeight - (top + window.scrollY) - bottomGap;
+      const next = fitGrid(count, { width: el.clientWidth, height, gap: PANEL_GAP, chromeX: PANEL_CHROME_X, chromeY: PANEL_CHROME_Y, minSide: MIN_PICTURE });
+      setFit((old) => (old && old.columns === next.columns && old.rowHeight === next.rowHeight ? old : next));
+    };
+    update();
+    const observer = new ResizeObserver(update);
+    observer.observe(el);
+    // What sits above the grid (the status region grows with its message) moves its top.
+    const toolbar = document.querySelector('.toolbar');
+    if (toolbar) observer.observe(toolbar);
+    const scroller = scrollParent(el);
+    observer.observe(scroller ?? document.documentElement);
+    window.addEventListener('resize', update);
+    return () => {
+      observer.disconnect();
+      window.removeEventListener('resize', update);
+    };
+  }, [grid, count]);
+  return fit;
+}
+
 export function Panels() {
   const refs = useRef<Partial<Record<PanelName, HTMLDivElement | null>>>({});
+  const gridRef = useRef<HTMLDivElement>(null);
   const last = useStore((s) => s.explanation.last);
   const defaultLayer = useStore((s) => s.model.summary?.defaultLayerPath ?? null);
   const specs = usePanelSpecs();
   const keys = specs.map((p) => p.key).join('|');
+  const fit = useGridFit(gridRef, specs.length);
+  const [large, setLarge] = useState<PanelSpec | null>(null);
 
   // Hand the containers over whenever the grid's panels change; the worker owns the canvases.
   useEffect(() => {
@@ -59,6 +117,14 @@ export function Panels() {
   }, [keys]);
 
   const drawn = new Set((last?.panels ?? []).map((p) => p.key));
+  const canOpen = (key: PanelName) => Boolean(last) && (key === 'original' || drawn.has(key));
+  const closeLarge = () => {
+    const key = large?.key;
+    setLarge(null);
+    // Back where the person was: the panel they opened.
+    if (key) refs.current[key]?.focus();
+  };
+  const gridStyle = fit ? { gridTemplateColumns: `repeat(${fit.columns}, minmax(0, 1fr))`, gridAutoRows: `${fit.rowHeight}px` } : undefined;
   return (
     <section className="panels-area" aria-label="Explanation views">
       <div className="explained-line" data-testid="explained-line">
@@ -80,7 +146,13 @@ export function Panels() {
           <span className="muted">Nothing explained yet.</span>
         )}
       </div>
-      <div className="panels" data-grid={specs.length > 1 && specs[1]!.key.startsWith('layer:') ? 'layers' : 'methods'}>
+      <div
+        className="panels"
+        ref={gridRef}
+        style={gridStyle}
+        data-columns={fit?.columns}
+        data-grid={specs.length > 1 && specs[1]!.key.startsWith('layer:') ? 'layers' : 'methods'}
+      >
         {specs.map((p) => (
           <figure className="panel" key={p.key} data-panel-frame={p.key}>
             <figcaption className="panel-title" title={p.hint}>
@@ -88,10 +160,36 @@ export function Panels() {
               {/* Chosen after the last explanation, or impossible for this model (no spatial layer): the warning says which. */}
               {last && p.key !== 'original' && !drawn.has(p.key) && <span className="muted small"> (not computed)</span>}
             </figcaption>
-            <div className="panel-frame" ref={(el) => void (refs.current[p.key] = el)} />
+            {/* Click or Enter opens the panel large (zoom, pan, readout, wipe). */}
+            <div
+              className="panel-frame"
+              ref={(el) => void (refs.current[p.key] = el)}
+              role="button"
+              tabIndex={0}
+              aria-label={`${p.title}: open large`}
+              aria-disabled={!canOpen(p.key)}
+              data-testid={`open-large-${p.key}`}
+              onClick={() => canOpen(p.key) && setLarge(p)}
+              onKeyDown={(e) => {
+                if ((e.key === 'Enter' || e.key === ' ') && canOpen(p.key)) {
+                  e.preventDefault();
+                  setLarge(p);
+                }
+              }}
+            />
           </figure>
         ))}
       </div>
+      {large && <LargeView panelKey={large.key} title={large.title} onClose={closeLarge} />}
+    </section>
+  );
+}
+
+/** Below the grid: methods, overlay and preprocessing, and what the last explanation ran. */
+export function PanelControls() {
+  const last = useStore((s) => s.explanation.last);
+  return (
+    <>
       <div className="controls">
         <MethodPicker />
         <ViewControls />
@@ -104,7 +202,7 @@ export function Panels() {
         </p>
       )}
       <FaithfulnessPanel />
-    </section>
+    </>
   );
 }
 

@@ -78,12 +78,11 @@ export function StatusRegion() {
       </div>
       {notices.length > 1 && (
         <details className="notice-history">
-          <summary>
-            Recent messages ({notices.length}){' '}
-            <button type="button" className="link-button" onClick={dismissNotices}>
-              clear
-            </button>
-          </summary>
+          {/* A button inside <summary> is a control inside a control (axe: nested-interactive): it sits below. */}
+          <summary>Recent messages ({notices.length})</summary>
+          <button type="button" className="link-button small" onClick={dismissNotices}>
+            Clear messages
+          </button>
           <ul>
             {[...notices].reverse().map((n) => (
               <li key={n.id} className={`level-${n.level}`}>

@@ -32,7 +32,6 @@ export function TargetPanel() {
 
   return (
     <div className="target-panel">
-      <h2>Target class</h2>
       {last && (
         <p className="explained-class" data-testid="explained-class">
           Explaining <strong>{last.classLabel}</strong> <span className="muted">#{last.classIndex}</span>

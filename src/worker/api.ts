@@ -22,6 +22,7 @@ import type {
   Heatmap,
   ViewOptions,
 } from '../shared/types';
+import type { ViewFrame } from '../render/large-view';
 
 /** A file as the page hands it to the worker (File objects clone cheaply; zips/folders are expanded in the worker). */
 export interface TransferredFile {
@@ -149,6 +150,21 @@ export interface PanelImage {
   width: number;
   height: number;
   data: Uint8ClampedArray;
+}
+
+/**
+ * One panel redrawn for the large view, at the size the page asked for: the model's view of the
+ * image, the method's picture over it (null for the original), and the map the readout reads (the
+ * heatmap, or an RGB method's saliency, at the model's input size; null for the original).
+ */
+export interface LargeViewImages {
+  key: PanelName;
+  title: string;
+  original: PanelImage;
+  overlay: PanelImage | null;
+  map: Heatmap | null;
+  /** The model's input size: the readout gives pixel coordinates in it. */
+  input: { width: number; height: number };
 }
 
 /** One file of a model exported as TF.js. */
@@ -343,6 +359,10 @@ export interface StudioWorkerApi {
   faithfulness(requestId: number, options: FaithfulnessOptions): Promise<FaithfulnessResult>;
   /** The randomisation sanity check of the last explanation's methods, on copies of the weights. */
   sanityCheck(requestId: number, options: SanityOptions): Promise<SanitySummary>;
+  /** One panel redrawn for the large view, its longer side `longSide` pixels (see LargeViewImages). */
+  largeView(key: PanelName, longSide: number): Promise<LargeViewImages>;
+  /** PNG of the large view as shown (frame: size, zoom, centre, wipe; drawn from `largeView(key, longSide)`'s pixels) plus a caption strip. */
+  exportLargeView(key: PanelName, frame: ViewFrame, longSide: number, caption: string[]): Promise<Blob>;
   /** The current model as TF.js files (model.json, weights.bin, metadata.json with its labels): the in-browser converter. */
   exportTfjs(): Promise<ExportedModelFile[]>;
   /** tfjs memory in the worker (leak checks). */

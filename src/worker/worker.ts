@@ -5,7 +5,7 @@
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
 import { notice, studioError, toStudioError, type StudioNotice } from '../shared/errors';
-import type { BackendInfo, BackendName, ExplainOptions, ExplainProgress, ExplainResult, LoadProgress, MethodMap, ResizeMode, ViewOptions } from '../shared/types';
+import type { BackendInfo, BackendName, ExplainOptions, ExplainProgress, ExplainResult, Heatmap, LoadProgress, MethodMap, ResizeMode, ViewOptions } from '../shared/types';
 import { CLASSIC_METHODS, isMethodId, methodLabel, type MethodId } from '../shared/methods';
 import type { FaithfulnessOptions, SanityOptions } from '../shared/metrics';
 import { classProbability, measureFaithfulness } from '../engine/metrics/measure';
@@ -20,7 +20,10 @@ import { registerFastWasmGradients } from '../engine/kernels/wasm-gradients';
 import { yieldToEvents } from '../engine/methods/context';
 import { exportLayersModelAsTfjs } from '../engine/formats/export-tfjs';
 import { drawPanel, drawRegion, exportGridPng, renderMethodPanel, type ExportPanel } from '../render/composite';
-import { blankPanel, displaySize, type PanelPixels } from '../render/pixels';
+import { blankPanel, DISPLAY_LONG_SIDE, displaySize, type PanelPixels } from '../render/pixels';
+import { exportLargeViewPng } from '../render/large-view-export';
+import { methodPictureAt } from '../render/upsample';
+import type { ViewFrame } from '../render/large-view';
 import type {
   BenchCase,
   BenchCaseResult,
@@ -42,6 +45,7 @@ import type {
   PanelInfo,
   PanelName,
   ProgressEvent,
+  LargeViewImages,
   StudioWorkerApi,
   TransferredFile,
   WorkerFatalMessage,
@@ -86,6 +90,8 @@ let panels: { original: PanelPixels; cells: Cell[] } | null = null;
 let explained: { classIndex: number; options: ExplainOptions; grid: GridSpec['mode'] } | null = null;
 /** The long side of the sanity check's strip pictures, in pixels. */
 const STRIP_LONG_SIDE = 96;
+/** The crop the panels were drawn with (the large view draws the same region, larger). */
+let panelsResize: ResizeMode = 'stretch';
 /** Every call in flight that can be cancelled, by request id. */
 const controllers = new Map<number, AbortController>();
 const explainIds = new Set<number>();
@@ -200,11 +206,11 @@ function currentResize(options?: ExplainOptions): ResizeMode {
  * for 'stretch', the centred model-aspect region for 'center-crop'), longer side 320 px. All four
  * panels show this region, so the maps line up with what the model saw.
  */
-function originalPanel(resize: ResizeMode): PanelPixels | null {
+function originalPanel(resize: ResizeMode, longSide?: number): PanelPixels | null {
   if (!image) return null;
   const [modelHeight, modelWidth] = model ? model.summary.imageSize : [image.raw.height, image.raw.width];
   const region = cropBox(image.raw, [modelHeight, modelWidth], resize);
-  const size = displaySize(region.width, region.height);
+  const size = displaySize(region.width, region.height, longSide);
   return drawRegion(image.canvas, region, size.width, size.height);
 }
 
@@ -232,7 +238,8 @@ function enqueueDraw<T>(step: () => Promise<T>): Promise<T> {
 /** After a new model or image: the old maps no longer apply; show the new original, blank the rest. */
 function resetPanels(): Promise<void> {
   return enqueueDraw(async () => {
-    const original = originalPanel(currentResize());
+    panelsResize = currentResize();
+    const original = originalPanel(panelsResize);
     panels = original ? { original, cells: [] } : null;
     explained = null;
     drawAll();
@@ -522,6 +529,25 @@ async function openFileList(
   }
 }
 
+
+/** Longest side the large view is drawn at (a 4k screen's view; zooming past it shows the pixels). */
+const LARGE_VIEW_MAX_SIDE = 2048;
+
+/** One panel redrawn at the large view's size: the original, the method's overlay over it, and its map. */
+async function largeViewPixels(key: PanelName, longSide: number): Promise<{ title: string; original: PanelPixels; overlay: PanelPixels | null; map: Heatmap | null }> {
+  await drawChain; // the latest recolour is in the picture
+  if (!panels) throw studioError('NO_IMAGE');
+  const side = Math.round(Math.min(LARGE_VIEW_MAX_SIDE, Math.max(DISPLAY_LONG_SIDE, longSide)));
+  const original = originalPanel(panelsResize, side);
+  if (!original) throw studioError('NO_IMAGE');
+  if (key === 'original') return { title: 'Original', original, overlay: null, map: null };
+  const cell = panels.cells.find((c) => c.info.key === key);
+  if (!cell) throw studioError('EXPORT_FAILED', { reason: `the panel ${key} has nothing drawn yet` });
+  const map = cell.map.kind === 'heatmap' ? cell.map.upsampled : cell.map.saliency;
+  // Plain JS at this size: the tfjs path took seconds on WASM at 1280² (render/upsample.ts).
+  return { title: cell.title, original, overlay: methodPictureAt(original, cell.map, view), map };
+}
+
 const api: StudioWorkerApi = {
   init(preferred?: BackendName | null, avoid?: BackendName[], options?: WorkerOptions) {
     return guard(async () => {
@@ -639,6 +665,7 @@ const api: StudioWorkerApi = {
           throwIfAborted(signal);
           panels = { original, cells: drawn };
           explained = { classIndex: result.classIndex, options, grid: grid.mode };
+          panelsResize = resize;
           drawAll();
         });
         const gradcam = result.maps.gradcam;
@@ -708,6 +735,26 @@ const api: StudioWorkerApi = {
 
   cancel(requestId: number) {
     controllers.get(requestId)?.abort();
+  },
+
+  largeView(key: PanelName, longSide: number) {
+    return guard(async () => {
+      const { title, original, overlay, map } = await largeViewPixels(key, longSide);
+      const [inputHeight, inputWidth] = model ? model.summary.imageSize : [original.height, original.width];
+      // The map is the cell's own: the page gets a copy; the fresh pixels are handed over.
+      const copy = map ? { width: map.width, height: map.height, data: map.data.slice() } : null;
+      const result: LargeViewImages = { key, title, original, overlay, map: copy, input: { width: inputWidth, height: inputHeight } };
+      const buffers = [original.data.buffer, overlay?.data.buffer, copy?.data.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+      return Comlink.transfer(result, buffers);
+    });
+  },
+
+  exportLargeView(key: PanelName, frame: ViewFrame, longSide: number, caption: string[]) {
+    return guard(async () => {
+      // The same pixels the page was given for this view (`longSide`), placed by the same frame.
+      const { original, overlay } = await largeViewPixels(key, longSide);
+      return exportLargeViewPng(original, overlay, frame, caption);
+    });
   },
 
   exportPng(caption: string[], extras: ExtraPanel[] = []) {
