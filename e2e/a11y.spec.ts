@@ -1,7 +1,7 @@
 /**
  * Issue 16: axe-core (WCAG 2.x A/AA rules) on every screen of the app — the demo, the comparison
- * grid (several methods, and one method at several layers), the large view, and a model the person
- * loaded — at desktop and phone widths, in the dark and the light theme (prefers-color-scheme).
+ * grid (several methods, and one method at several layers), the large view, a model the person
+ * loaded and the gallery — at desktop and phone widths, in the dark and the light theme (prefers-color-scheme).
  * No serious or critical violation may remain; the report names each one with its elements.
  */
 import AxeBuilder from '@axe-core/playwright';
@@ -73,6 +73,13 @@ for (const theme of THEMES) {
       const tiny = await tinyModelFiles();
       await afterNewModel(page, () => dropOnWindow(page, [...tiny.files, tinyImage()]));
       found.push(...(await seriousViolations(page, 'loaded model')));
+
+      // The gallery: several images dropped at once, explained.
+      const image = tinyImage();
+      await dropOnWindow(page, ['a', 'b', 'c'].map((k) => ({ ...image, name: `${k}-${image.name}` })));
+      await expect(page.getByTestId('gallery')).toBeVisible({ timeout: 60_000 });
+      await expect(page.getByTestId('gallery-progress')).toHaveAttribute('data-outcome', 'done', { timeout: 120_000 });
+      found.push(...(await seriousViolations(page, 'gallery')));
 
       expect(found, found.join('\n')).toEqual([]);
       expect(errors).toEqual([]);
