@@ -129,10 +129,12 @@ test('a dropped folder of class subfolders fills the gallery progressively; misc
   const doneAt = await page.evaluate(() => performance.now());
   const gallery = await page.evaluate(() => (window as unknown as GalleryWindow).__studioGallery.getState());
   expect(gallery.count).toBe(total);
-  // Progressive: the count of explained images went up batch by batch.
+  // Progressive: the grid showed a part of the images before the run ended. (How many partial
+  // states the page shows depends on the machine's speed: it redraws at most every 250 ms, and on an
+  // idle 2-core machine the 67 images arrive in as few as two redraws: 32, then 67.)
   const counts = await page.evaluate(() => (window as unknown as GalleryWindow).__doneCounts);
   const partial = counts.filter((c) => c > 0 && c < total);
-  expect(partial.length, `progress reports: ${counts.join(', ')}`).toBeGreaterThanOrEqual(2);
+  expect(partial.length, `progress reports: ${counts.join(', ')}`).toBeGreaterThanOrEqual(1);
   expect(counts.at(-1)).toBe(total);
   await expect(page.getByTestId('gallery-progress')).toContainText(`${total} / ${total}`);
   await expect(page.getByTestId('gallery-progress')).toContainText('images/s');
