@@ -7,24 +7,15 @@
  * with the same statistics. Plain TypeScript, no tfjs: scenes become RGBA bytes.
  */
 
+import { Rng as SeededRng } from '../src/engine/metrics/random';
+
 export const SHAPE_CLASSES = ['circle', 'square', 'triangle', 'star'] as const;
 export type ShapeClass = (typeof SHAPE_CLASSES)[number];
 
 export type Rgb = [number, number, number];
 
-/** mulberry32: tiny, fast, good enough for data generation, and identical on every platform. */
-export class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
+/** The engine's seeded generator (mulberry32: identical on every platform) with the draws data generation needs. */
+export class Rng extends SeededRng {
   range(min: number, max: number): number {
     return min + (max - min) * this.next();
   }
