@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
+import { wasmThreadsPlugin } from './build/wasm-threads-plugin.ts';
 
 // Cross-origin isolation lets the WASM backend use its threaded build (SharedArrayBuffer).
 const isolationHeaders = {
@@ -11,6 +12,7 @@ const isolationHeaders = {
 export default defineConfig({
   plugins: [
     react(),
+    wasmThreadsPlugin(),
     // Offline and installable: our own service worker (src/offline/service-worker.ts) with the
     // precache list injected; the manifest with the app's icons. Registered by src/offline/register.ts.
     VitePWA({
@@ -43,9 +45,10 @@ export default defineConfig({
   ],
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
-  worker: { format: 'es' },
+  // The worker bundle is built with its own plugin list: tfjs (and its threaded WASM factory) lives there.
+  worker: { format: 'es', plugins: () => [wasmThreadsPlugin()] },
   test: {
-    include: ['src/**/*.test.ts', 'scripts/**/*.test.ts', 'cli/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'scripts/**/*.test.ts', 'cli/**/*.test.ts', 'build/**/*.test.ts'],
     environment: 'node',
     testTimeout: 120_000,
     hookTimeout: 120_000,

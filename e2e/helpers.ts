@@ -4,7 +4,9 @@
  * through the worker (the canvases are transferred, so the page cannot read them), fixtures.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { extname, join, normalize, resolve } from 'node:path';
 import { expect, type Page } from '@playwright/test';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -163,4 +165,26 @@ export async function setupHarness(page: Page, preferred: string | null = null):
     w.client.on((e) => w.events.push(e));
     return backend ? w.client.init(backend) : w.client.backend;
   }, preferred);
+}
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.webmanifest': 'application/manifest+json', '.png': 'image/png', '.bin': 'application/octet-stream' };
+
+/** A static file server for dist/ with no special headers (as a plain static host). */
+export function staticServer(): Promise<Server> {
+  const root = join(process.cwd(), 'dist');
+  const server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    const file = join(root, path.endsWith('/') ? `${path}index.html` : path);
+    readFile(file).then(
+      (data) => {
+        res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });
+        res.end(data);
+      },
+      () => {
+        res.writeHead(404);
+        res.end();
+      },
+    );
+  });
+  return new Promise((done) => server.listen(0, '127.0.0.1', () => done(server)));
 }

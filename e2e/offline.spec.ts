@@ -5,11 +5,8 @@
  * service worker's headers make the page cross-origin isolated.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { createServer, type Server } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname, join, normalize } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { waitForReady } from './helpers';
+import { staticServer, waitForReady } from './helpers';
 import { appState } from './studio-flows';
 
 // This spec is about the service worker: allow it (the config blocks it elsewhere).
@@ -31,28 +28,6 @@ async function isolated(page: Page): Promise<boolean> {
     await page.waitForTimeout(500);
   }
   return false;
-}
-
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.webmanifest': 'application/manifest+json', '.png': 'image/png', '.bin': 'application/octet-stream' };
-
-/** A static file server for dist/ with no special headers (as a plain static host). */
-function staticServer(): Promise<Server> {
-  const root = join(process.cwd(), 'dist');
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    const file = join(root, path.endsWith('/') ? `${path}index.html` : path);
-    readFile(file).then(
-      (data) => {
-        res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });
-        res.end(data);
-      },
-      () => {
-        res.writeHead(404);
-        res.end();
-      },
-    );
-  });
-  return new Promise((done) => server.listen(0, '127.0.0.1', () => done(server)));
 }
 
 test('after one visit, the app opens and explains the demo with the network off', async ({ page, context }) => {
@@ -99,7 +74,11 @@ test('on a static server without isolation headers, the service worker makes the
     // …and it was the service worker's doing: the page reloaded itself to get the headers.
     expect(await page.evaluate(() => sessionStorage.getItem('isolation-reload'))).toBe('1');
     await waitForReady(page);
-    expect((await appState(page)).explanation.last?.layerPath).toBeTruthy();
+    const state = await appState(page);
+    expect(state.explanation.last?.layerPath).toBeTruthy();
+    // …so the WASM backend runs threaded here too: one thread per core, capped at tfjs' pool of 8.
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    expect(state.backend.info?.threads).toBe(Math.min(Math.max(cores, 1), 8));
   } finally {
     server.close();
   }

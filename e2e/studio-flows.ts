@@ -35,7 +35,7 @@ export interface AppState {
     } | null;
   };
   status: { pending: number; outcome: 'ready' | 'error'; notices: { code: string | null; message: string; level?: string }[] };
-  backend: { info: { name: string; reason: string } | null; switching: boolean };
+  backend: { info: { name: string; reason: string; threads?: number } | null; switching: boolean };
 }
 
 export interface TreeNode {

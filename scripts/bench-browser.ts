@@ -37,7 +37,7 @@ import { chromium, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import * as tf from '@tensorflow/tfjs';
 import { exportLayersModelAsTfjs } from '../src/engine/formats/export-tfjs';
-import type { BenchCase, BenchResult, BenchSpec } from '../src/worker/api';
+import type { BenchCase, BenchResult, BenchSpec, KernelProfile } from '../src/worker/api';
 import { CLASSIC_METHODS, METHOD_IDS, isMethodId, methodInfo, methodSettingsText, resolveMethodOptions, type MethodCost, type MethodId, type MethodOptionValue } from '../src/shared/methods';
 import { BENCH_MODELS, buildBenchModel, type BenchModelName } from './bench-models';
 import { stats, type Stats } from './bench-stats';
@@ -100,6 +100,10 @@ interface CancelReport {
 interface ModelReport {
   model: string;
   backend: string;
+  /** WASM: XNNPACK's thread pool as the worker started it (1 = single-threaded). */
+  threads: number;
+  /** With --threads: one profiled run of these cases, kernel by kernel. */
+  profiles: Record<string, KernelProfile>;
   params: number;
   runs: number;
   lastLayer: string;
@@ -208,8 +212,8 @@ function benchImage(): Buffer {
 
 interface Studio {
   client: {
-    backend: { name: string; reason: string; available: string[]; adapter?: string } | null;
-    init(p: string | null): Promise<{ name: string; reason: string; available: string[] }>;
+    backend: { name: string; reason: string; available: string[]; adapter?: string; threads?: number } | null;
+    init(p: string | null): Promise<{ name: string; reason: string; available: string[]; threads?: number }>;
     openFiles(files: { file: File }[]): Promise<{ model?: { summary: { params: number; tree: TreeNode } } }>;
     benchmark(spec: BenchSpec, signal?: AbortSignal): Promise<BenchResult>;
     explain(
@@ -371,7 +375,10 @@ async function benchMetrics(page: Page, backend: string, name: BenchModelName, r
   return report;
 }
 
-async function benchModel(page: Page, backend: string, name: BenchModelName, runs: number, settings: MethodSettings): Promise<ModelReport> {
+/** The cases profiled kernel by kernel when threads are compared. */
+const PROFILED_CASES = ['forward', 'gradcam_last', 'guided_backprop'];
+
+async function benchModel(page: Page, backend: string, name: BenchModelName, runs: number, settings: MethodSettings, threads = 1, profile = false): Promise<ModelReport> {
   const model = await ensureModelFiles(name);
   const t0 = performance.now();
   const paths = await openBenchModel(page, name, model.files);
@@ -395,11 +402,14 @@ async function benchModel(page: Page, backend: string, name: BenchModelName, run
     // The other single-pass methods, cold, in the same rounds (the three above are reused).
     ...singlePass.filter((id) => !BASE_CASE_OF[id]).map(methodCase),
   ];
+  if (profile) for (const c of cases) if (PROFILED_CASES.includes(c.label)) c.profile = true;
   await longTasks(page, true);
   // All cases in one call: the worker interleaves them round by round (fair on a busy machine).
   const result = await benchmarkIn(page, { runs, cases });
   const timingsMs: Record<string, Stats> = {};
+  const profiles: Record<string, KernelProfile> = {};
   for (const c of result.cases) {
+    if (c.profile) profiles[c.label] = c.profile;
     timingsMs[c.label] = stats(c.runs);
     console.log(`  ${backend} ${name} ${c.label}: median ${timingsMs[c.label]!.median} ms (min ${timingsMs[c.label]!.min})`);
   }
@@ -454,9 +464,67 @@ async function benchModel(page: Page, backend: string, name: BenchModelName, run
   const fastestForward = forwardStats.min;
   const minRatios = Object.fromEntries(Object.entries(timingsMs).map(([k, s]) => [k, Math.round((s.min / fastestForward) * 100) / 100]));
   return {
-    model: name, backend, params: model.params, runs, lastLayer: last, earlyLayer: early, timingsMs, ratios, minRatios, floors: model.floors,
+    model: name, backend, threads, profiles, params: model.params, runs, lastLayer: last, earlyLayer: early, timingsMs, ratios, minRatios, floors: model.floors,
     methods, skipped, scoreCamCancel, longTasks: tasks.count, longestTaskMs: Math.round(tasks.longest * 10) / 10,
   };
+}
+
+/** "wasm, 2 threads" / "wasm, 1 thread" / "webgpu". */
+function runName(r: { backend: string; threads: number }): string {
+  return r.backend === 'wasm' ? `wasm, ${r.threads} thread${r.threads === 1 ? '' : 's'}` : r.backend;
+}
+
+const THREAD_CASES: [string, string][] = [['forward', 'forward'], ['gradcam_last', 'Grad-CAM, last conv'], ['guided_backprop', 'guided backprop'], ['gradcam_last_warm', 'warm Grad-CAM'], ['live_frame', 'live frame']];
+
+/** Each model at each thread count, side by side, as Markdown: median ms (fastest) and the speed-up over 1 thread. */
+function threadMarkdown(reports: ModelReport[]): string {
+  const models = [...new Set(reports.map((r) => r.model))];
+  const counts = [...new Set(reports.map((r) => r.threads))].sort((a, b) => a - b);
+  if (counts.length < 2) return '';
+  const lines = [`| model | case | ${counts.map((n) => `${n} thread${n === 1 ? '' : 's'}`).join(' | ')} | speed-up (median / fastest) |`, `| --- | --- | ${counts.map(() => '---').join(' | ')} | --- |`];
+  for (const m of models) {
+    const byCount = counts.map((n) => reports.find((r) => r.model === m && r.threads === n));
+    for (const [key, label] of THREAD_CASES) {
+      const cells = byCount.map((r) => (r?.timingsMs[key] ? `${r.timingsMs[key]!.median.toFixed(0)} (${r.timingsMs[key]!.min.toFixed(0)})` : '—'));
+      const one = byCount[0]?.timingsMs[key];
+      const most = byCount[byCount.length - 1]?.timingsMs[key];
+      const speedUp = one && most ? `${(one.median / most.median).toFixed(2)}× / ${(one.min / most.min).toFixed(2)}×` : '—';
+      lines.push(`| ${m} | ${label} | ${cells.join(' | ')} | ${speedUp} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Where the time goes at each thread count, kernel by kernel (one profiled run per case): the
+ * kernels XNNPACK parallelises speed up; the rest, and the time outside kernels, do not.
+ */
+function kernelMarkdown(reports: ModelReport[]): string {
+  const counts = [...new Set(reports.map((r) => r.threads))].sort((a, b) => a - b);
+  if (counts.length < 2) return '';
+  const out: string[] = [];
+  for (const m of [...new Set(reports.map((r) => r.model))]) {
+    for (const key of PROFILED_CASES) {
+      const profiles = counts.map((n) => reports.find((r) => r.model === m && r.threads === n)?.profiles[key]);
+      if (profiles.some((p) => !p)) continue;
+      const names = [...new Set(profiles.flatMap((p) => p!.kernels.slice(0, 8).map((k) => k.name)))];
+      out.push(`\n${m}, ${key} (one profiled run each; ms inside the kernel, calls):`);
+      out.push(`| kernel | ${counts.map((n) => `${n} thread${n === 1 ? '' : 's'}`).join(' | ')} | speed-up |`, `| --- | ${counts.map(() => '---').join(' | ')} | --- |`);
+      const ms = (p: KernelProfile | undefined, name: string) => p?.kernels.find((k) => k.name === name);
+      for (const name of names) {
+        const cells = profiles.map((p) => {
+          const k = ms(p, name);
+          return k ? `${k.ms.toFixed(1)} (${k.calls})` : '—';
+        });
+        const a = ms(profiles[0], name)?.ms;
+        const b = ms(profiles[profiles.length - 1], name)?.ms;
+        out.push(`| ${name} | ${cells.join(' | ')} | ${a && b ? `${(a / b).toFixed(2)}×` : '—'} |`);
+      }
+      const inKernels = profiles.map((p) => `${p!.kernelMs} of ${p!.wallMs} ms wall (${Math.round((100 * p!.kernelMs) / Math.max(1, p!.wallMs))} %)`);
+      out.push(`| all kernels / wall | ${inKernels.join(' | ')} | ${(profiles[0]!.kernelMs / Math.max(1, profiles[profiles.length - 1]!.kernelMs)).toFixed(2)}× |`);
+    }
+  }
+  return out.join('\n');
 }
 
 const COLUMNS = ['forward', 'gradcam_last', 'gradcam_early', 'guided_backprop', 'guided_gradcam', 'gradcam_last_warm', 'gradcam_early_warm', 'guided_backprop_warm', 'live_frame'];
@@ -464,7 +532,7 @@ const COLUMNS = ['forward', 'gradcam_last', 'gradcam_early', 'guided_backprop', 
 function table(reports: ModelReport[]): string {
   const lines: string[] = [];
   for (const r of reports) {
-    lines.push(`\n${r.model} on ${r.backend} (${(r.params / 1e6).toFixed(1)} M params, ${r.floors.forwardGMacs} G multiply-adds, ${r.runs} timed runs each; last layer ${r.lastLayer}, early layer ${r.earlyLayer}; main-thread long tasks: ${r.longTasks})`);
+    lines.push(`\n${r.model} on ${runName(r)} (${(r.params / 1e6).toFixed(1)} M params, ${r.floors.forwardGMacs} G multiply-adds, ${r.runs} timed runs each; last layer ${r.lastLayer}, early layer ${r.earlyLayer}; main-thread long tasks: ${r.longTasks})`);
     lines.push(['case'.padEnd(22), 'median ms'.padStart(10), 'min ms'.padStart(10), 'max ms'.padStart(10), '× forward'.padStart(10), '× (min/min)'.padStart(13), 'MAC floor'.padStart(11)].join(''));
     for (const c of COLUMNS) {
       const s = r.timingsMs[c];
@@ -483,7 +551,7 @@ function methodTable(reports: ModelReport[]): string {
   const lines: string[] = [];
   for (const r of reports) {
     if (r.methods.length === 0 && r.skipped.length === 0) continue;
-    lines.push(`\n${r.model} on ${r.backend}: every method, cold, at ${r.lastLayer} (input methods at the input), default settings; target ≤ ${METHOD_TARGET}× the floor by median and by fastest run`);
+    lines.push(`\n${r.model} on ${runName(r)}: every method, cold, at ${r.lastLayer} (input methods at the input), default settings; target ≤ ${METHOD_TARGET}× the floor by median and by fastest run`);
     const width = Math.max(...r.methods.map((m) => m.label.length), 6) + 2;
     lines.push(['method'.padEnd(width), 'runs'.padStart(5), 'median ms'.padStart(11), 'min ms'.padStart(10), '× forward'.padStart(11), '× (min/min)'.padStart(13), 'MAC floor'.padStart(11), '÷ floor'.padStart(14), '  target'].join(''));
     for (const m of r.methods) {
@@ -505,7 +573,7 @@ function methodMarkdown(reports: ModelReport[]): string {
   const withMethods = reports.filter((r) => r.methods.length > 0);
   if (withMethods.length === 0) return '';
   const ids = METHOD_IDS.filter((id) => withMethods.some((r) => r.methods.some((m) => m.method === id)));
-  const lines = [`| method | ${withMethods.map((r) => `${r.model} (${r.backend})`).join(' | ')} |`, `| --- | ${withMethods.map(() => '---').join(' | ')} |`];
+  const lines = [`| method | ${withMethods.map((r) => `${r.model} (${runName(r)})`).join(' | ')} |`, `| --- | ${withMethods.map(() => '---').join(' | ')} |`];
   for (const id of ids) {
     const label = withMethods.flatMap((r) => r.methods).find((m) => m.method === id)!.label;
     const cells = withMethods.map((r) => {
@@ -554,7 +622,7 @@ function startPreviewOf(dir: string, port: number): ChildProcess {
 }
 
 /** Long-task observer, the bench files route, the app loaded and idle. */
-async function preparePage(page: Page): Promise<void> {
+async function preparePage(page: Page, threads?: number): Promise<void> {
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   page.on('crash', () => console.error('the page crashed (renderer out of memory?)'));
   page.on('console', (m) => {
@@ -580,7 +648,7 @@ async function preparePage(page: Page): Promise<void> {
     // can keep the worker from answering the watchdog's ping for longer than its bound (60 s by
     // default). Before the worker let messages in between benchmark runs, the 30 s watchdog replaced
     // it in every VGG16 and ResNet50 call.
-    await page.goto(`${ORIGIN}/?backend=wasm&watchdogMs=${WATCHDOG_MS}`);
+    await page.goto(`${ORIGIN}/?backend=wasm&watchdogMs=${WATCHDOG_MS}${threads ? `&threads=${threads}` : ''}`);
     await page.waitForFunction(() => {
       const studio = (window as unknown as { __studio?: Studio }).__studio;
       const state = document.querySelector('main')?.getAttribute('data-state');
@@ -594,6 +662,11 @@ async function main(): Promise<void> {
   const runsArg = argument('runs', '');
   const backends = argument('backends', 'wasm').split(',');
   const out = argument('out', 'bench-report.json');
+  // --threads 1,2: every model at each thread count (a fresh page each), with kernel profiles;
+  // without it, the app's own choice (one thread per core when the page is cross-origin isolated).
+  const threadCounts: (number | undefined)[] = argument('threads', '') ? argument('threads', '').split(',').map(Number) : [undefined];
+  if (threadCounts.some((n) => n !== undefined && !(n >= 1))) throw new Error('bench: --threads takes counts ≥ 1, e.g. --threads 1,2');
+  const compareThreads = threadCounts.length > 1;
   const methodsArg = argument('methods', 'all');
   // 'all', 'classic' (the first table's three) and ids, comma-separated and mixed as wished.
   const expand = (m: string): string[] => (m === 'all' ? [...METHOD_IDS] : m === 'classic' ? [...CLASSIC_METHODS] : [m]);
@@ -627,9 +700,9 @@ async function main(): Promise<void> {
   try {
     await waitForServer(`${ORIGIN}/`, 60_000);
     // A fresh page (and worker) per model: one model's memory never weighs on the next.
-    const newPage = async (): Promise<Page> => {
+    const newPage = async (threads?: number): Promise<Page> => {
       const page = await browser.newPage({ serviceWorkers: 'block' }); // page.route must see every request
-      await preparePage(page);
+      await preparePage(page, threads);
       return page;
     };
     const first = await newPage();
@@ -641,12 +714,12 @@ async function main(): Promise<void> {
     for (const backend of backends) {
       // A software WebGPU adapter is 25–60× slower: only the smallest model, one timed run.
       const software = backend !== 'wasm' && backend !== 'cpu';
-      for (const m of models) {
+      for (const m of models) for (const threadsAsked of backend === 'wasm' ? threadCounts : [undefined]) {
         if (software && m !== 'mobilenet_v2') {
           notes.push(`${backend} ${m}: skipped (software adapter; 25–60× slower than WASM)`);
-          continue;
+          break;
         }
-        const page = await newPage();
+        const page = await newPage(threadsAsked);
         try {
           const current = await page.evaluate(() => (window as unknown as { __studio: Studio }).__studio.client.backend!);
           const info = current.name === backend ? current : await page.evaluate((b) => (window as unknown as { __studio: Studio }).__studio.client.init(b), backend);
@@ -661,7 +734,7 @@ async function main(): Promise<void> {
             continue;
           }
           // A software adapter: only the methods the first table times anyway.
-          const report = await benchModel(page, backend, m, runs, software ? { ...settings, methods: settings.methods.filter((id) => BASE_CASE_OF[id]) } : settings);
+          const report = await benchModel(page, backend, m, runs, software ? { ...settings, methods: settings.methods.filter((id) => BASE_CASE_OF[id]) } : settings, info.threads ?? 1, compareThreads);
           totalLongTasks += report.longTasks;
           reports.push(report);
         } catch (e) {
@@ -678,7 +751,8 @@ async function main(): Promise<void> {
     await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 30_000))]);
     stopPreview(preview);
   }
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, no GPU used (WASM backend, single-threaded XNNPACK with SIMD)`;
+  const threadWords = [...new Set(reports.map((r) => r.threads))].map((n) => `${n} thread${n === 1 ? '' : 's'}`).join(' and ') || 'threads as the app chooses';
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, no GPU used (WASM backend, XNNPACK with SIMD, ${threadWords})`;
   console.log(`\nmachine: ${machine}\nbrowser: ${browserVersion}`);
   if (metricsOnly) {
     console.log(`\n| model | forward | deletion + insertion, ${metricsSteps} steps (${2 * (metricsSteps + 1) + 1} images) | × forward (median / fastest) |\n| --- | --- | --- | --- |`);
@@ -690,6 +764,8 @@ async function main(): Promise<void> {
   console.log(table(reports));
   console.log(`\nmain-thread long tasks (> ${LONG_TASK_MS} ms) during the runs: ${totalLongTasks}`);
   console.log(methodTable(reports));
+  const threadTable = threadMarkdown(reports);
+  if (threadTable) console.log(`\nthreads, as Markdown (median ms (fastest); speed-up = 1 thread ÷ the most threads):\n${threadTable}\n${kernelMarkdown(reports)}\n`);
   const markdown = methodMarkdown(reports);
   if (markdown) console.log(`\nas Markdown (median ms: median / fastest-run ratio to the forward pass (≥ its floor) → each over the floor, ✓ within ${METHOD_TARGET}×):\n${markdown}\n`);
   notes.push(

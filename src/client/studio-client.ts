@@ -129,7 +129,14 @@ function pageNumber(name: string): number | null {
 function workerOptionsFromPage(): WorkerOptions {
   const mb = pageNumber('memoryBudgetMb');
   const delay = pageNumber('testLoadDelayMs');
-  return { ...(mb ? { memoryBudgetMb: mb } : {}), ...(delay ? { testLoadDelayMs: delay } : {}) };
+  const threads = pageNumber('threads');
+  const threadedStart = pageNumber('testThreadedStartMs');
+  return {
+    ...(mb ? { memoryBudgetMb: mb } : {}),
+    ...(delay ? { testLoadDelayMs: delay } : {}),
+    ...(threads ? { threads } : {}),
+    ...(threadedStart ? { testThreadedStartMs: threadedStart } : {}),
+  };
 }
 
 /** SVGs cannot be decoded in a worker; rasterise them on the page into PNG files. */
@@ -171,6 +178,8 @@ export class StudioClient {
   private readonly mountedCanvases = new Map<PanelName, HTMLCanvasElement>();
   private nextRequestId = 0;
   private preferred: BackendName | null = null;
+  /** Set when the threaded WASM build failed to start (the message): later workers start single-threaded. */
+  private threadsFailed: string | null = null;
   private modelSource: Opened | null = null;
   private imageSource: Opened | null = null;
   /** Opens by token, until the committed state names them. */
@@ -314,14 +323,23 @@ export class StudioClient {
   private async startSession(preferred: BackendName | null, avoid: BackendName[] = []): Promise<Session> {
     const session = this.createSession();
     try {
-      session.backend = await this.race(session, session.remote.init(preferred, avoid, { ...workerOptionsFromPage(), firstVersion: this.stateVersion }));
+      const options: WorkerOptions = { ...workerOptionsFromPage(), firstVersion: this.stateVersion, ...(this.threadsFailed ? { threads: 1 } : {}) };
+      const info = await this.race(session, session.remote.init(preferred, avoid, options));
+      session.backend = this.threadsFailed && info.name === 'wasm' ? { ...info, reason: `${info.reason} — ${this.threadsFailed}` } : info;
       // The session's one progress channel (a proxy per call would leave a MessagePort per request).
       await this.race(session, session.remote.listen(Comlink.proxy(this.onWorkerProgress)));
       await this.race(session, this.attachCanvases(session));
       return session;
     } catch (e) {
       if (!session.dead) this.killSession(session, 'start failed', 'WORKER_CRASHED');
-      throw e instanceof WorkerDied ? studioError('WORKER_CRASHED', { reason: e.reason }) : toStudioError(e);
+      const error = e instanceof WorkerDied ? studioError('WORKER_CRASHED', { reason: e.reason }) : toStudioError(e);
+      if (error.code === 'WASM_THREADS_FAILED' && !this.threadsFailed) {
+        // The threaded build is stuck in that worker: every worker from now on is single-threaded.
+        this.threadsFailed = error.message;
+        console.warn(error.message);
+        return this.startSession(preferred, avoid);
+      }
+      throw error;
     }
   }
 

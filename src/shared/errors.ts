@@ -59,6 +59,7 @@ export const ERROR_MESSAGES = {
   // Runtime
   DEMO_UNAVAILABLE: (d: { file: string; reason: string }) => `The built-in demo could not be loaded (${d.file}: ${d.reason}); drop a model instead.`,
   BACKEND_FAILED: (d: { backend: string; reason: string }) => `The ${d.backend} backend could not start: ${d.reason}`,
+  WASM_THREADS_FAILED: (d: { threads: number; reason: string }) => `The threaded WASM build (${d.threads} threads) did not start (${d.reason}); the worker was restarted single-threaded.`,
   WORKER_CRASHED: (d: { reason: string }) => `The computation worker stopped (${d.reason}); it was restarted and the model reloaded.`,
   DEVICE_LOST: (d: { reason: string }) => `The GPU device was lost (${d.reason}); switched to the next backend.`,
   BACKEND_TRAPPED: (d: { reason: string; during: string }) => `The computation failed inside WebAssembly (${d.reason}) while ${d.during}; the worker was restarted with your model and image.`,

@@ -195,6 +195,8 @@ export interface BackendInfo {
   reason: string;
   available: BackendName[];
   adapter?: string;
+  /** WASM only: XNNPACK's thread pool size (1 = single-threaded). */
+  threads?: number;
 }
 
 export type ColormapName = 'turbo' | 'viridis' | 'inferno' | 'jet';

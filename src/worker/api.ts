@@ -194,6 +194,8 @@ export interface BenchCase {
    * insertion curves of its first map at this many steps are timed (no references, no ROAD).
    */
   metricsSteps?: number;
+  /** After the timed rounds, run the case once more under tf.profile and report its kernels. */
+  profile?: boolean;
 }
 
 export interface BenchSpec {
@@ -205,6 +207,16 @@ export interface BenchCaseResult {
   label: string;
   /** Milliseconds per timed run (one untimed warm-up run comes first). */
   runs: number[];
+  /** With `profile`: one more run under tf.profile, kernel by kernel (time inside each kernel call). */
+  profile?: KernelProfile;
+}
+
+export interface KernelProfile {
+  /** The profiled run's wall time (tf.profile's bookkeeping included) and the time inside kernels. */
+  wallMs: number;
+  kernelMs: number;
+  /** Per kernel name, slowest first. */
+  kernels: { name: string; ms: number; calls: number }[];
 }
 
 export interface BenchResult {
@@ -319,6 +331,10 @@ export interface WorkerOptions {
   firstVersion?: number;
   /** Tests (`?testLoadDelayMs=`): every model load waits this long first, so that a test can act while it is in flight. */
   testLoadDelayMs?: number;
+  /** WASM threads (the page's `?threads=`; 1 = single-threaded); default: one per core when cross-origin isolated. */
+  threads?: number;
+  /** Tests (`?testThreadedStartMs=`): the threaded WASM build's start limit, so that a test can see the single-threaded fallback. */
+  testThreadedStartMs?: number;
 }
 
 export interface StudioWorkerApi {

@@ -137,3 +137,39 @@ export function nextBackendAfterFailure(current: BackendName): BackendName {
   if (current === 'webgl') return 'wasm';
   return current;
 }
+
+export interface WasmThreadEnvironment {
+  /** `crossOriginIsolated`: SharedArrayBuffer may be shared with the pthread workers. */
+  isolated: boolean;
+  /** `navigator.hardwareConcurrency` (0 when unknown). */
+  cores: number;
+  /** The page's `?threads=` (1 = single-threaded); undefined = as many as there are cores. */
+  requested?: number;
+}
+
+export interface WasmThreadPlan {
+  /** XNNPACK's thread pool size; 1 = the single-threaded SIMD build. */
+  threads: number;
+  /** For the status line: how many threads and why. */
+  why: string;
+}
+
+/** The thread pool the pthread build starts with at most (tfjs-backend-wasm 4.22: PTHREAD_POOL_SIZE 8). */
+export const MAX_WASM_THREADS = 8;
+
+/**
+ * Threads for the WASM backend: one per core when the page is cross-origin isolated (the threaded
+ * build needs SharedArrayBuffer), capped at the pthread pool tfjs starts; single-threaded otherwise,
+ * and saying why.
+ */
+export function planWasmThreads(env: WasmThreadEnvironment): WasmThreadPlan {
+  const cores = Math.max(1, Math.floor(env.cores || 1));
+  if (env.requested !== undefined && Math.floor(env.requested) <= 1) return { threads: 1, why: 'single-threaded (asked for 1 thread)' };
+  if (!env.isolated) return { threads: 1, why: 'single-threaded: the page is not cross-origin isolated, so no shared memory for threads' };
+  const wanted = env.requested !== undefined ? Math.floor(env.requested) : cores;
+  const threads = Math.min(wanted, MAX_WASM_THREADS);
+  if (threads <= 1) return { threads: 1, why: `single-threaded: ${cores} core` };
+  const capped = wanted > MAX_WASM_THREADS ? `, capped at the ${MAX_WASM_THREADS} pthread workers tfjs starts` : '';
+  const source = env.requested !== undefined ? 'asked for' : `${cores} cores`;
+  return { threads, why: `${threads} threads (${source}${capped})` };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { availableBackends, isSoftwareAdapter, nextBackendAfterFailure, planBackends, type BackendProbe } from './backend-choice';
+import { availableBackends, isSoftwareAdapter, MAX_WASM_THREADS, nextBackendAfterFailure, planBackends, planWasmThreads, type BackendProbe } from './backend-choice';
 
 const none = { available: false, software: false };
 const swiftWebgpu = { available: true, software: true, adapter: 'google swiftshader' };
@@ -66,5 +66,23 @@ describe('backend plan', () => {
 
   it('lists what is available', () => {
     expect(availableBackends({ webgpu: swiftWebgpu, webgl: none, wasm: { available: true } })).toEqual(['webgpu', 'wasm', 'cpu']);
+  });
+});
+
+describe('WASM threads', () => {
+  it('one thread per core on an isolated page, capped at the pthread pool', () => {
+    expect(planWasmThreads({ isolated: true, cores: 2 })).toEqual({ threads: 2, why: '2 threads (2 cores)' });
+    expect(planWasmThreads({ isolated: true, cores: 16 }).threads).toBe(MAX_WASM_THREADS);
+    expect(planWasmThreads({ isolated: true, cores: 16 }).why).toMatch(/capped at the 8 pthread workers/);
+  });
+  it('single-threaded without isolation, on one core, or when asked, and says why', () => {
+    expect(planWasmThreads({ isolated: false, cores: 8 })).toEqual({ threads: 1, why: expect.stringMatching(/not cross-origin isolated/) });
+    expect(planWasmThreads({ isolated: true, cores: 1 }).threads).toBe(1);
+    expect(planWasmThreads({ isolated: true, cores: 0 }).threads).toBe(1);
+    expect(planWasmThreads({ isolated: true, cores: 8, requested: 1 })).toEqual({ threads: 1, why: 'single-threaded (asked for 1 thread)' });
+  });
+  it('a requested count wins over the core count (up to the pool)', () => {
+    expect(planWasmThreads({ isolated: true, cores: 2, requested: 4 })).toEqual({ threads: 4, why: '4 threads (asked for)' });
+    expect(planWasmThreads({ isolated: false, cores: 2, requested: 4 }).threads).toBe(1);
   });
 });

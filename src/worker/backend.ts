@@ -5,9 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { BackendInfo, BackendName } from '../shared/types';
 import {
   adapterKind,
@@ -15,9 +16,11 @@ import {
   decideByMicroBenchmark,
   isSoftwareAdapter,
   planBackends,
+  planWasmThreads,
   type BackendProbe,
   type GpuProbe,
   type MicroBenchmark,
+  type WasmThreadPlan,
 } from './backend-choice';
 
 // Minimal WebGPU shapes (the WebWorker lib of this TypeScript has no WebGPU types).
@@ -39,11 +42,86 @@ export interface GpuDeviceLike {
   lost: Promise<{ reason?: string; message?: string }>;
 }
 
-// Served from our own origin (Vite emits them as assets). The threaded build is not used: measured
-// no gain on 2 cores, and it would need SharedArrayBuffer plus an extra pthread worker.
-// tfjs insists on an entry for every binary: the threaded one is never loaded (threads are off below).
-setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlainUrl, 'tfjs-backend-wasm-simd.wasm': wasmSimdUrl, 'tfjs-backend-wasm-threaded-simd.wasm': wasmSimdUrl });
-tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+// Served from our own origin (Vite emits them as assets). The threaded build's pthread workers run
+// the factory text that build/wasm-threads-plugin.ts keeps standalone.
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmPlainUrl,
+  'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
+});
+
+let wasmThreads: WasmThreadPlan | null = null;
+/** Must equal LOGICAL_CORES_GLOBAL in build/wasm-threads-plugin.ts (build code stays out of the worker bundle). */
+const WASM_LOGICAL_CORES_GLOBAL = '__gradcamWasmLogicalCores';
+
+/**
+ * Decide the WASM thread count before the WASM module starts (it is fixed for the worker's life:
+ * tfjs starts the module once). Threads need a cross-origin-isolated page (SharedArrayBuffer).
+ */
+function configureWasmThreads(requested?: number): WasmThreadPlan {
+  if (wasmThreads) return wasmThreads;
+  const scope = globalThis as { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } };
+  const plan = planWasmThreads({
+    isolated: scope.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function',
+    cores: scope.navigator?.hardwareConcurrency ?? 0,
+    requested,
+  });
+  if (plan.threads > 1) {
+    setThreadsCount(plan.threads);
+    // tfjs caps its pool at half the logical cores it is told of (build/wasm-threads-plugin.ts).
+    (globalThis as Record<string, unknown>)[WASM_LOGICAL_CORES_GLOBAL] = 2 * plan.threads;
+  } else tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  wasmThreads = plan;
+  return plan;
+}
+
+/** The threaded build's start (8 pthread workers and the module) takes well under a second; this is the limit. */
+const THREADED_START_MS = 20_000;
+
+/** The threaded WASM build did not start: the worker is unusable for WASM; the client restarts it single-threaded. */
+export class WasmThreadsFailed extends Error {
+  constructor(readonly threads: number, reason: string) {
+    super(reason);
+    this.name = 'WasmThreadsFailed';
+  }
+}
+
+/** tf.setBackend, bounded in time when the threaded WASM build starts (its pthread workers can die silently). */
+async function startBackend(name: BackendName, plan: WasmThreadPlan, startLimitMs: number): Promise<boolean> {
+  if (name !== 'wasm' || plan.threads <= 1) return tf.setBackend(name);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onError: ((event: ErrorEvent) => void) | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new WasmThreadsFailed(plan.threads, `no answer within ${Math.round(startLimitMs / 100) / 10} s`)), startLimitMs);
+    // A pthread worker that dies reports here (an uncaught error of a nested worker): without this
+    // it would reach the page as a crash of this worker, again at every restart.
+    onError = (event: ErrorEvent) => {
+      event.preventDefault();
+      reject(new WasmThreadsFailed(plan.threads, `a pthread worker failed: ${event.message || 'unknown error'}`));
+    };
+    globalThis.addEventListener('error', onError);
+  });
+  try {
+    return await Promise.race([tf.setBackend(name), limit]);
+  } catch (e) {
+    throw e instanceof WasmThreadsFailed ? e : new WasmThreadsFailed(plan.threads, e instanceof Error ? e.message : String(e));
+  } finally {
+    clearTimeout(timer);
+    if (onError) globalThis.removeEventListener('error', onError);
+  }
+}
+
+/** The WASM backend's thread pool as started, in words for the status line. */
+function describeWasmThreads(plan: WasmThreadPlan): { threads: number; words: string } {
+  let threads: number;
+  try {
+    threads = getThreadsCount();
+  } catch {
+    threads = plan.threads; // not started: reported as planned
+  }
+  if (threads === plan.threads) return { threads, words: plan.why };
+  return { threads, words: `${threads} thread${threads === 1 ? '' : 's'} (planned ${plan.why})` };
+}
 
 async function probeWebGpu(): Promise<GpuProbe> {
   const gpu = (self.navigator as unknown as { gpu?: GpuLike }).gpu;
@@ -119,7 +197,13 @@ async function microBenchmark(candidate: BackendName): Promise<MicroBenchmark> {
 }
 
 /** Start tfjs on the best backend (or the preferred one); each failure is named in the final reason. */
-export async function initBackend(preferred?: BackendName | null, avoid: BackendName[] = []): Promise<BackendInfo> {
+export async function initBackend(
+  preferred?: BackendName | null,
+  avoid: BackendName[] = [],
+  threads?: number,
+  threadedStartLimitMs = THREADED_START_MS,
+): Promise<BackendInfo> {
+  const threadPlan = configureWasmThreads(threads);
   const probe = await probeBackends();
   const plan = planBackends(probe, preferred, avoid);
   const failures: string[] = [];
@@ -135,13 +219,17 @@ export async function initBackend(preferred?: BackendName | null, avoid: Backend
     }
     if (candidate.name === 'wasm' && timedOut) candidate.reason = timedOut;
     try {
-      const ok = await tf.setBackend(candidate.name);
+      const ok = await startBackend(candidate.name, threadPlan, threadedStartLimitMs);
       if (!ok) throw new Error('tf.setBackend returned false');
       await tf.ready();
       tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(1)).dataSync()); // the backend really computes
-      const reason = failures.length ? `${failures.join('; ')}; so ${candidate.name}: ${candidate.reason}` : candidate.reason;
-      return { name: candidate.name, reason, available: availableBackends(probe), adapter: candidate.adapter };
+      let reason = failures.length ? `${failures.join('; ')}; so ${candidate.name}: ${candidate.reason}` : candidate.reason;
+      if (candidate.name !== 'wasm') return { name: candidate.name, reason, available: availableBackends(probe), adapter: candidate.adapter };
+      const pool = describeWasmThreads(threadPlan);
+      reason = `${reason}; ${pool.words}`;
+      return { name: candidate.name, reason, available: availableBackends(probe), adapter: candidate.adapter, threads: pool.threads };
     } catch (e) {
+      if (e instanceof WasmThreadsFailed) throw e; // this worker's WASM is stuck: the client restarts it single-threaded
       failures.push(`${candidate.name} failed to start (${e instanceof Error ? e.message : String(e)})`);
     }
   }

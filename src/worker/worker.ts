@@ -27,6 +27,7 @@ import type { ViewFrame } from '../render/large-view';
 import type {
   BenchCase,
   BenchCaseResult,
+  KernelProfile,
   BenchSpec,
   CommittedState,
   DemoOptions,
@@ -52,7 +53,7 @@ import type {
   WorkerOptions,
 } from './api';
 import { layerPanelKey } from '../shared/panels';
-import { activeGpuDevice, initBackend } from './backend';
+import { activeGpuDevice, initBackend, WasmThreadsFailed } from './backend';
 import { checkModelSize, defaultMemoryBudgetMb } from '../engine/formats/memory-estimate';
 import { decodeImage, type DecodedImage } from './image-decode';
 import { demoSamplePath, parseSamples } from './demo-samples';
@@ -555,8 +556,9 @@ const api: StudioWorkerApi = {
       if (options?.firstVersion && options.firstVersion > stateVersion) stateVersion = options.firstVersion;
       testLoadDelayMs = options?.testLoadDelayMs ?? 0;
       try {
-        backend = await initBackend(preferred, avoid ?? []);
+        backend = await initBackend(preferred, avoid ?? [], options?.threads, options?.testThreadedStartMs);
       } catch (e) {
+        if (e instanceof WasmThreadsFailed) throw studioError('WASM_THREADS_FAILED', { threads: e.threads, reason: e.message });
         throw studioError('BACKEND_FAILED', { backend: preferred ?? 'any', reason: e instanceof Error ? e.message : String(e) });
       }
       if (backend.name === 'wasm') registerFastWasmGradients();
@@ -1064,7 +1066,34 @@ async function benchCases(loaded: LoadedModel, raw: DecodedImage['raw'], spec: B
       results[i]!.runs.push(await once(spec.cases[i]!));
     }
   }
+  for (let i = 0; i < spec.cases.length; i++) {
+    if (!spec.cases[i]!.profile) continue;
+    await yieldToEvents();
+    throwIfAborted(signal);
+    results[i]!.profile = await profileKernels(() => once(spec.cases[i]!));
+  }
   return results;
+}
+
+/** One run under tf.profile: where its time goes, kernel by kernel (`npm run bench -- --threads`). */
+async function profileKernels(run: () => Promise<number>): Promise<KernelProfile> {
+  const t0 = performance.now();
+  const info = await tf.profile(async () => {
+    await run();
+  });
+  const wallMs = performance.now() - t0;
+  const rows = new Map<string, { ms: number; calls: number }>();
+  let kernelMs = 0;
+  for (const k of info.kernels) {
+    const ms = Number(k.kernelTimeMs) || 0;
+    const row = rows.get(k.name) ?? { ms: 0, calls: 0 };
+    row.ms += ms;
+    row.calls++;
+    kernelMs += ms;
+    rows.set(k.name, row);
+  }
+  const kernels = [...rows].map(([name, r]) => ({ name, ms: Math.round(r.ms * 10) / 10, calls: r.calls })).sort((a, b) => b.ms - a.ms);
+  return { wallMs: Math.round(wallMs), kernelMs: Math.round(kernelMs), kernels };
 }
 
 /** ms of the deletion + insertion curves of the first method's map (its explanation untimed). */
