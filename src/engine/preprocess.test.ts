@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { cropBox, preprocessImage, resolvePreprocess } from './preprocess';
+import { cropBox, preprocessImage, resolvePreprocess, rgbTensor } from './preprocess';
 import type { RawImage } from './files';
 import { StudioError } from '../shared/errors';
 import type { NormalizationPreset } from '../shared/types';
@@ -57,6 +57,20 @@ describe('preprocessImage', () => {
     expect(cropBox({ width: 300, height: 451 }, [224, 224], 'center-crop')).toEqual({ x: 0, y: 75, width: 300, height: 300 });
     const cropped = tf.tidy(() => pixels(preprocessImage(img, [1, 1, 3], { normalization: 'raw', resize: 'center-crop' })));
     expect(cropped[0][0]).toBeCloseTo(127.5, 3); // the average of the two middle columns
+  });
+
+  it('picks RGB out of RGBA, of the whole image or of a box', () => {
+    // 3 wide × 4 high; pixel (row, col) = [10·row + col, 100 + …, 200 + …, alpha 7].
+    const data = new Uint8ClampedArray(3 * 4 * 4);
+    for (let r = 0; r < 4; r++) for (let c = 0; c < 3; c++) data.set([10 * r + c, 100 + 10 * r + c, 200 + 10 * r + c, 7], (r * 3 + c) * 4);
+    const image = { width: 3, height: 4, data };
+    const whole = rgbTensor(image);
+    expect(whole.shape).toEqual([1, 4, 3, 3]);
+    expect(Array.from(whole.dataSync().slice(-3))).toEqual([32, 132, 232]);
+    const box = rgbTensor(image, { x: 1, y: 2, width: 2, height: 2 });
+    expect(box.shape).toEqual([1, 2, 2, 3]);
+    expect(Array.from(box.dataSync())).toEqual([21, 121, 221, 22, 122, 222, 31, 131, 231, 32, 132, 232]);
+    tf.dispose([whole, box]);
   });
 
   it('gives 1-channel models the luminance', () => {

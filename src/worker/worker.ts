@@ -1085,6 +1085,8 @@ async function profileKernels(run: () => Promise<number>): Promise<KernelProfile
   const rows = new Map<string, { ms: number; calls: number }>();
   let kernelMs = 0;
   for (const k of info.kernels) {
+    // "fusedConv2d__op" and the like are op scopes (a custom gradient) around kernels listed too.
+    if (k.name.endsWith('__op')) continue;
     const ms = Number(k.kernelTimeMs) || 0;
     const row = rows.get(k.name) ?? { ms: 0, calls: 0 };
     row.ms += ms;
