@@ -29,7 +29,7 @@
  * (`npm run bench` builds the app first; the script serves dist/ — or --dist, a build of its own made
  * with `npx vite build --outDir <dir>` — with its own `vite preview`.)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
@@ -42,7 +42,7 @@ import type { GradientFloors } from './bench-floor';
 import {
   argument, benchImage, benchmarkIn, ensureModelFiles, LONG_TASK_MS, longTasks, MODEL_DIR, openBenchModel, ORIGIN, PORT, preparePage, startPreviewOf, type Studio,
 } from './bench-page';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_SWIFTSHADER_ARGS } from '../e2e/helpers';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, FIXTURES, WEBGPU_SWIFTSHADER_ARGS } from '../e2e/helpers';
 import { startPreview, stopPreview, waitForServer } from './preview-server';
 
 /** Timed runs per model: more for the small one (its ratios are the noisiest); ~8 minutes in all on 2 cores. */
@@ -462,6 +462,36 @@ function earlyLayerNotes(reports: ModelReport[]): string[] {
     .map((r) => `${r.model}: Grad-CAM at ${r.earlyLayer} ${r.ratios.gradcam_early}× forward (fastest runs: ${r.minRatios.gradcam_early}×); its multiply-add floor is ${r.floors.gradcam_early}× (the backward through ${Math.round((r.floors.gradcam_early - 1) * 100)} % of the network's multiply-adds)`);
 }
 
+/** Live mode on the Teachable Machine fixture (../shared/fixtures, when present): what a webcam user gets. */
+interface LiveFixtureReport {
+  model: string;
+  threads: number;
+  timingsMs: Record<string, Stats>;
+  fps: number;
+}
+
+const TM_FIXTURE = join(FIXTURES, 'models', 'tm-gestures');
+const TM_FILES = ['model.json', 'weights.bin', 'metadata.json'];
+
+async function benchLiveFixture(page: Page, threads: number, runs: number): Promise<LiveFixtureReport> {
+  // Served by the bench route from the temp folder (never copied into the repository).
+  const dir = join(MODEL_DIR, 'tm-gestures');
+  mkdirSync(dir, { recursive: true });
+  for (const f of TM_FILES) copyFileSync(join(TM_FIXTURE, f), join(dir, f));
+  await openBenchModel(page, 'tm-gestures', TM_FILES);
+  // No layerPath: the model's default layer, as live mode uses.
+  const result = await benchmarkIn(page, {
+    runs,
+    cases: [
+      { label: 'forward', methods: 'forward' },
+      { label: 'gradcam_default', methods: ['gradcam'] },
+      { label: 'live_frame', methods: 'live-frame' },
+    ],
+  });
+  const timingsMs = Object.fromEntries(result.cases.map((c) => [c.label, stats(c.runs)]));
+  return { model: 'Teachable Machine fixture (tm-gestures)', threads, timingsMs, fps: Math.round((1000 / timingsMs.live_frame!.median) * 10) / 10 };
+}
+
 async function main(): Promise<void> {
   const models = argument('models', BENCH_MODELS.join(',')).split(',') as BenchModelName[];
   for (const m of models) if (!BENCH_MODELS.includes(m)) throw new Error(`bench: unknown model ${m}; choose from ${BENCH_MODELS.join(', ')}`);
@@ -503,6 +533,7 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   let browserVersion: string;
   let totalLongTasks = 0;
+  const liveFixture: LiveFixtureReport[] = [];
   try {
     await waitForServer(`${ORIGIN}/`, 60_000);
     // A fresh page (and worker) per model: one model's memory never weighs on the next.
@@ -552,6 +583,22 @@ async function main(): Promise<void> {
         }
       }
     }
+    // Live mode on the Teachable Machine fixture, at each thread count asked for.
+    if (existsSync(TM_FIXTURE) && backends.includes('wasm') && !metricsOnly && !process.argv.includes('--no-fixture')) {
+      for (const threadsAsked of threadCounts) {
+        const page = await newPage(threadsAsked);
+        try {
+          const info = await page.evaluate(() => (window as unknown as { __studio: Studio }).__studio.client.backend!);
+          const report = await benchLiveFixture(page, info.threads ?? 1, runsArg ? Number(runsArg) : 9);
+          liveFixture.push(report);
+          console.log(`\n== live mode, ${report.model}, wasm ${report.threads} thread(s): ${report.fps} fps (frame ${report.timingsMs.live_frame!.median} ms; forward ${report.timingsMs.forward!.median} ms, Grad-CAM ${report.timingsMs.gradcam_default!.median} ms)`);
+        } catch (e) {
+          notes.push(`live fixture: FAILED (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
+        } finally {
+          await page.close().catch(() => undefined);
+        }
+      }
+    } else if (!existsSync(TM_FIXTURE)) notes.push(`live fixture: not run (${TM_FIXTURE} not found)`);
   } finally {
     // A crashed page can leave close() waiting: give it 30 s.
     await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 30_000))]);
@@ -570,6 +617,15 @@ async function main(): Promise<void> {
   console.log(table(reports));
   console.log(`\nmain-thread long tasks (> ${LONG_TASK_MS} ms) during the runs: ${totalLongTasks}`);
   console.log(methodTable(reports));
+  if (liveFixture.length || reports.some((r) => r.timingsMs.live_frame)) {
+    console.log('\nlive mode (the worker\'s share of a frame: a 320-px frame read, Grad-CAM at the default / last layer, overlay drawn), as Markdown:');
+    console.log('| model | threads | frame ms (fastest) | fps | target |\n| --- | --- | --- | --- | --- |');
+    for (const r of liveFixture) console.log(`| ${r.model} | ${r.threads} | ${r.timingsMs.live_frame!.median} (${r.timingsMs.live_frame!.min}) | ${r.fps} | ≥ 15 ${r.fps >= 15 ? '✓' : '✗'} |`);
+    for (const r of reports) {
+      const f = r.timingsMs.live_frame;
+      if (f) console.log(`| ${r.model} bench model, 224×224 | ${r.threads} | ${f.median} (${f.min}) | ${Math.round((10000 / f.median)) / 10} | |`);
+    }
+  }
   const threadTable = threadMarkdown(reports);
   if (threadTable) console.log(`\nthreads, as Markdown (median ms (fastest); speed-up = 1 thread ÷ the most threads):\n${threadTable}\n${kernelMarkdown(reports)}\n`);
   const markdown = methodMarkdown(reports);
@@ -589,7 +645,7 @@ async function main(): Promise<void> {
   if (early.length) console.log(`\nGrad-CAM at an early layer (no target can be under its floor):\n  ${early.join('\n  ')}`);
   writeFileSync(
     out,
-    JSON.stringify({ date: new Date().toISOString(), environment: 'browser-worker', browser: browserVersion, machine, longTaskThresholdMs: LONG_TASK_MS, totalLongTasks, methodTarget: METHOD_TARGET, notes, targetsMissed: misses, earlyLayer: early, reports }, null, 2) + '\n',
+    JSON.stringify({ date: new Date().toISOString(), environment: 'browser-worker', browser: browserVersion, machine, longTaskThresholdMs: LONG_TASK_MS, totalLongTasks, methodTarget: METHOD_TARGET, notes, targetsMissed: misses, earlyLayer: early, reports, liveFixture }, null, 2) + '\n',
   );
   console.log(`wrote ${out}`);
 }

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { studioError } from '../shared/errors';
+import { materializeSlot, runCompiledForward } from './compiled-forward';
 import { callStep, plainLeafCall } from './leaf';
 import type { Program, Step } from './program';
 
@@ -41,8 +42,11 @@ function forwardStep(step: Step, inputs: tf.Tensor[], fast: boolean): tf.Tensor[
 /**
  * Full forward pass outside any tape; returns every slot's value (the per-image activation cache).
  * `fast`: the faster leaf calls of FAST_FORWARD_CLASSES (equal up to float rounding).
+ * `compiled`: conv → BN (→ ReLU) chains as one fused call each (compiled-forward.ts); their inner
+ * slots are then empty until materializeSlot makes them.
  */
-export function runForward(program: Program, input: tf.Tensor, options: { fast?: boolean; keep?: ReadonlySet<number> } = {}): tf.Tensor[] {
+export function runForward(program: Program, input: tf.Tensor, options: { fast?: boolean; keep?: ReadonlySet<number>; compiled?: boolean } = {}): tf.Tensor[] {
+  if (options.compiled && !options.keep) return runCompiledForward(program, input, (step, inputs) => forwardStep(step, inputs, options.fast === true));
   const values: tf.Tensor[] = new Array(program.slotCount);
   values[program.inputSlot] = input;
   // `keep` (a batch of images: the gallery): only these slots are returned; any other is freed once
@@ -135,7 +139,7 @@ export function forwardLogits(
   const read = (s: number): tf.Tensor => {
     const v = local.get(s) ?? given.get(s);
     if (v) return v;
-    const c = cached[s];
+    const c = materializeSlot(cached, s);
     if (!c) throw studioError('INTERNAL', { reason: `slot ${s} has no value` });
     if (batch === 1 || c.shape[0] !== 1) return c;
     let r = repeated.get(s);

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { studioError } from '../shared/errors';
 import { stepVjp, takesFoldedKernel } from './backward';
+import { fusableActivation, isSkippedSlot, materializeSlot } from './compiled-forward';
 import { foldPlan, preparedFold, runTapedSteps } from './folding';
 import { downstreamSteps, logitFromSlots } from './forward';
 import { callStep, plainLeafCall, type GradientPath } from './leaf';
@@ -45,7 +46,7 @@ export function scoreFunction(
   return (value: tf.Tensor) => {
     const local = new Map<number, tf.Tensor>([[slot, value]]);
     const read = (s: number) => {
-      const v = local.get(s) ?? cached[s];
+      const v = local.get(s) ?? materializeSlot(cached, s);
       if (!v) throw studioError('INTERNAL', { reason: `slot ${s} has no value` });
       return v;
     };
@@ -75,13 +76,14 @@ export function gradientAt(
   classIndex: RowTarget,
   options: { path?: GradientPath; sign?: RowTarget } = {},
 ): tf.Tensor {
-  const value = cached[slot];
+  const value = materializeSlot(cached, slot);
   if (!value) throw studioError('INTERNAL', { reason: `slot ${slot} has no value` });
   const downstream = downstreamSteps(program, slot);
-  // Written out where every value it reads is cached (runForward's cache is complete) and every step
-  // has one output; otherwise the tape.
+  // Written out where every value it reads is cached (runForward's cache is complete; a compiled
+  // pass's skipped slots are made on demand) and every step has one output; otherwise the tape.
+  const has = (s: number) => !!cached[s] || isSkippedSlot(cached, s);
   const writtenOut = (options.path ?? 'fast') === 'fast' &&
-    downstream.every((s) => s.outputs.length === 1 && s.inputs.every((i) => cached[i]) && cached[s.outputs[0]]);
+    downstream.every((s) => s.outputs.length === 1 && s.inputs.every(has) && has(s.outputs[0]));
   try {
     if (writtenOut) return backwardGradient(program, cached, slot, downstream, classIndex, options.sign ?? 1);
     return tf.grad(scoreFunction(program, cached, slot, classIndex, { ...options, downstream }))(value);
@@ -93,10 +95,13 @@ export function gradientAt(
 /** The backward pass over cached activations (see gradientAt); every step in `downstream` has one output. */
 function backwardGradient(program: Program, cached: ReadonlyArray<tf.Tensor | undefined>, slot: number, downstream: Step[], classIndex: RowTarget, sign: RowTarget): tf.Tensor {
   const read = (s: number) => {
-    const v = cached[s];
+    const v = materializeSlot(cached, s);
     if (!v) throw studioError('INTERNAL', { reason: `slot ${s} has no value` });
     return v;
   };
+  // A compiled pass's skipped slots that the written-out products do not read: a linear conv's output
+  // and a ReLU / ReLU6's input (its mask is read off its output). Left empty rather than made.
+  const readIfUsed = (s: number, unused: boolean): tf.Tensor => (unused && isSkippedSlot(cached, s) ? (undefined as unknown as tf.Tensor) : read(s));
   const final = program.steps[program.finalStepIndex];
   // The score is one entry of the logits: read before a final Softmax/Activation layer, before the
   // probability activation of a final Dense/Conv ('linear-of-layer'), or the output itself.
@@ -156,12 +161,14 @@ function backwardGradient(program: Program, cached: ReadonlyArray<tf.Tensor | un
         if (!y) throw studioError('INTERNAL', { reason: `cannot take the logit of ${step.path}` });
         return y;
       };
-      const inputs = step.inputs.map(read);
+      const reluFromOutput = fusableActivation(step) !== null;
+      const inputs = step.inputs.map((s) => readIfUsed(s, reluFromOutput));
       // A slot given twice gets its gradient once (stepVjp returns it at its first position).
       const wanted = step.inputs.map((s, k) => live.has(s) && step.inputs.indexOf(s) === k);
       const positions = wanted.flatMap((w, k) => (w ? [k] : []));
+      const output = readIfUsed(out, !linear && takesFoldedKernel(step));
       const inputGrads: tf.Tensor[] = tf.tidy(() => {
-        const all = stepVjp(step, inputs, read(out), dy, { linear, kernel: foldedConvKernel.get(step.index) }, rerun, wanted);
+        const all = stepVjp(step, inputs, output, dy, { linear, kernel: foldedConvKernel.get(step.index) }, rerun, wanted);
         return positions.map((k) => all[k] ?? tf.zerosLike(inputs[k]));
       });
       inputGrads.forEach((g, j) => accumulate(step.inputs[positions[j]], g, dy));

@@ -25,6 +25,7 @@ import { resolveClass } from '../shared/classes';
 import { compileProgram, programForOutput, type Program, type ProgramHost } from './program';
 import { buildGraphHost } from './graph/load-graph';
 import type { GradientPath } from './leaf';
+import { materializeSlot } from './compiled-forward';
 import { logitFromSlots, runForward, runOutput } from './forward';
 import { disposeFoldedWeights, prepareFoldedWeights } from './folding';
 import { buildLayerTree, defaultLayerPath, resolveLayerPath } from './tree';
@@ -352,7 +353,9 @@ class LoadedModelImpl implements LoadedModel {
     const key = this.cacheKey(preprocess);
     if (this.cache && this.cache.image === image && this.cache.key === key) return this.cache;
     this.clearCache();
-    const values = tf.tidy(() => runForward(this.program, preprocessImage(image, this.summary.imageSize, preprocess), { fast: this.gradientPath === 'fast' }));
+    // Compiled (conv → BN → ReLU chains fused) where the folded weights were prepared at load.
+    const fast = this.gradientPath === 'fast';
+    const values = tf.tidy(() => runForward(this.program, preprocessImage(image, this.summary.imageSize, preprocess), { fast, compiled: fast }));
     this.cache = { image, key, values, heads: new Map() };
     try {
       await this.outputValues(this.cache, this.summary.defaultOutput);
@@ -483,6 +486,8 @@ class LoadedModelImpl implements LoadedModel {
     const slots = layerPaths.map((path) => {
       const slot = this.program.slotsByPath.get(path);
       if (slot === undefined) throw studioError('LAYER_NOT_FOUND', { path });
+      // A layer inside a fused conv → BN → ReLU chain: its activation is made now (and kept).
+      materializeSlot(cache.values, slot);
       return { path, slot };
     });
     const tensors = await runMethods({
