@@ -8,6 +8,12 @@ import type { Heatmap, RgbMap, ViewOptions } from '../shared/types';
 import { LUT_SIZE } from './colormaps';
 import type { PanelPixels } from './pixels';
 
+/** True on a GPU backend (WebGPU / WebGL), where rendering runs as tfjs ops; elsewhere plain JS is faster. */
+export function gpuBackendActive(): boolean {
+  const name = tf.getBackend();
+  return name === 'webgpu' || name === 'webgl';
+}
+
 /** [h,w,3] int32 RGB → opaque RGBA bytes. Disposes `rgb`. */
 async function toRgba(rgb: tf.Tensor3D): Promise<Uint8ClampedArray> {
   const [height, width] = rgb.shape;

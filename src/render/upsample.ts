@@ -1,8 +1,9 @@
 /**
  * The large view's pictures in plain JavaScript: bilinear upsampling (tfjs's resizeBilinear with
  * half-pixel centres) and the same blend as the panels. At a large view's size (up to 2048² pixels)
- * this is ~30× faster than the tfjs path on the WASM backend, where it took seconds; the panels
- * keep the tfjs path (`tf-render.ts`, tested equal to the same reference blend).
+ * this is ~30× faster than the tfjs path on the WASM backend, where it took seconds. Panels use it
+ * too on WASM / CPU (composite.ts); on a GPU backend they keep the tfjs path (`tf-render.ts`, tested
+ * equal to the same reference blend).
  */
 import { colormapLut } from './colormaps';
 import { blendOverlayPure, rgbMapToRgbaPure, type PanelPixels } from './pixels';
