@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { takesFoldedKernel } from './backward';
-import { foldPlan, preparedFold } from './folding';
+import { foldPlan, preparedFold, slotReaders } from './folding';
 import { activationName, pair, type ConvInternals } from './layer-info';
 import { callStep, plainLeafCall } from './leaf';
 import type { Program, Step } from './program';
@@ -59,8 +59,7 @@ export function fusableActivation(step: Step): 'relu' | 'relu6' | null {
 export function fusedChains(program: Program): Map<number, FusedChain> {
   const known = chainPlans.get(program);
   if (known) return known;
-  const readers = new Map<number, Step[]>();
-  for (const step of program.steps) for (const s of step.inputs) readers.set(s, [...(readers.get(s) ?? []), step]);
+  const readers = slotReaders(program);
   const chains = new Map<number, FusedChain>();
   for (const [convIndex, bnIndex] of foldPlan(program)) {
     const conv = program.steps[convIndex]!;

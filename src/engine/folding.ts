@@ -12,6 +12,13 @@ interface FoldedWeights {
   bias: tf.Tensor1D;
 }
 
+/** Slot → the steps that read it, in program order. */
+export function slotReaders(program: Program): Map<number, Step[]> {
+  const readers = new Map<number, Step[]>();
+  for (const step of program.steps) for (const s of step.inputs) readers.set(s, [...(readers.get(s) ?? []), step]);
+  return readers;
+}
+
 const foldPlans = new WeakMap<Program, Map<number, number>>();
 const foldedWeightCache = new WeakMap<Program, Map<number, FoldedWeights>>();
 
@@ -24,8 +31,7 @@ const foldedWeightCache = new WeakMap<Program, Map<number, FoldedWeights>>();
 export function foldPlan(program: Program): Map<number, number> {
   const known = foldPlans.get(program);
   if (known) return known;
-  const consumers = new Map<number, Step[]>();
-  for (const step of program.steps) for (const s of step.inputs) consumers.set(s, [...(consumers.get(s) ?? []), step]);
+  const consumers = slotReaders(program);
   const plan = new Map<number, number>();
   for (const step of program.steps) {
     const className = step.layer.getClassName();
