@@ -12,7 +12,10 @@ import { runForward } from './forward';
 import { gradientAt } from './gradient';
 import { withGuidedGradients } from './guided';
 import { registerFastWasmGradients } from './kernels/wasm-gradients';
+import { loadedModelFromLayersModel } from './model';
+import { camOf, camRawMaxOf, guidedBackpropOf } from './node/result-maps';
 import { compileProgram, type Program } from './program';
+import { flattenTree } from './tree';
 
 /** A MobileNetV2-like stack: conv→BN→ReLU6 (ReLU layer), depthwise→BN→ReLU (Activation), conv→BN + residual, conv(relu)→BN. */
 function buildChainModel(): tf.LayersModel {
@@ -33,7 +36,7 @@ function buildChainModel(): tf.LayersModel {
   x = bn('head_bn').apply(x) as tf.SymbolicTensor;
   x = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
   const out = tf.layers.dense({ units: 4, activation: 'softmax', name: 'probs' }).apply(x) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: input, outputs: out });
+  const model = tf.model({ inputs: input, outputs: out, name: 'chains' });
   // Inference statistics that are not the identity, so a wrong fold shows.
   let seed = 11;
   for (const layer of model.layers) {
@@ -119,5 +122,28 @@ describe.each(['cpu', 'wasm'])('compiled forward (%s)', (backend) => {
     expect(compiled[at]).toBeDefined();
     tf.dispose([a, b, ...plain, ...compiled]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('through LoadedModel: Grad-CAM at every layer (chain-internal ones included) and guided backprop equal the uncompiled tape path', async () => {
+    const first = buildChainModel();
+    const second = buildChainModel();
+    second.setWeights(first.getWeights()); // the same weights: the conv kernels are not seeded
+    const compiled = await loadedModelFromLayersModel(first);
+    const plain = await loadedModelFromLayersModel(second, { gradientPath: 'plain' });
+    expect(fusedChains((compiled as unknown as { program: Program }).program).size).toBe(3); // the compiled path is taken
+    const data = new Uint8ClampedArray(12 * 12 * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * 37) % 256));
+    const image = { width: 12, height: 12, data };
+    const layers = flattenTree(compiled.summary.tree).filter((n) => n.explainable && !n.children);
+    expect(layers.map((n) => n.name)).toEqual(expect.arrayContaining(['stem', 'stem_bn', 'dw', 'dw_bn', 'project']));
+    for (const node of layers) {
+      const a = await compiled.explain(image, { methods: ['gradcam', 'guided-backprop'], layerPath: node.path, target: 1 });
+      const b = await plain.explain(image, { methods: ['gradcam', 'guided-backprop'], layerPath: node.path, target: 1 });
+      const scale = Math.max(1e-6, camRawMaxOf(b)!);
+      expect(Math.abs(camRawMaxOf(a)! - camRawMaxOf(b)!) / scale, node.name).toBeLessThan(1e-3);
+      expect(Math.max(...camOf(a)!.data.map((v, i) => Math.abs(v - camOf(b)!.data[i]!))), node.name).toBeLessThan(1e-3);
+      expect(Math.max(...guidedBackpropOf(a)!.data.map((v, i) => Math.abs(v - guidedBackpropOf(b)!.data[i]!))), node.name).toBeLessThan(1e-3);
+    }
+    compiled.dispose();
+    plain.dispose();
   });
 });

@@ -372,7 +372,7 @@ class LoadedModelImpl implements LoadedModel {
     if (known) return known;
     const out = this.summary.outputs[k]!;
     const [logitsT, probabilitiesT] = tf.tidy(() => {
-      const l = logitFromSlots(this.programFor(k), (s) => cache.values[s]!).reshape([-1]);
+      const l = logitFromSlots(this.programFor(k), (s) => materializeSlot(cache.values, s)!).reshape([-1]);
       // A linear output is read as logits: probabilities for display are its softmax.
       const p = out.outputActivation === 'sigmoid' || l.size === 1 ? tf.sigmoid(l) : tf.softmax(l);
       return [l, p];

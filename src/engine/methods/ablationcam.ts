@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MethodImplementation } from './types';
 import { downstreamSteps, forwardScores, logitFromSlots } from '../forward';
+import { materializeSlot } from '../compiled-forward';
 import type { Program, Step } from '../program';
 import { camFromChannelWeights, layerActivation } from './cam';
 import { throwIfAborted, yieldToEvents, type ExplainContext } from './context';
@@ -58,7 +59,7 @@ export async function ablationScores(ctx: ExplainContext): Promise<{ score: numb
   const channels = a.shape[3];
   const { program } = ctx;
   const scoreT = tf.tidy(() => {
-    const logits = logitFromSlots(program, (s) => ctx.values[s]!);
+    const logits = logitFromSlots(program, (s) => materializeSlot(ctx.values, s)!);
     return logits.reshape([-1]).slice([ctx.classIndex], [1]).mul(ctx.sign);
   });
   const score = (await scoreT.data())[0]!;
