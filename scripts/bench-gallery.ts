@@ -132,7 +132,7 @@ async function main(): Promise<void> {
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, '--js-flags=--expose-gc'] });
   try {
     await waitForServer(`${ORIGIN}/`, 60_000);
-    const page = await browser.newPage();
+    const page = await browser.newPage({ serviceWorkers: 'block' }); // page.route must see every request (a service worker would fetch past it)
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
     page.on('crash', () => console.error('the page crashed (renderer out of memory?)'));
     page.on('console', (m) => {
