@@ -551,10 +551,10 @@ async function main(): Promise<void> {
     for (const backend of backends) {
       // A software WebGPU adapter is 25–60× slower: only the smallest model, one timed run.
       const software = backend !== 'wasm' && backend !== 'cpu';
-      for (const m of models) for (const threadsAsked of backend === 'wasm' ? threadCounts : [undefined]) {
+      modelRuns: for (const m of models) for (const threadsAsked of backend === 'wasm' ? threadCounts : [undefined]) {
         if (software && m !== 'mobilenet_v2') {
           notes.push(`${backend} ${m}: skipped (software adapter; 25–60× slower than WASM)`);
-          break;
+          continue modelRuns;
         }
         const page = await newPage(threadsAsked);
         try {
@@ -562,7 +562,7 @@ async function main(): Promise<void> {
           const info = current.name === backend ? current : await page.evaluate((b) => (window as unknown as { __studio: Studio }).__studio.client.init(b), backend);
           if (info.name !== backend) {
             notes.push(`${backend}: not available (the worker started ${info.name} instead)`);
-            break;
+            break modelRuns; // the next backend
           }
           console.log(`\n== ${backend} ${m} (${info.reason})`);
           const runs = software ? 1 : runsArg ? Number(runsArg) : DEFAULT_RUNS[m];

@@ -105,7 +105,8 @@ async function main(): Promise<void> {
         await preparePage(page, threads);
         const backend = await page.evaluate(() => (window as unknown as { __studio: Studio }).__studio.client.backend!);
         if (backend.name !== 'wasm') throw new Error(`bench:peer: the app started ${backend.name}, not wasm`);
-        ours = `Grad-CAM Studio, WASM (${backend.threads ?? 1} thread${backend.threads === 1 ? '' : 's'}), ${browser.version()}`;
+        const threadCount = backend.threads ?? 1;
+        ours = `Grad-CAM Studio, WASM (${threadCount} thread${threadCount === 1 ? '' : 's'}), ${browser.version()}`;
         const model = files.get(m)!;
         const paths = await openBenchModel(page, m, model.files);
         const last = paths[model.lastLayer];

@@ -376,6 +376,10 @@ export class StudioClient {
     dead.recovery = (async () => {
       const death = dead.dead ?? new WorkerDied('unknown', 'WORKER_CRASHED');
       this.consecutiveRestarts++;
+      // A threaded WASM worker that keeps dying: the next ones start single-threaded.
+      if (dead.backend?.name === 'wasm' && (dead.backend.threads ?? 1) > 1 && this.consecutiveRestarts >= 2 && !this.threadsFailed) {
+        this.threadsFailed = `the threaded worker stopped twice in a row (${death.reason}); running single-threaded`;
+      }
       if (this.consecutiveRestarts > MAX_CONSECUTIVE_RESTARTS) {
         if (this.session === dead) this.session = null;
         throw studioError('WORKER_CRASHED', { reason: `${death.reason}; it kept failing, so it was not restarted again` });

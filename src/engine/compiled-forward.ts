@@ -163,6 +163,17 @@ export function materializeSlot(values: ReadonlyArray<tf.Tensor | undefined>, sl
   return writable[slot];
 }
 
+/**
+ * Elements `slot` holds (or would hold, once made: a chain's inner slots have its output's shape) —
+ * for memory estimates that must count what an uncompiled pass over a batch keeps.
+ */
+export function slotElements(values: ReadonlyArray<tf.Tensor | undefined>, slot: number): number {
+  const present = values[slot];
+  if (present) return present.size;
+  const chain = skippedSlots.get(values)?.chainOf.get(slot);
+  return chain ? (values[chain.out]?.size ?? 0) : 0;
+}
+
 /** True when `slot` is a chain-internal slot a compiled pass skipped and has not made yet. */
 export function isSkippedSlot(values: ReadonlyArray<tf.Tensor | undefined>, slot: number): boolean {
   return !values[slot] && !!skippedSlots.get(values)?.chainOf.has(slot);

@@ -102,7 +102,10 @@ async function startBackend(name: BackendName, plan: WasmThreadPlan, startLimitM
     globalThis.addEventListener('error', onError);
   });
   try {
-    return await Promise.race([tf.setBackend(name), limit]);
+    // tfjs reports a rejected backend start (a shared memory it could not allocate, a failed fetch) as false.
+    const started = await Promise.race([tf.setBackend(name), limit]);
+    if (!started) throw new WasmThreadsFailed(plan.threads, 'the threaded module did not initialise');
+    return started;
   } catch (e) {
     throw e instanceof WasmThreadsFailed ? e : new WasmThreadsFailed(plan.threads, e instanceof Error ? e.message : String(e));
   } finally {
@@ -167,7 +170,9 @@ const MICRO_WORKLOAD = 'one 3×3 conv, 56×56×32 → 32, warm';
 /** Time one small convolution on `name` (best of 2 after a warm-up that compiles shaders), or null if it fails. */
 async function timeConvolution(name: BackendName): Promise<number | null> {
   try {
-    if (!(await tf.setBackend(name))) return null;
+    // WASM starts here with the same guards as in initBackend (its threaded start may fail or hang).
+    const started = name === 'wasm' && wasmThreads ? await startBackend(name, wasmThreads, THREADED_START_MS) : await tf.setBackend(name);
+    if (!started) return null;
     await tf.ready();
     const x = tf.randomNormal([1, 56, 56, 32], 0, 1, 'float32', 1) as tf.Tensor4D;
     const w = tf.randomNormal([3, 3, 32, 32], 0, 0.1, 'float32', 2) as tf.Tensor4D;
@@ -184,7 +189,8 @@ async function timeConvolution(name: BackendName): Promise<number | null> {
     } finally {
       tf.dispose([x, w]);
     }
-  } catch {
+  } catch (e) {
+    if (e instanceof WasmThreadsFailed) throw e; // the client restarts the worker single-threaded
     return null;
   }
 }

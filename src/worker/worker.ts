@@ -153,6 +153,9 @@ async function guard<T>(run: () => Promise<T>, during = 'working'): Promise<T> {
   try {
     return await run();
   } catch (e) {
+    // The client answers this one by starting a single-threaded worker: its text (a pthread's abort,
+    // an allocation failure) must not be taken for a trap or an out-of-memory crash first.
+    if ((e as { code?: unknown })?.code === 'WASM_THREADS_FAILED') throw plainError(e);
     const reason = e instanceof Error ? e.message : String((e as { message?: unknown })?.message ?? e);
     if (isWasmTrap(e)) {
       const error = plainError(studioError('BACKEND_TRAPPED', { reason, during }));

@@ -2,6 +2,7 @@
  * Batched passes for the costly methods: how many rows fit in a batch, and each row's input gradient
  * from one forward pass over the batch (kept, for the backward pass) and one backward pass.
  */
+import { slotElements } from '../compiled-forward';
 import * as tf from '@tensorflow/tfjs';
 import { runForward } from '../forward';
 import { gradientAt } from '../gradient';
@@ -11,9 +12,6 @@ import { throwIfAborted, yieldToEvents, type ExplainContext } from './context';
 /** Memory a batch of full activation caches may take (the image's own cache is the per-row size). */
 const BATCH_BUDGET_BYTES = 256 * 1024 * 1024;
 
-function tensorBytes(t: tf.Tensor | undefined): number {
-  return t ? t.size * 4 : 0;
-}
 
 /**
  * Rows per batch: `requested`, lowered so that the batch fits the budget. `keepsAll`: every row keeps
@@ -22,7 +20,9 @@ function tensorBytes(t: tf.Tensor | undefined): number {
  * pass computes), else of all.
  */
 export function rowsPerBatch(ctx: Pick<ExplainContext, 'values'>, requested: number, keepsAll: boolean, slots?: readonly number[]): number {
-  const sizes = (slots ? slots.map((s) => ctx.values[s]) : ctx.values).map(tensorBytes);
+  // A compiled cache leaves its chains' inner slots empty; the batch's own (uncompiled) pass fills them.
+  const all = slots ?? Array.from({ length: ctx.values.length }, (_, s) => s);
+  const sizes = all.map((s) => 4 * slotElements(ctx.values, s));
   const perRow = keepsAll ? sizes.reduce((a, b) => a + b, 0) : 3 * Math.max(0, ...sizes);
   const fit = perRow > 0 ? Math.floor(BATCH_BUDGET_BYTES / perRow) : requested;
   return Math.max(1, Math.min(requested, fit));
