@@ -44,6 +44,8 @@ export default defineConfig({
     }),
   ],
   server: { headers: isolationHeaders },
+  // `npm run dev` pre-bundles tfjs-backend-wasm: the plugin must run there too, or dev gets one thread.
+  optimizeDeps: { rolldownOptions: { plugins: [wasmThreadsPlugin()] } },
   preview: { headers: isolationHeaders },
   // The worker bundle is built with its own plugin list: tfjs (and its threaded WASM factory) lives there.
   worker: { format: 'es', plugins: () => [wasmThreadsPlugin()] },
