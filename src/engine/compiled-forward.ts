@@ -31,7 +31,15 @@ export interface FusedChain {
   skipped: number[];
 }
 
-const chainPlans = new WeakMap<Program, Map<number, FusedChain>>();
+/** A program's chains with what every compiled pass looks up: the steps a fused call covers, and each skipped slot's chain. */
+interface ChainPlan {
+  chains: Map<number, FusedChain>;
+  /** BN and activation steps that run inside their chain's fused call. */
+  insideChain: Set<number>;
+  chainOf: Map<number, FusedChain>;
+}
+
+const chainPlans = new WeakMap<Program, ChainPlan>();
 
 /**
  * relu / relu6 for a ReLU or Activation layer that is exactly one of them, else null. Their
@@ -57,6 +65,10 @@ export function fusableActivation(step: Step): 'relu' | 'relu6' | null {
  * ReLU / ReLU6 that is the BN output's only reader, when there is one.
  */
 export function fusedChains(program: Program): Map<number, FusedChain> {
+  return chainPlan(program).chains;
+}
+
+function chainPlan(program: Program): ChainPlan {
   const known = chainPlans.get(program);
   if (known) return known;
   const readers = slotReaders(program);
@@ -79,8 +91,16 @@ export function fusedChains(program: Program): Map<number, FusedChain> {
       skipped: act ? [conv.outputs[0]!, bnOut] : [conv.outputs[0]!],
     });
   }
-  chainPlans.set(program, chains);
-  return chains;
+  const insideChain = new Set<number>();
+  const chainOf = new Map<number, FusedChain>();
+  for (const chain of chains.values()) {
+    insideChain.add(chain.bn.index);
+    if (chain.act) insideChain.add(chain.act.index);
+    for (const s of chain.skipped) chainOf.set(s, chain);
+  }
+  const plan = { chains, insideChain, chainOf };
+  chainPlans.set(program, plan);
+  return plan;
 }
 
 /** One fused call for a chain: conv with the folded kernel and bias, and the activation. */
@@ -101,42 +121,28 @@ export function fusedChainCall(program: Program, chain: FusedChain, input: tf.Te
 }
 
 /** Values arrays made by a compiled pass: how to fill their skipped slots. */
-const skippedSlots = new WeakMap<ReadonlyArray<tf.Tensor | undefined>, { program: Program; chainOf: Map<number, FusedChain> }>();
+const skippedSlots = new WeakMap<ReadonlyArray<tf.Tensor | undefined>, Map<number, FusedChain>>();
 
 /**
  * Full forward pass outside any tape with the chains fused (runForward's `compiled` option): every
  * slot's value except the chains' skipped slots, which materializeSlot fills on demand.
  */
 export function runCompiledForward(program: Program, input: tf.Tensor, runStep: (step: Step, inputs: tf.Tensor[]) => tf.Tensor[]): tf.Tensor[] {
-  const chains = fusedChains(program);
+  const { chains, insideChain, chainOf } = chainPlan(program);
   const values: tf.Tensor[] = new Array(program.slotCount);
   values[program.inputSlot] = input;
-  const inChain = new Set<number>();
-  const chainOf = new Map<number, FusedChain>();
-  for (const chain of chains.values()) {
-    inChain.add(chain.bn.index);
-    if (chain.act) inChain.add(chain.act.index);
-    for (const s of chain.skipped) chainOf.set(s, chain);
-  }
   for (const step of program.steps) {
-    if (inChain.has(step.index)) continue;
+    if (insideChain.has(step.index)) continue;
     const chain = chains.get(step.index);
-    if (chain && values[step.inputs[0]!]!.rank === 4) {
-      values[chain.out] = fusedChainCall(program, chain, values[step.inputs[0]!]!);
-      continue;
-    }
     if (chain) {
-      // Not an image-shaped input after all: the chain runs step by step.
-      for (const s of [chain.conv, chain.bn, ...(chain.act ? [chain.act] : [])]) {
-        const outs = runStep(s, s.inputs.map((i) => values[i]!));
-        s.outputs.forEach((o, k) => (values[o] = outs[k]!));
-      }
+      // A Conv2D / DepthwiseConv2D input is always [batch, h, w, c].
+      values[chain.out] = fusedChainCall(program, chain, values[step.inputs[0]!]!);
       continue;
     }
     const outs = runStep(step, step.inputs.map((s) => values[s]!));
     step.outputs.forEach((s, k) => (values[s] = outs[k]!));
   }
-  skippedSlots.set(values, { program, chainOf });
+  skippedSlots.set(values, chainOf);
   return values;
 }
 
@@ -148,8 +154,7 @@ export function runCompiledForward(program: Program, input: tf.Tensor, runStep: 
 export function materializeSlot(values: ReadonlyArray<tf.Tensor | undefined>, slot: number): tf.Tensor | undefined {
   const present = values[slot];
   if (present) return present;
-  const info = skippedSlots.get(values);
-  const chain = info?.chainOf.get(slot);
+  const chain = skippedSlots.get(values)?.get(slot);
   if (!chain) return undefined;
   const writable = values as (tf.Tensor | undefined)[];
   const [convOut, bnOut] = [chain.conv.outputs[0]!, chain.bn.outputs[0]!];
@@ -170,11 +175,11 @@ export function materializeSlot(values: ReadonlyArray<tf.Tensor | undefined>, sl
 export function slotElements(values: ReadonlyArray<tf.Tensor | undefined>, slot: number): number {
   const present = values[slot];
   if (present) return present.size;
-  const chain = skippedSlots.get(values)?.chainOf.get(slot);
+  const chain = skippedSlots.get(values)?.get(slot);
   return chain ? (values[chain.out]?.size ?? 0) : 0;
 }
 
 /** True when `slot` is a chain-internal slot a compiled pass skipped and has not made yet. */
 export function isSkippedSlot(values: ReadonlyArray<tf.Tensor | undefined>, slot: number): boolean {
-  return !values[slot] && !!skippedSlots.get(values)?.chainOf.has(slot);
+  return !values[slot] && !!skippedSlots.get(values)?.has(slot);
 }

@@ -171,7 +171,7 @@ const MICRO_WORKLOAD = 'one 3×3 conv, 56×56×32 → 32, warm';
 async function timeConvolution(name: BackendName): Promise<number | null> {
   try {
     // WASM starts here with the same guards as in initBackend (its threaded start may fail or hang).
-    const started = name === 'wasm' && wasmThreads ? await startBackend(name, wasmThreads, THREADED_START_MS) : await tf.setBackend(name);
+    const started = await startBackend(name, configureWasmThreads(), THREADED_START_MS);
     if (!started) return null;
     await tf.ready();
     const x = tf.randomNormal([1, 56, 56, 32], 0, 1, 'float32', 1) as tf.Tensor4D;
