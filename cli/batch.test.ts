@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { buildTestModel, writeModelFiles } from '../src/engine/node/test-models';
+import { buildTestModel, writeModelFiles } from '../src/test-support/test-models';
 import { encodePng } from '../src/engine/node/image';
 import { csvFiles } from '../src/shared/batch-results';
 import { listImages, overlayPath, shardOf } from './batch';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { buildTestModel, testImage, writeModelFiles } from '../src/engine/node/test-models';
+import { buildTestModel, testImage, writeModelFiles } from '../src/test-support/test-models';
 import { encodePng } from '../src/engine/node/image';
 import { StudioError } from '../src/shared/errors';
 import { parseCliArgs, runCli as runInProcess } from './explain';

@@ -1,5 +1,5 @@
 /**
- * Issue 10: the seeded model mutations of the Node loader fuzzer (src/engine/node/fuzz-mutations.ts),
+ * Issue 10: the seeded model mutations of the Node loader fuzzer (src/test-support/fuzz-mutations.ts),
  * run through the app's own worker in Chromium: 64 mutants of the shared Teachable Machine export —
  * a third of them input-shape, stride and layer-name mutations, the rest the loader's byte and JSON
  * mutations. Each must end in success or a specific coded error within a bound, with no uncaught
@@ -8,7 +8,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { ERROR_MESSAGES } from '../src/shared/errors';
-import { CONFIG_KINDS, LOADER_KINDS, loadFixture, makeRng, mutate, type Fixture } from '../src/engine/node/fuzz-mutations';
+import { CONFIG_KINDS, LOADER_KINDS, loadFixture, makeRng, mutate, type Fixture } from '../src/test-support/fuzz-mutations';
 import { FIXTURES, FIXTURES_SKIP_REASON, fixturesAvailable, setupHarness } from './helpers';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

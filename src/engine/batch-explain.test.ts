@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { BATCHED_METHODS, explainBatch, explainEach } from './batch-explain';
 import { loadedModelFromLayersModel } from './model';
-import { buildTestModel, testImage } from './node/test-models';
+import { buildTestModel, testImage } from '../test-support/test-models';
 import type { RawImage } from './files';
 
 beforeAll(async () => {

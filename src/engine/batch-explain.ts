@@ -14,11 +14,11 @@ import { studioError } from '../shared/errors';
 import { methodInfo, type MethodId } from '../shared/methods';
 import type { Heatmap, Prediction, PreprocessOptions } from '../shared/types';
 import type { RawImage } from './files';
-import { downstreamSteps, logitFromSlots, runForward } from './forward';
-import { gradientAt } from './gradient';
+import { downstreamSteps, logitFromSlots, runForward } from './executor/forward';
+import { gradientAt } from './executor/gradient';
 import { predictionsOf, type LoadedModel } from './model';
 import { preprocessImage, resolvePreprocess } from './preprocess';
-import { programForOutput } from './program';
+import { programForOutput } from './executor/program';
 import { resolveLayerPath } from './tree';
 
 /** The methods computed on a whole batch here; the others run image by image. */

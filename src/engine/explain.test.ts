@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { visualiseGradient } from './explain';
-import { withGuidedGradients } from './guided';
+import { withGuidedGradients } from './executor/guided';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -15,8 +15,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { METHODS, methodInfo, resolveMethodOptions, type MethodId, type MethodOptionValue, type MethodSettings } from '../shared/methods';
 import type { ExplainProgress } from '../shared/types';
-import type { GradientPath } from './leaf';
-import type { Program } from './program';
+import type { GradientPath } from './executor/leaf';
+import type { Program } from './executor/program';
 import { METHOD_IMPLEMENTATIONS } from './methods/index';
 import { createContext, throwIfAborted, yieldToEvents, type OwnedContext } from './methods/context';
 import { flipWidth, normaliseMap, upsampleMap, visualiseGradient } from './methods/maps';

@@ -13,7 +13,7 @@ import { decodeImageFile } from './node/image';
 import { flattenTree } from './tree';
 import { cropBox } from './preprocess';
 import { registerFastWasmGradients } from './kernels/wasm-gradients';
-import { camOf, camUpsampledOf, guidedBackpropOf } from './node/result-maps';
+import { camOf, camUpsampledOf, guidedBackpropOf } from '../test-support/result-maps';
 
 const FIXTURES = resolve(process.cwd(), '../shared/fixtures');
 const hasFixtures = existsSync(resolve(FIXTURES, 'models')) && existsSync(resolve(FIXTURES, 'images'));

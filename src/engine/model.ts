@@ -22,18 +22,18 @@ import type {
 import { CLASSIC_METHODS, isMethodId, METHOD_IDS, methodInfo, methodLabel, type MethodId } from '../shared/methods';
 import { notice, studioError, type StudioNotice } from '../shared/errors';
 import { resolveClass } from '../shared/classes';
-import { compileProgram, programForOutput, type Program, type ProgramHost } from './program';
+import { compileProgram, programForOutput, type Program, type ProgramHost } from './executor/program';
 import { buildGraphHost } from './graph/load-graph';
-import type { GradientPath } from './leaf';
-import { materializeSlot } from './compiled-forward';
-import { logitFromSlots, runForward, runOutput } from './forward';
-import { disposeFoldedWeights, prepareFoldedWeights } from './folding';
+import type { GradientPath } from './executor/leaf';
+import { materializeSlot } from './executor/compiled-forward';
+import { logitFromSlots, runForward, runOutput } from './executor/forward';
+import { disposeFoldedWeights, prepareFoldedWeights } from './executor/folding';
 import { buildLayerTree, defaultLayerPath, resolveLayerPath } from './tree';
 import { DEFAULT_PREPROCESS, preprocessImage, resolvePreprocess } from './preprocess';
 import { releaseFreedRearrangedFilters } from './kernels/wasm-gradients';
 import { disposeMethodTensors, flipWidth, methodsWithDependencies, runMethods, type MethodTensors } from './explain';
-import { gradientAt } from './gradient';
-import { withGuidedGradients } from './guided';
+import { gradientAt } from './executor/gradient';
+import { withGuidedGradients } from './executor/guided';
 
 export interface LoadedModel {
   /** The tfjs-layers model (null for a graph model, which runs as its compiled program only). */

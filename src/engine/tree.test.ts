@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { buildTestModel } from './node/test-models';
-import { compileProgram } from './program';
+import { buildTestModel } from '../test-support/test-models';
+import { compileProgram } from './executor/program';
 import { buildLayerTree, defaultLayerPath, flattenTree, resolveLayerPath } from './tree';
 
 beforeAll(async () => {

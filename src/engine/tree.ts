@@ -3,7 +3,7 @@
  * compiled program so that every path in the tree is exactly a slot the executor can target.
  */
 import type { LayerNode } from '../shared/types';
-import type { Program, ProgramTreeNode } from './program';
+import type { Program, ProgramTreeNode } from './executor/program';
 
 function countParams(node: ProgramTreeNode): number {
   try {

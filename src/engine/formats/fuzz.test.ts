@@ -13,7 +13,7 @@ import { fromBytes, type InputFile } from '../files';
 import { ERROR_MESSAGES, StudioError } from '../../shared/errors';
 import '@tensorflow/tfjs-backend-wasm';
 import { loadModel } from '../model';
-import { CONFIG_KINDS, loadFixture as loadFixtureFrom, makeRng, mutate, type Files, type Fixture } from '../node/fuzz-mutations';
+import { CONFIG_KINDS, loadFixture as loadFixtureFrom, makeRng, mutate, type Files, type Fixture } from '../../test-support/fuzz-mutations';
 
 const loadFixture = (dir: string): Fixture => loadFixtureFrom(fixtures, dir);
 

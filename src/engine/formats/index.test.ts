@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { zipSync } from 'fflate';
 import jpeg from 'jpeg-js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectCode } from '../node/expect-code';
+import { expectCode } from '../../test-support/expect-code';
 import { fromBytes, type InputFile } from '../files';
 import { encodePng } from '../node/image';
 import { filesFromPaths } from '../node/files';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectCode } from '../node/expect-code';
+import { expectCode } from '../../test-support/expect-code';
 import { fromBytes, type InputFile } from '../files';
 import type { LoadProgress } from '../../shared/types';
 import { openModel } from './index';

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectCode } from '../node/expect-code';
+import { expectCode } from '../../test-support/expect-code';
 import { fromBytes } from '../files';
 import { loadModel } from '../model';
 import { buildLayersModel } from './build';

@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { studioError } from '../../shared/errors';
-import { atrous } from '../leaf';
+import { atrous } from '../executor/leaf';
 import { splitTensorName, type AttrValue, type GraphNode } from './graph-def';
 
 /** What the executor needs from a step's layer (a subset of tf.layers.Layer). */

@@ -10,11 +10,11 @@ import { loadedModelFromOpened } from '../model';
 import type { OpenedModel } from '../formats/reader';
 import { parseGraphDef, attrValue } from './graph-def';
 import { scopeComponents } from './graph-program';
-import { runForward } from '../forward';
-import { gradientAt } from '../gradient';
+import { runForward } from '../executor/forward';
+import { gradientAt } from '../executor/gradient';
 import { flattenTree } from '../tree';
-import { pearson } from '../node/method-reference';
-import { camOf } from '../node/result-maps';
+import { pearson } from '../../test-support/method-reference';
+import { camOf } from '../../test-support/result-maps';
 import { preprocessImage } from '../preprocess';
 
 const b64 = (s: string) => btoa(s);

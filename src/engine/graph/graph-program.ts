@@ -9,8 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { studioError } from '../../shared/errors';
-import { detectLogit, type Program, type ProgramTreeNode, type Step } from '../program';
-import { runForward } from '../forward';
+import { detectLogit, type Program, type ProgramTreeNode, type Step } from '../executor/program';
+import { runForward } from '../executor/forward';
 import { splitTensorName, type GraphDef, type GraphNode } from './graph-def';
 import { opLayer, outputCount, refuseUnsupportedOps, type ConverterRun, type GraphOpLayer, type OpInput, type StepLayerSurface } from './graph-ops';
 

@@ -15,11 +15,11 @@ import { fromBytes } from '../files';
 import type { RawImage } from '../files';
 import { flattenTree } from '../tree';
 import { preprocessImage } from '../preprocess';
-import { runForward } from '../forward';
-import { gradientAt } from '../gradient';
+import { runForward } from '../executor/forward';
+import { gradientAt } from '../executor/gradient';
 import { registerFastWasmGradients } from '../kernels/wasm-gradients';
-import { camOf } from '../node/result-maps';
-import { pearson } from '../node/method-reference';
+import { camOf } from '../../test-support/result-maps';
+import { pearson } from '../../test-support/method-reference';
 import { openModel } from '../formats';
 
 const FIXTURES = resolve(process.cwd(), '../shared/fixtures');

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { notice, studioError, type StudioNotice } from '../../shared/errors';
 import type { OpenedModel } from '../formats/reader';
-import type { ProgramHost } from '../program';
+import type { ProgramHost } from '../executor/program';
 import { parseGraphDef } from './graph-def';
 import { compileGraphProgram } from './graph-program';
 import type { ConverterRun } from './graph-ops';

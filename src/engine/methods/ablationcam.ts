@@ -14,9 +14,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MethodImplementation } from './types';
-import { downstreamSteps, forwardScores, logitFromSlots } from '../forward';
-import { materializeSlot } from '../compiled-forward';
-import type { Program, Step } from '../program';
+import { downstreamSteps, forwardScores, logitFromSlots } from '../executor/forward';
+import { materializeSlot } from '../executor/compiled-forward';
+import type { Program, Step } from '../executor/program';
 import { camFromChannelWeights, layerActivation } from './cam';
 import { throwIfAborted, yieldToEvents, type ExplainContext } from './context';
 import { rowsPerBatch } from './batches';

@@ -2,11 +2,11 @@
  * Batched passes for the costly methods: how many rows fit in a batch, and each row's input gradient
  * from one forward pass over the batch (kept, for the backward pass) and one backward pass.
  */
-import { slotElements } from '../compiled-forward';
+import { slotElements } from '../executor/compiled-forward';
 import * as tf from '@tensorflow/tfjs';
-import { runForward } from '../forward';
-import { gradientAt } from '../gradient';
-import { withGuidedGradients } from '../guided';
+import { runForward } from '../executor/forward';
+import { gradientAt } from '../executor/gradient';
+import { withGuidedGradients } from '../executor/guided';
 import { throwIfAborted, yieldToEvents, type ExplainContext } from './context';
 
 /** Memory a batch of full activation caches may take (the image's own cache is the per-row size). */

@@ -8,10 +8,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { studioError } from '../../shared/errors';
 import type { MethodId, MethodOptionValue } from '../../shared/methods';
-import type { Program } from '../program';
-import type { GradientPath } from '../leaf';
-import { gradientAt } from '../gradient';
-import { withGuidedGradients } from '../guided';
+import type { Program } from '../executor/program';
+import type { GradientPath } from '../executor/leaf';
+import { gradientAt } from '../executor/gradient';
+import { withGuidedGradients } from '../executor/guided';
 
 export interface ExplainContext {
   readonly program: Program;

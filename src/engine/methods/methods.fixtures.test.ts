@@ -2,7 +2,7 @@
  * The methods on real models nobody on this project made (../shared/fixtures), on WASM with the fast
  * gradient kernels — a MobileNetV2 two models deep (Teachable Machine), a darknet with LeakyReLU and
  * max pooling, a Keras mini-Xception with separable convs (grayscale) — against the references of
- * node/method-reference.ts (tape gradients through the executor's plain path): Pearson correlation
+ * src/test-support/method-reference.ts (tape gradients through the executor's plain path): Pearson correlation
  * ≥ 0.999. The batched passes (Integrated Gradients, SmoothGrad, Score-CAM, Ablation-CAM) run here
  * with batches of several images through the written-out backward pass. Skips cleanly when the
  * folder is absent.
@@ -17,13 +17,13 @@ import { filesFromPaths } from '../node/files';
 import { decodeImageFile } from '../node/image';
 import { preprocessImage, resolvePreprocess } from '../preprocess';
 import { registerFastWasmGradients } from '../kernels/wasm-gradients';
-import { scoreFunction } from '../gradient';
+import { scoreFunction } from '../executor/gradient';
 import { smoothGradNoise } from './smoothgrad';
 import type { MethodId } from '../../shared/methods';
 import type { HeatmapMethodMap, RgbMethodMap } from '../../shared/types';
 import {
   CAM_REFERENCES, guidedGradientRef, layerGradientRef, pearson, plainValues, read3, resize,
-} from '../node/method-reference';
+} from '../../test-support/method-reference';
 
 const FIXTURES = resolve(process.cwd(), '../shared/fixtures');
 const hasFixtures = existsSync(resolve(FIXTURES, 'models')) && existsSync(resolve(FIXTURES, 'images'));

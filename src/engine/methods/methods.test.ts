@@ -1,5 +1,5 @@
 /**
- * Every method against a straightforward reference of its formula (node/method-reference.ts: loops
+ * Every method against a straightforward reference of its formula (src/test-support/method-reference.ts: loops
  * over arrays, gradients from the tfjs tape through model.apply or the executor's plain path — never
  * the engine's written-out backward pass), on the five nested test models, at a layer inside the
  * nested base and at the default layer, for a class and its counterfactual: Pearson correlation of
@@ -8,7 +8,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { buildTestModel, testImage, type TestModelCase } from '../node/test-models';
+import { buildTestModel, testImage, type TestModelCase } from '../../test-support/test-models';
 import { loadedModelFromLayersModel, type LoadedModel } from '../model';
 import { preprocessImage } from '../preprocess';
 import { createContext } from './context';
@@ -18,12 +18,12 @@ import { integratedGradients } from './integrated-gradients';
 import { ablationSlot } from './ablationcam';
 import { smoothGradNoise } from './smoothgrad';
 import { StudioError } from '../../shared/errors';
-import { scoreFunction } from '../gradient';
+import { scoreFunction } from '../executor/gradient';
 import { METHODS, type MethodId } from '../../shared/methods';
 import type { HeatmapMethodMap, RgbMethodMap } from '../../shared/types';
 import {
   CAM_REFERENCES, eigenRef, gradCamPlusPlusWeightsRef, gradCamRef, guidedGradientRef, inputGradientRef, layerGradientRef, logits, normalised, pearson, plainValues, read3, resize, type Layer3,
-} from '../node/method-reference';
+} from '../../test-support/method-reference';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

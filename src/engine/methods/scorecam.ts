@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MethodImplementation } from './types';
-import { forwardScores } from '../forward';
+import { forwardScores } from '../executor/forward';
 import { camFromChannelWeights, layerActivation } from './cam';
 import { throwIfAborted, yieldToEvents, type ExplainContext } from './context';
 import { rowsPerBatch } from './batches';

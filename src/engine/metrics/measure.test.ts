@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { buildTestModel, testImage } from '../node/test-models';
+import { buildTestModel, testImage } from '../../test-support/test-models';
 import { loadedModelFromLayersModel } from '../model';
 import { measureFaithfulness, classProbability } from './measure';
 import { sanityCheck } from './sanity';

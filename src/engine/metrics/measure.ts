@@ -9,7 +9,7 @@ import type { MethodId } from '../../shared/methods';
 import { DEFAULT_FAITHFULNESS, type FaithfulnessOptions, type FaithfulnessResult, type MapFaithfulness, type ReferenceMapId } from '../../shared/metrics';
 import type { Heatmap, PreprocessOptions } from '../../shared/types';
 import type { RawImage } from '../files';
-import { forwardLogits } from '../forward';
+import { forwardLogits } from '../executor/forward';
 import type { LoadedModel } from '../model';
 import { preprocessImage, resolvePreprocess } from '../preprocess';
 import { scoreFaithfulness, type BatchProbability } from './faithfulness';

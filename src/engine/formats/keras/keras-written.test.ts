@@ -16,7 +16,7 @@ import { StudioError } from '../../../shared/errors';
 import { keras3Reader, kerasH5Reader } from './index';
 import { normalizeKerasConfig, type JsonObject } from './config';
 import { nestedConfig } from './test-configs';
-import { compileProgram } from '../../program';
+import { compileProgram } from '../../executor/program';
 import { buildLayerTree, flattenTree } from '../../tree';
 
 const workDir = mkdtempSync(join(tmpdir(), 'keras-written-'));

@@ -1,5 +1,5 @@
 /** Test helpers: a result's maps of the three classic methods, read from `maps` by method id. */
-import type { ExplainResult, Heatmap, RgbMap } from '../../shared/types';
+import type { ExplainResult, Heatmap, RgbMap } from '../shared/types';
 
 export function camOf(r: ExplainResult): Heatmap | undefined {
   const m = r.maps.gradcam;

@@ -5,7 +5,7 @@
  * asks guidedActive() and applies the rule itself (fusedReluGrad on WASM).
  */
 import * as tf from '@tensorflow/tfjs';
-import { RELU_GRAD, type ReluGradAttrs } from './kernels/wasm-gradients';
+import { RELU_GRAD, type ReluGradAttrs } from '../kernels/wasm-gradients';
 
 /** Kernels whose gradient is "guided": pass only positive gradients, only where the input was positive. */
 export const GUIDED_KERNELS = ['Relu', 'Relu6', 'LeakyRelu'] as const;

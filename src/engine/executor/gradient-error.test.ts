@@ -1,6 +1,6 @@
 /** A missing kernel is GRADIENT_UNSUPPORTED, in tfjs's wording and in ours (wasm-gradients.ts). */
 import { describe, expect, it } from 'vitest';
-import { StudioError } from '../shared/errors';
+import { StudioError } from '../../shared/errors';
 import { gradientError } from './gradient';
 
 describe('gradientError', () => {

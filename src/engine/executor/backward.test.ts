@@ -13,9 +13,9 @@ import { disposeFoldedWeights, foldPlan, prepareFoldedWeights } from './folding'
 import { gradientAt, scoreFunction } from './gradient';
 import { withGuidedGradients } from './guided';
 import { WRITTEN_VJP_CLASSES } from './backward';
-import { registerFastWasmGradients } from './kernels/wasm-gradients';
-import { loadedModelFromLayersModel } from './model';
-import { testImage } from './node/test-models';
+import { registerFastWasmGradients } from '../kernels/wasm-gradients';
+import { loadedModelFromLayersModel } from '../model';
+import { testImage } from '../../test-support/test-models';
 
 type T = tf.SymbolicTensor;
 const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });

@@ -9,13 +9,13 @@ import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { loadModel } from './model';
-import { filesFromPaths } from './node/files';
+import { loadModel } from '../model';
+import { filesFromPaths } from '../node/files';
 import type { Program } from './program';
 import { runForward } from './forward';
 import { gradientAt, scoreFunction } from './gradient';
 import { withGuidedGradients } from './guided';
-import { registerFastWasmGradients } from './kernels/wasm-gradients';
+import { registerFastWasmGradients } from '../kernels/wasm-gradients';
 
 const FIXTURES = resolve(process.cwd(), '../shared/fixtures');
 const hasFixtures = existsSync(resolve(FIXTURES, 'models'));

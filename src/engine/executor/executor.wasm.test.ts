@@ -5,12 +5,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { buildTestModel, TEST_INPUT_SHAPE, type TestModelCase } from './node/test-models';
+import { buildTestModel, TEST_INPUT_SHAPE, type TestModelCase } from '../../test-support/test-models';
 import { compileProgram } from './program';
 import { runForward, runOutput } from './forward';
 import { gradientAt } from './gradient';
 import { withGuidedGradients } from './guided';
-import { registerFastWasmGradients } from './kernels/wasm-gradients';
+import { registerFastWasmGradients } from '../kernels/wasm-gradients';
 
 beforeAll(async () => {
   await tf.setBackend('wasm');
@@ -69,9 +69,9 @@ describe.each(CASES)('WASM executor, case (%s)', (kind) => {
 
 describe('WASM gradient kernels and model lifetime', () => {
   it("a disposed model's flipped conv kernels are released with it", async () => {
-    const { loadedModelFromLayersModel } = await import('./model');
-    const { rearrangedFilterCount, clearRearrangedFilters } = await import('./kernels/wasm-gradients');
-    const { testImage } = await import('./node/test-models');
+    const { loadedModelFromLayersModel } = await import('../model');
+    const { rearrangedFilterCount, clearRearrangedFilters } = await import('../kernels/wasm-gradients');
+    const { testImage } = await import('../../test-support/test-models');
     clearRearrangedFilters();
     const loaded = await loadedModelFromLayersModel(buildTestModel('a').model);
     await loaded.explain(testImage(), { methods: ['guided-backprop'] });

@@ -5,7 +5,7 @@
  * is its own image's.
  */
 import * as tf from '@tensorflow/tfjs';
-import { studioError } from '../shared/errors';
+import { studioError } from '../../shared/errors';
 import { stepVjp, takesFoldedKernel } from './backward';
 import { fusableActivation, isSkippedSlot, materializeSlot } from './compiled-forward';
 import { foldPlan, preparedFold, runTapedSteps } from './folding';

@@ -4,14 +4,14 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { buildTestModel, roundTrip, TEST_INPUT_SHAPE, type TestModelCase } from './node/test-models';
+import { buildTestModel, roundTrip, TEST_INPUT_SHAPE, type TestModelCase } from '../../test-support/test-models';
 import { compileProgram, type Program } from './program';
 import { plainLeafCall } from './leaf';
 import { downstreamSteps, runForward, runOutput } from './forward';
 import { gradientAt, scoreFunction } from './gradient';
 import { withGuidedGradients } from './guided';
-import { createContext } from './methods/context';
-import { gradcam } from './methods/gradcam';
+import { createContext } from '../methods/context';
+import { gradcam } from '../methods/gradcam';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -1,6 +1,6 @@
 /** Test helper: the promise rejects with a StudioError of `code`; returns it for further checks. */
 import { expect } from 'vitest';
-import { StudioError } from '../../shared/errors';
+import { StudioError } from '../shared/errors';
 
 export async function expectCode(promise: Promise<unknown>, code: string): Promise<StudioError> {
   const error = await promise.then(

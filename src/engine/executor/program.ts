@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Node as LayerGraphNode, SymbolicTensor } from '@tensorflow/tfjs-layers/dist/engine/topology';
-import { studioError, type StudioNotice } from '../shared/errors';
+import { studioError, type StudioNotice } from '../../shared/errors';
 import { activationName, linearCallSupported } from './layer-info';
 
 type Layer = tf.layers.Layer;

@@ -5,11 +5,11 @@
  * tf.grad) at inner layers, where no sub-model can be cut out. Nothing here is used by the app.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Program } from '../program';
-import type { MethodId } from '../../shared/methods';
-import { runForward } from '../forward';
-import { scoreFunction } from '../gradient';
-import { withGuidedGradients } from '../guided';
+import type { Program } from '../engine/executor/program';
+import type { MethodId } from '../shared/methods';
+import { runForward } from '../engine/executor/forward';
+import { scoreFunction } from '../engine/executor/gradient';
+import { withGuidedGradients } from '../engine/executor/guided';
 
 export interface Layer3 {
   h: number;

@@ -7,16 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { fusedChains, isSkippedSlot, materializeSlot, slotElements } from './compiled-forward';
-import { rowsPerBatch } from './methods/batches';
+import { rowsPerBatch } from '../methods/batches';
 import { disposeFoldedWeights, prepareFoldedWeights } from './folding';
 import { runForward } from './forward';
 import { gradientAt } from './gradient';
 import { withGuidedGradients } from './guided';
-import { registerFastWasmGradients } from './kernels/wasm-gradients';
-import { loadedModelFromLayersModel } from './model';
-import { camOf, camRawMaxOf, guidedBackpropOf } from './node/result-maps';
+import { registerFastWasmGradients } from '../kernels/wasm-gradients';
+import { loadedModelFromLayersModel } from '../model';
+import { camOf, camRawMaxOf, guidedBackpropOf } from '../../test-support/result-maps';
 import { compileProgram, type Program } from './program';
-import { flattenTree } from './tree';
+import { flattenTree } from '../tree';
 
 /** A MobileNetV2-like stack: conv→BN→ReLU6 (ReLU layer), depthwise→BN→ReLU (Activation), conv→BN + residual, conv(relu)→BN. */
 function buildChainModel(): tf.LayersModel {

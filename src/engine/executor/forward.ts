@@ -3,7 +3,7 @@
  * activation cache), the output alone, the logit read-out, and the steps downstream of a slot.
  */
 import * as tf from '@tensorflow/tfjs';
-import { studioError } from '../shared/errors';
+import { studioError } from '../../shared/errors';
 import { materializeSlot, runCompiledForward } from './compiled-forward';
 import { callStep, plainLeafCall } from './leaf';
 import type { Program, Step } from './program';
