@@ -24,10 +24,28 @@ import { magnitudeMap } from './methods/input-maps';
 
 export { flipWidth, normaliseMap, upsampleMap, visualiseGradient } from './methods/maps';
 
-export interface MethodRunPlan {
-  program: Program;
+/**
+ * What the methods read of one image (model/image-cache.ts's ImageCache): its activations, and what
+ * the cache keeps across explanations — the mirrored image's activations, guided backprop's gradient,
+ * the black baseline.
+ */
+export interface ImageActivations {
   /** The image's activation cache (runForward). */
-  values: ReadonlyArray<tf.Tensor | undefined>;
+  readonly values: ReadonlyArray<tf.Tensor | undefined>;
+  /** The mirrored image's activations, for augSmooth (the cache owns them). */
+  flippedValues(): ReadonlyArray<tf.Tensor | undefined>;
+  /** Guided backprop's input gradient for this output, unit and sign (the cache owns it). */
+  guidedGradient(output: number, unit: number, sign: 1 | -1): tf.Tensor4D;
+  /** The preprocessed black image (Integrated Gradients' default baseline; the cache owns it). */
+  blackInput(): tf.Tensor4D;
+}
+
+export interface MethodRunPlan {
+  /** The program scoring `output`. */
+  program: Program;
+  cache: ImageActivations;
+  output: number;
+  /** The output unit scored. */
   classIndex: number;
   sign: 1 | -1;
   path: GradientPath;
@@ -38,12 +56,6 @@ export interface MethodRunPlan {
   methodOptions?: Partial<Record<MethodId, Record<string, MethodOptionValue>>>;
   eigenSmooth?: boolean;
   augSmooth?: boolean;
-  /** The activation cache of the mirrored image, for augSmooth (the caller owns it). */
-  flippedValues?: () => ReadonlyArray<tf.Tensor | undefined>;
-  /** Guided backprop's gradient when the caller keeps it (the image cache). */
-  guidedGradient?: () => tf.Tensor4D;
-  /** The preprocessed black image (Integrated Gradients' default baseline). */
-  blackInput?: () => tf.Tensor4D;
   signal?: AbortSignal;
   onProgress?: (progress: ExplainProgress) => void;
   /** Filled with each method's time in ms, by method id. */
@@ -97,17 +109,18 @@ async function meanMap(maps: tf.Tensor2D[]): Promise<tf.Tensor2D> {
 }
 
 export async function runMethods(plan: MethodRunPlan): Promise<Map<MethodId, MethodTensors>> {
-  const { program } = plan;
-  const [, height, width] = (plan.values[program.inputSlot] as tf.Tensor4D).shape;
+  const { program, cache } = plan;
+  const [, height, width] = (cache.values[program.inputSlot] as tf.Tensor4D).shape;
   const family = createContext({
-    program, values: plan.values, classIndex: plan.classIndex, sign: plan.sign, path: plan.path,
-    eigenSmooth: plan.eigenSmooth, signal: plan.signal, guidedGradient: plan.guidedGradient, blackInput: plan.blackInput,
+    program, values: cache.values, classIndex: plan.classIndex, sign: plan.sign, path: plan.path,
+    eigenSmooth: plan.eigenSmooth, signal: plan.signal,
+    guidedGradient: () => cache.guidedGradient(plan.output, plan.classIndex, plan.sign),
+    blackInput: () => cache.blackInput(),
   });
   let flipped: OwnedContext | null = null;
   const mirrored = (): OwnedContext => {
-    if (!plan.flippedValues) throw new Error('augSmooth needs flippedValues');
     flipped ??= createContext({
-      program, values: plan.flippedValues(), classIndex: plan.classIndex, sign: plan.sign, path: plan.path,
+      program, values: cache.flippedValues(), classIndex: plan.classIndex, sign: plan.sign, path: plan.path,
       eigenSmooth: plan.eigenSmooth, signal: plan.signal,
     });
     return flipped;

@@ -2,16 +2,16 @@
  * LoadedModel on models built here: checks at load, the per-image cache (reuse and release), targets,
  * methods, warnings, and memory.
  */
-import { fusedChains } from './executor/compiled-forward';
+import { fusedChains } from '../executor/compiled-forward';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { buildTestModel, roundTrip, testImage } from '../test-support/test-models';
-import { loadedModelFromLayersModel, loadedModelFromOpened, type LoadedModel } from './model';
-import { flattenTree } from './tree';
-import { StudioError } from '../shared/errors';
-import type { RawImage } from './files';
-import { camOf, camRawMaxOf, camUpsampledOf, guidedBackpropOf, guidedGradcamOf } from '../test-support/result-maps';
-import type { MethodId } from '../shared/methods';
+import { buildTestModel, roundTrip, testImage } from '../../test-support/test-models';
+import { loadedModelFromLayersModel, loadedModelFromOpened, type LoadedModel } from './index';
+import { flattenTree } from '../tree';
+import { StudioError } from '../../shared/errors';
+import type { RawImage } from '../files';
+import { camOf, camRawMaxOf, camUpsampledOf, guidedBackpropOf, guidedGradcamOf } from '../../test-support/result-maps';
+import type { MethodId } from '../../shared/methods';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
