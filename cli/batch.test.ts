@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { buildTestModel, writeModelFiles } from '../src/test-support/test-models';
-import { encodePng } from '../src/engine/node/image';
+import { encodePng } from '../src/engine/node';
 import { csvFiles } from '../src/shared/batch-results';
 import { listImages, overlayPath, shardOf } from './batch';
 

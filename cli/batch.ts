@@ -11,8 +11,8 @@
 import { appendFile, mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import type { LoadedModel } from '../src/engine/model';
-import { decodeImageFile, encodePng } from '../src/engine/node/image';
+import type { LoadedModel } from '../src/engine';
+import { decodeImageFile, encodePng } from '../src/engine/node';
 import { overlayOnPhoto } from './overlay';
 import { toStudioError } from '../src/shared/errors';
 import { csvFiles, csvHeader, csvRow, labelFromPath, mapStatistics, type BatchRecord } from '../src/shared/batch-results';

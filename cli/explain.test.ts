@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { buildTestModel, testImage, writeModelFiles } from '../src/test-support/test-models';
-import { encodePng } from '../src/engine/node/image';
+import { encodePng } from '../src/engine/node';
 import { StudioError } from '../src/shared/errors';
 import { parseCliArgs, runCli as runInProcess } from './explain';
 import { METHODS } from '../src/shared/methods';

@@ -6,21 +6,15 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { loadModel } from '../src/engine/model';
-import { filesFromPaths } from '../src/engine/node/files';
-import { decodeImageFile, encodePng } from '../src/engine/node/image';
-import { registerFastWasmGradients } from '../src/engine/kernels/wasm-gradients';
-import { NORMALIZATION_PRESETS, RESIZE_MODES } from '../src/engine/preprocess';
+import { loadModel, useBackend, NORMALIZATION_PRESETS, RESIZE_MODES, measureFaithfulness, sanityCheck } from '../src/engine';
+import { filesFromPaths, decodeImageFile, encodePng } from '../src/engine/node';
 import { rgbMapToRgbaPure } from '../src/render/pixels';
 import { studioError, toStudioError } from '../src/shared/errors';
 import type { ExplainOptions, ExplainResult, Heatmap, NormalizationPreset, PreprocessOptions, ResizeMode } from '../src/shared/types';
 import { METHOD_IDS, METHODS, methodOptionProblems, methodSettingsText, type MethodId, type MethodOptionSpec, type MethodOptionValue } from '../src/shared/methods';
 import { overlayOnPhoto } from './overlay';
 import { runBatch, type BatchOptions } from './batch';
-import { measureFaithfulness } from '../src/engine/metrics/measure';
-import { sanityCheck } from '../src/engine/metrics/sanity';
 import { DEFAULT_FAITHFULNESS, REFERENCE_LABELS, type FaithfulnessBaseline, type FaithfulnessResult, type ReferenceMapId, type SanityMode, type SanityResult } from '../src/shared/metrics';
 
 /** Every method option as a flag, from the registry: batchSize → --batch-size (shared by the methods that have it). */
@@ -219,12 +213,10 @@ export async function runCli(argv: string[], log: (line: string) => void = conso
     return null;
   }
   try {
-    await tf.setBackend(options.backend);
-    await tf.ready();
+    await useBackend(options.backend);
   } catch (e) {
     throw studioError('BACKEND_FAILED', { backend: options.backend, reason: e instanceof Error ? e.message : String(e) });
   }
-  if (options.backend === 'wasm') registerFastWasmGradients();
 
   const lm = await loadModel(await filesFromPaths([options.model]));
   try {

@@ -1,10 +1,9 @@
 /** The command line's overlay: a heatmap over the photo at the photo's size (jet, 50 %). */
 import * as tf from '@tensorflow/tfjs';
-import { cropBox } from '../src/engine/preprocess';
+import { cropBox, type RawImage } from '../src/engine';
 import { colormapLut } from '../src/render/colormaps';
 import { blendOverlayPure } from '../src/render/pixels';
 import type { Heatmap, ResizeMode } from '../src/shared/types';
-import type { RawImage } from '../src/engine/files';
 
 /** The map (at the model's input size) placed where the preprocessing took the input from, zero elsewhere. */
 export function mapOverPhoto(cam: Heatmap, image: RawImage, resize: ResizeMode): Float32Array {

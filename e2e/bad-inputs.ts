@@ -10,9 +10,9 @@ import { crc32, deflateSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs';
 import { zipSync } from 'fflate';
 import type { ErrorCode } from '../src/shared/errors';
-import { exportLayersModelAsTfjs } from '../src/engine/formats/export-tfjs';
+import { exportLayersModelAsTfjs } from '../src/engine';
 import jpeg from 'jpeg-js';
-import { withExifOrientation } from '../src/engine/node/image';
+import { withExifOrientation } from '../src/engine/node';
 import { FIXTURES } from './helpers';
 import { tinyImage, tinyModelFiles } from './tiny-model';
 

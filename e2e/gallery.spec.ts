@@ -10,9 +10,8 @@ import { expect, test, type Page } from '@playwright/test';
 import * as tf from '@tensorflow/tfjs';
 import { collectConsoleErrors, pageFile, waitForReady, type PageFile } from './helpers';
 import { Rng, randomScene, renderScene, type ShapeClass } from '../scripts/demo-data';
-import { encodePng } from '../src/engine/node/image';
-import { filesFromPaths } from '../src/engine/node/files';
-import { loadModel } from '../src/engine/model';
+import { encodePng, filesFromPaths } from '../src/engine/node';
+import { loadModel } from '../src/engine';
 
 const CLASSES: ShapeClass[] = ['circle', 'square', 'triangle'];
 const PER_CLASS = 20;

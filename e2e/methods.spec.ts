@@ -6,8 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect, test, type Page } from '@playwright/test';
 import { PNG } from 'pngjs';
-import { exportLayersModelAsTfjs } from '../src/engine/formats/export-tfjs';
-import { encodePng } from '../src/engine/node/image';
+import { exportLayersModelAsTfjs } from '../src/engine';
+import { encodePng } from '../src/engine/node';
 import { readPngText } from '../src/render/png-text';
 import { gridLayout } from '../src/render/composite';
 import { collectConsoleErrors, panelStats, waitForReady } from './helpers';

@@ -1,8 +1,8 @@
 /** A tiny nested model (Teachable Machine's shape, 16×16 input) and a test image, made in Node for e2e. */
 import * as tf from '@tensorflow/tfjs';
 import { buildTestModel } from '../src/test-support/test-models';
-import { exportLayersModelAsTfjs } from '../src/engine/formats/export-tfjs';
-import { encodePng } from '../src/engine/node/image';
+import { exportLayersModelAsTfjs } from '../src/engine';
+import { encodePng } from '../src/engine/node';
 import { pageFile, type PageFile } from './helpers';
 
 export const TINY_LABELS = ['circle', 'square', 'star'];

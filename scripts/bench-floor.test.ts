@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { compileProgram } from '../src/engine/executor/program';
+import { compileProgram } from '../src/engine';
 import { gradientFloors, methodFloor, stepMacs } from './bench-floor';
 
 /** Input 8×8×3 → conv 3×3 s2 (4) → depthwise 3×3 (×2) → separable 3×3 (5) → GAP → dense 6. */

@@ -7,8 +7,7 @@
  * Elementwise ops, pooling and batch norm are left out (a few % of the time on WASM).
  */
 import type * as tf from '@tensorflow/tfjs';
-import { compileProgram, type Program, type ProgramTreeNode, type Step } from '../src/engine/executor/program';
-import { downstreamSteps } from '../src/engine/executor/forward';
+import { compileProgram, type Program, type ProgramTreeNode, type Step, downstreamSteps } from '../src/engine';
 import { methodInfo, resolveMethodOptions, type MethodId, type MethodOptionValue } from '../src/shared/methods';
 
 interface KernelOwner {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { exportLayersModelAsTfjs } from '../src/engine/formats/export-tfjs';
+import { exportLayersModelAsTfjs } from '../src/engine';
 import type { BenchResult, BenchSpec } from '../src/worker/api';
 import { METHOD_IDS, type MethodId } from '../src/shared/methods';
 import { buildBenchModel, type BenchModelName } from './bench-models';

@@ -18,10 +18,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerFastWasmGradients } from '../src/engine/kernels/wasm-gradients';
-import { loadedModelFromLayersModel, type LoadedModel } from '../src/engine/model';
-import { flattenTree } from '../src/engine/tree';
-import type { RawImage } from '../src/engine/files';
+import { useBackend, loadedModelFromLayersModel, type LoadedModel, flattenTree, type RawImage } from '../src/engine';
 import type { ExplainOptions } from '../src/shared/types';
 import { METHOD_IDS, isMethodId, methodInfo, type MethodId } from '../src/shared/methods';
 import { StudioError } from '../src/shared/errors';
@@ -213,8 +210,7 @@ async function main(): Promise<void> {
     runs, methods, scoreCamEverywhere: argument('scorecam', '') === 'all',
     samples: Number(argument('samples', '8')), steps: Number(argument('steps', '16')), timeCancel: true,
   };
-  await tf.setBackend(backend);
-  if (backend === 'wasm') registerFastWasmGradients();
+  await useBackend(backend);
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`;
   console.log(`bench on ${tf.getBackend()} (${machine}), ${runs} runs each, cold per-image cache`);
   const reports: ModelReport[] = [];

@@ -7,7 +7,7 @@
  * with the same statistics. Plain TypeScript, no tfjs: scenes become RGBA bytes.
  */
 
-import { Rng as SeededRng } from '../src/engine/metrics/random';
+import { Rng as SeededRng } from '../src/engine';
 
 export const SHAPE_CLASSES = ['circle', 'square', 'triangle', 'star'] as const;
 export type ShapeClass = (typeof SHAPE_CLASSES)[number];

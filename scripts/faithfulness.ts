@@ -12,13 +12,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerFastWasmGradients } from '../src/engine/kernels/wasm-gradients';
-import { loadModel } from '../src/engine/model';
-import { filesFromPaths } from '../src/engine/node/files';
-import { measureFaithfulness } from '../src/engine/metrics/measure';
-import { sanityCheck } from '../src/engine/metrics/sanity';
+import { useBackend, loadModel, measureFaithfulness, sanityCheck } from '../src/engine';
+import { filesFromPaths } from '../src/engine/node';
 import type { FaithfulnessBaseline, MapFaithfulness } from '../src/shared/metrics';
 import type { MethodId } from '../src/shared/methods';
 import type { Heatmap } from '../src/shared/types';
@@ -42,8 +38,7 @@ async function main(): Promise<void> {
   const steps = Number(argument('steps', '20'));
   const baseline = argument('baseline', 'blur') as FaithfulnessBaseline;
   const out = argument('out', '');
-  await tf.setBackend('wasm');
-  registerFastWasmGradients();
+  await useBackend('wasm');
   const lm = await loadModel(await filesFromPaths([argument('model', resolve(process.cwd(), 'public/demo'))]));
   const layerPath = lm.summary.defaultLayerPath ?? undefined;
   const started = performance.now();

@@ -11,12 +11,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerFastWasmGradients } from '../src/engine/kernels/wasm-gradients';
-import { loadModel, type LoadedModel } from '../src/engine/model';
-import { filesFromPaths } from '../src/engine/node/files';
-import { flattenTree } from '../src/engine/tree';
+import { useBackend, loadModel, type LoadedModel, flattenTree } from '../src/engine';
+import { filesFromPaths } from '../src/engine/node';
 import { METHODS, METHOD_IDS, isMethodId, methodLabel, methodSettingsText, type MethodId } from '../src/shared/methods';
 import type { ExplainOptions, Heatmap } from '../src/shared/types';
 import { renderScene, SHAPE_CLASSES, shapeBox } from './demo-data';
@@ -57,8 +54,7 @@ async function main(): Promise<void> {
   const sweepLayers = process.argv.includes('--layers');
   const out = argument('out', '');
   const modelDir = argument('model', resolve(process.cwd(), 'public/demo'));
-  await tf.setBackend('wasm');
-  registerFastWasmGradients();
+  await useBackend('wasm');
   const lm = await loadModel(await filesFromPaths([modelDir]));
   const layerPath = argument('layer', lm.summary.defaultLayerPath ?? '');
   const methodOptions: ExplainOptions['methodOptions'] = {};

@@ -7,9 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerFastWasmGradients } from '../src/engine/kernels/wasm-gradients';
-import { loadedModelFromLayersModel } from '../src/engine/model';
-import { flattenTree } from '../src/engine/tree';
+import { useBackend, loadedModelFromLayersModel, flattenTree } from '../src/engine';
 import type { MethodId } from '../src/shared/methods';
 import { BENCH_MODELS, buildBenchModel, type BenchModelName } from './bench-models';
 
@@ -22,8 +20,7 @@ const topIndex = process.argv.indexOf('--top');
 const top = topIndex >= 0 ? Number(process.argv[topIndex + 1]) : 25;
 if (!BENCH_MODELS.includes(name)) throw new Error(`profile: unknown model ${name}; choose from ${BENCH_MODELS.join(', ')}`);
 
-await tf.setBackend('wasm');
-registerFastWasmGradients();
+await useBackend('wasm');
 const built = buildBenchModel(name);
 const loaded = await loadedModelFromLayersModel(built.model, { name });
 const size = 224;

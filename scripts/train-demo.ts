@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { PNG } from 'pngjs';
-import { registerFastWasmGradients } from '../src/engine/kernels/wasm-gradients';
+import { useBackend } from '../src/engine';
 import { generateBatch, randomScene, renderScene, Rng, SHAPE_CLASSES, shapeBox, targetClasses, topClasses, twoShapeScene, type Batch, type Scene, type ShapeClass } from './demo-data';
 
 const IMAGE_SIZE = 64;
@@ -316,8 +316,7 @@ async function checkRoundTrip(model: tf.LayersModel): Promise<void> {
 
 async function main(): Promise<void> {
   const started = performance.now();
-  await tf.setBackend('wasm');
-  registerFastWasmGradients();
+  await useBackend('wasm');
   mkdirSync(OUT_DIR, { recursive: true });
   console.log(`backend ${tf.getBackend()}; ${TRAIN_PER_EPOCH} fresh ${IMAGE_SIZE}×${IMAGE_SIZE} images per epoch, ${TEST_COUNT} held out`);
 

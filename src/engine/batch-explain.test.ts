@@ -34,6 +34,8 @@ describe('explainBatch', () => {
       const imgs = images();
       const targets = [null, 2, 0];
       const before = tf.memory().numTensors;
+      // The batched pass runs the method files' own batch-native formulas (MethodImplementation.weighted).
+      expect([...BATCHED_METHODS]).toEqual(expect.arrayContaining(['gradcam', 'gradcam-plus-plus', 'xgradcam', 'hirescam', 'layercam', 'gradcam-elementwise']));
       for (const method of BATCHED_METHODS) {
         for (const layerPath of [null, innerLayerPath]) {
           const batched = await explainBatch(loaded, imgs, { method, layerPath, targets });

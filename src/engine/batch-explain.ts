@@ -1,9 +1,11 @@
 /**
  * Many images at once (the gallery, the batch command line): one forward pass and one backward pass
- * for a whole batch, each row scored at its own class. The gradient CAMs whose weights come from one
- * image's own activation and gradient (Grad-CAM, XGrad-CAM, HiResCAM, LayerCAM, Grad-CAM
- * element-wise) are computed here on the [batch, h, w, C] tensors; every other method explains the
+ * for a whole batch, each row scored at its own class. The gradient CAMs whose map comes from one
+ * image's own activation and gradient (those with a batch-native formula, MethodImplementation.weighted:
+ * Grad-CAM, Grad-CAM++, XGrad-CAM, HiResCAM, LayerCAM, Grad-CAM element-wise) run that formula — the
+ * one the single-image path runs — on the [batch, h, w, C] tensors; every other method explains the
  * images one by one through `LoadedModel.explain` (the single-image path), so any method works.
+ * The request's rules (layer, class, unit and binary sign) are request.ts's, as for one image.
  *
  * What comes back is small: the top-5 and one map per image, resampled to `mapSize`² (the gallery's
  * fixed resolution: thumbnails, map statistics and per-class means are all made from it). Nothing
@@ -11,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { studioError } from '../shared/errors';
-import { methodInfo, type MethodId } from '../shared/methods';
+import { METHOD_IDS, methodInfo, type MethodId } from '../shared/methods';
 import type { Heatmap, Prediction, PreprocessOptions } from '../shared/types';
 import type { RawImage } from './files';
 import { downstreamSteps, logitFromSlots, runForward } from './executor/forward';
@@ -19,10 +21,12 @@ import { gradientAt } from './executor/gradient';
 import { predictionsOf, type LoadedModel } from './model';
 import { preprocessImage, resolvePreprocess } from './preprocess';
 import { programForOutput } from './executor/program';
-import { resolveLayerPath } from './tree';
+import { METHOD_IMPLEMENTATIONS } from './methods/index';
+import { camsOf } from './methods/cam';
+import { resolveRequest, resolveTarget } from './request';
 
-/** The methods computed on a whole batch here; the others run image by image. */
-export const BATCHED_METHODS: ReadonlySet<MethodId> = new Set<MethodId>(['gradcam', 'xgradcam', 'hirescam', 'layercam', 'gradcam-elementwise']);
+/** The methods computed on a whole batch here (those with a batch-native formula); the others run image by image. */
+export const BATCHED_METHODS: ReadonlySet<MethodId> = new Set<MethodId>(METHOD_IDS.filter((id) => METHOD_IMPLEMENTATIONS[id].weighted));
 
 /** The gallery's map resolution: small enough to keep thousands, fine enough for the centre/border statistics. */
 export const GALLERY_MAP_SIZE = 32;
@@ -53,18 +57,6 @@ function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw studioError('CANCELLED');
 }
 
-/** The layer's path and slot, checked as the single-image path checks it. */
-function targetSlot(loaded: LoadedModel, layerPath: string | null | undefined): { path: string; slot: number } {
-  const wanted = layerPath ?? loaded.summary.defaultLayerPath;
-  if (wanted === null) throw studioError('NO_SPATIAL_LAYER');
-  const node = resolveLayerPath(loaded.summary.tree, wanted);
-  if (!node) throw studioError('LAYER_NOT_FOUND', { path: wanted });
-  if (!node.explainable) throw studioError('LAYER_NOT_SPATIAL', { path: node.path });
-  const slot = loaded.program.slotsByPath.get(node.path);
-  if (slot === undefined) throw studioError('LAYER_NOT_FOUND', { path: node.path });
-  return { path: node.path, slot };
-}
-
 /** [B, h, w] maps → [B, size, size] (bilinear, half-pixel centres), each row then divided by its own maximum; the raw maxima are those before resampling. */
 async function resampled(maps: tf.Tensor3D, size: number): Promise<{ maps: Heatmap[]; rawMax: number[] }> {
   const [normalised, maxima] = tf.tidy(() => {
@@ -86,28 +78,6 @@ async function resampled(maps: tf.Tensor3D, size: number): Promise<{ maps: Heatm
   }
 }
 
-/** The batched CAM of `method` from A and g ([B, h, w, C]): [B, h, w], before normalisation. */
-function batchedCam(method: MethodId, a: tf.Tensor4D, g: tf.Tensor4D): tf.Tensor3D {
-  return tf.tidy(() => {
-    switch (method) {
-      case 'gradcam':
-        return tf.relu(tf.mul(a, g.mean([1, 2], true)).sum(3)) as tf.Tensor3D;
-      case 'xgradcam': {
-        const w = tf.div(tf.sum(tf.mul(g, a), [1, 2], true), tf.add(tf.sum(a, [1, 2], true), 1e-7));
-        return tf.relu(tf.mul(a, w).sum(3)) as tf.Tensor3D;
-      }
-      case 'hirescam':
-        return tf.relu(tf.mul(g, a).sum(3)) as tf.Tensor3D;
-      case 'layercam':
-        return tf.relu(tf.mul(tf.relu(g), a).sum(3)) as tf.Tensor3D;
-      case 'gradcam-elementwise':
-        return tf.relu(tf.relu(tf.mul(g, a)).sum(3)) as tf.Tensor3D;
-      default:
-        throw studioError('INTERNAL', { reason: `${method} is not computed on a batch` });
-    }
-  });
-}
-
 /**
  * Explain `images` (one batch: the caller bounds its size) with one method at one layer. A batched
  * method costs one forward and one backward pass for the whole batch; any other runs the
@@ -118,14 +88,17 @@ export async function explainBatch(loaded: LoadedModel, images: readonly RawImag
   if (images.length === 0) return [];
   const size = options.mapSize ?? GALLERY_MAP_SIZE;
   const targets = options.targets ?? images.map(() => null);
-  if (!BATCHED_METHODS.has(options.method)) return explainEach(loaded, images, options, targets, size, signal);
+  const weighted = METHOD_IMPLEMENTATIONS[options.method].weighted;
+  if (!weighted) return explainEach(loaded, images, options, targets, size, signal);
 
   const { summary } = loaded;
-  const { slot } = targetSlot(loaded, options.layerPath);
+  const request = resolveRequest(summary, loaded.program, { methods: [options.method], layerPath: options.layerPath ?? null });
+  const [layer] = request.layers;
+  if (!layer) throw studioError('NO_SPATIAL_LAYER');
+  const { slot } = layer;
+  const { output, out } = request;
   const preprocess = resolvePreprocess(summary.preprocess, options.preprocess);
-  const outputIndex = summary.defaultOutput;
-  const out = summary.outputs[outputIndex]!;
-  const program = programForOutput(loaded.program, outputIndex);
+  const program = programForOutput(loaded.program, output);
   // Kept for the backward pass: the layer's activation and every slot its downstream steps read or write.
   const keep = new Set<number>([slot, ...program.outputSlots]);
   for (const step of downstreamSteps(program, slot)) for (const s of [...step.inputs, ...step.outputs]) keep.add(s);
@@ -136,7 +109,11 @@ export async function explainBatch(loaded: LoadedModel, images: readonly RawImag
   try {
     // Every row's logits and probabilities, read back once.
     const [logitsT, probabilitiesT] = tf.tidy(() => {
-      const l = logitFromSlots(program, (s) => values[s]!);
+      const l = logitFromSlots(program, (s) => {
+        const value = values[s];
+        if (!value) throw studioError('INTERNAL', { reason: `slot ${s} has no value` });
+        return value;
+      });
       const rows = l.reshape([images.length, -1]);
       return [rows, out.outputActivation === 'sigmoid' || rows.shape[1] === 1 ? tf.sigmoid(rows) : tf.softmax(rows)];
     });
@@ -146,18 +123,16 @@ export async function explainBatch(loaded: LoadedModel, images: readonly RawImag
     const rows = images.map((_, r) => {
       const predictions = predictionsOf({ logits: Float32Array.from(logits.subarray(r * units, (r + 1) * units)), probabilities: Float32Array.from(probabilities.subarray(r * units, (r + 1) * units)) }, out);
       const wanted = targets[r];
-      const classIndex = wanted === null || wanted === undefined || wanted < 0 || wanted >= out.labels.length ? predictions[0]!.index : wanted;
-      // A binary head's second class is its unit's negation (as in the single-image path).
-      const unit = out.head === 'binary' ? 0 : classIndex;
-      const sign = out.head === 'binary' && classIndex === 1 ? -1 : 1;
-      return { predictions, classIndex, unit, sign };
+      // A class outside the output's labels explains the row's top-1 (the gallery's rule).
+      const target = wanted === null || wanted === undefined || wanted < 0 || wanted >= out.labels.length ? null : wanted;
+      return { predictions, ...resolveTarget(out, predictions, target) };
     });
     const a = values[slot] as tf.Tensor4D | undefined;
     if (!a || a.rank !== 4) throw studioError('LAYER_NOT_SPATIAL', { path: options.layerPath ?? String(slot) });
     const g = gradientAt(program, values, slot, rows.map((r) => r.unit), { sign: rows.map((r) => r.sign) }) as tf.Tensor4D;
     let cams: tf.Tensor3D;
     try {
-      cams = batchedCam(options.method, a, g);
+      cams = tf.tidy(() => camsOf(weighted(a, g)));
     } finally {
       g.dispose();
     }

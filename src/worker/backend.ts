@@ -10,6 +10,7 @@ import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.w
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { BackendInfo, BackendName } from '../shared/types';
+import { useBackend } from '../engine';
 import {
   adapterKind,
   availableBackends,
@@ -225,9 +226,8 @@ export async function initBackend(
     }
     if (candidate.name === 'wasm' && timedOut) candidate.reason = timedOut;
     try {
-      const ok = await startBackend(candidate.name, threadPlan, threadedStartLimitMs);
-      if (!ok) throw new Error('tf.setBackend returned false');
-      await tf.ready();
+      // useBackend: the start, then the engine's WASM gradient kernels.
+      await useBackend(candidate.name, (name) => startBackend(name as BackendName, threadPlan, threadedStartLimitMs));
       tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(1)).dataSync()); // the backend really computes
       let reason = failures.length ? `${failures.join('; ')}; so ${candidate.name}: ${candidate.reason}` : candidate.reason;
       if (candidate.name !== 'wasm') return { name: candidate.name, reason, available: availableBackends(probe), adapter: candidate.adapter };

@@ -4,8 +4,7 @@
  * browser allows it in a worker (the page client rasterises them first, see studio-client.ts).
  */
 import { notice, studioError, type StudioNotice } from '../shared/errors';
-import type { InputFile, RawImage } from '../engine/files';
-import { decodeSize, displayedSize, MAX_IMAGE_SIDE, refuseFromHeader, sniffImage } from '../engine/image-sniff';
+import { type InputFile, type RawImage, decodeSize, displayedSize, MAX_IMAGE_SIDE, refuseFromHeader, sniffImage } from '../engine';
 
 export interface DecodedImage {
   name: string;

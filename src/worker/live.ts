@@ -5,9 +5,7 @@
  * its pixels are read, the per-image cache is cleared after each frame, and nothing is sent back but
  * a few numbers.
  */
-import type { LoadedModel } from '../engine/model';
-import type { RawImage } from '../engine/files';
-import { cropBox } from '../engine/preprocess';
+import { type LoadedModel, type RawImage, cropBox } from '../engine';
 import { studioError } from '../shared/errors';
 import { methodInfo, type MethodId } from '../shared/methods';
 import type { ExplainOptions, ViewOptions } from '../shared/types';

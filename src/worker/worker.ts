@@ -6,19 +6,9 @@ import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
 import { notice, studioError, toStudioError, type StudioNotice } from '../shared/errors';
 import type { BackendInfo, BackendName, ExplainOptions, ExplainProgress, ExplainResult, Heatmap, LoadProgress, MethodMap, ResizeMode, ViewOptions } from '../shared/types';
-import { CLASSIC_METHODS, isMethodId, methodLabel, type MethodId } from '../shared/methods';
+import { isMethodId, methodLabel, type MethodId } from '../shared/methods';
 import type { FaithfulnessOptions, SanityOptions } from '../shared/metrics';
-import { classProbability, measureFaithfulness } from '../engine/metrics/measure';
-import { scoreFaithfulness } from '../engine/metrics/faithfulness';
-import { preprocessImage, resolvePreprocess } from '../engine/preprocess';
-import { sanityCheck } from '../engine/metrics/sanity';
-import { fromBrowserFile, fromBytes, type InputFile } from '../engine/files';
-import { classifyFiles } from '../engine/formats/index';
-import { cropBox } from '../engine/preprocess';
-import { loadModel, type LoadedModel } from '../engine/model';
-import { registerFastWasmGradients } from '../engine/kernels/wasm-gradients';
-import { yieldToEvents } from '../engine/methods/context';
-import { exportLayersModelAsTfjs } from '../engine/formats/export-tfjs';
+import { classProbability, measureFaithfulness, scoreFaithfulness, preprocessImage, resolvePreprocess, sanityCheck, fromBrowserFile, fromBytes, type InputFile, classifyFiles, cropBox, loadModel, type LoadedModel, yieldToEvents, exportLayersModelAsTfjs, checkModelSize, defaultMemoryBudgetMb, requestedMethods } from '../engine';
 import { drawPanel, drawRegion, exportGridPng, renderMethodPanel, type ExportPanel } from '../render/composite';
 import { blankPanel, DISPLAY_LONG_SIDE, displaySize, type PanelPixels } from '../render/pixels';
 import { exportLargeViewPng } from '../render/large-view-export';
@@ -54,7 +44,6 @@ import type {
 } from './api';
 import { layerPanelKey } from '../shared/panels';
 import { activeGpuDevice, initBackend, WasmThreadsFailed } from './backend';
-import { checkModelSize, defaultMemoryBudgetMb } from '../engine/formats/memory-estimate';
 import { decodeImage, type DecodedImage } from './image-decode';
 import { demoSamplePath, parseSamples } from './demo-samples';
 import { forgetAll, forgetCurrent, loadCurrent, rememberImage, rememberModel, type CachedFile, type RestoredModel } from './model-cache';
@@ -271,7 +260,7 @@ async function explainGrid(
   signal: AbortSignal,
   onProgress: ((p: ExplainProgress) => void) | undefined,
 ): Promise<{ result: ExplainResult; cells: { info: PanelInfo; map: MethodMap }[] }> {
-  const requested = options.methods?.length ? options.methods : [...CLASSIC_METHODS];
+  const requested = requestedMethods(options.methods);
   const cellOf = (key: PanelName, method: MethodId, map: MethodMap | undefined) =>
     map ? [{ info: { key, method, layerPaths: map.layerPaths, output: map.kind, settings: map.settings, ...(map.kind === 'heatmap' ? { rawMax: map.rawMax } : {}) }, map }] : [];
   if (grid.mode === 'methods' || grid.layers.length === 0) {
@@ -564,7 +553,6 @@ const api: StudioWorkerApi = {
         if (e instanceof WasmThreadsFailed) throw studioError('WASM_THREADS_FAILED', { threads: e.threads, reason: e.message });
         throw studioError('BACKEND_FAILED', { backend: preferred ?? 'any', reason: e instanceof Error ? e.message : String(e) });
       }
-      if (backend.name === 'wasm') registerFastWasmGradients();
       const device = activeGpuDevice();
       const name = backend.name;
       void device?.lost.then((info) => {

@@ -1,6 +1,6 @@
 /**
  * What the CAM methods share: the layer's activation, and the map made from "weighted activations"
- * (pytorch-grad-cam's structure): map = ReLU(Σ_k W_k) over the channels k of a [1, h, w, C] tensor W
+ * (pytorch-grad-cam's structure): map = ReLU(Σ_k W_k) over the channels k of a [B, h, w, C] tensor W
  * (W = w_k·A_k for the channel-weight methods, g ⊙ A for HiResCAM…), or — eigen-smoothing, and always
  * for Eigen-CAM / EigenGrad-CAM — ReLU of W's first principal component (projection.ts).
  */
@@ -33,10 +33,21 @@ export async function camFromWeighted(ctx: ExplainContext, weighted: tf.Tensor4D
       projection.dispose();
       return map;
     }
-    return tf.tidy(() => tf.relu(weighted.sum(3).squeeze([0])) as tf.Tensor2D);
+    return tf.tidy(() => camsOf(weighted).squeeze([0]) as tf.Tensor2D);
   } finally {
     weighted.dispose();
   }
+}
+
+/** ReLU(Σ_k W_k) for every row of a batch: [B, h, w, C] → [B, h, w]. */
+export function camsOf(weighted: tf.Tensor4D): tf.Tensor3D {
+  return tf.tidy(() => tf.relu(weighted.sum(3)) as tf.Tensor3D);
+}
+
+/** One image's CAM from a batch-native formula of A and g (MethodImplementation.weighted). */
+export function camFromLayerFormula(ctx: ExplainContext, weighted: (a: tf.Tensor4D, g: tf.Tensor4D) => tf.Tensor4D): Promise<tf.Tensor2D> {
+  const a = layerActivation(ctx);
+  return camFromWeighted(ctx, tf.tidy(() => weighted(a, layerGradient(ctx))));
 }
 
 /** The CAM of channel weights `weights` ([C]): ReLU(Σ_k w_k A_k) (or its eigen-smoothed form). */

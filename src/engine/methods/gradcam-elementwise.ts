@@ -4,12 +4,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MethodImplementation } from './types';
-import { camFromWeighted, layerActivation, layerGradient } from './cam';
+import { camFromLayerFormula } from './cam';
+
+/** A and g [B, h, w, C] → the weighted activations [B, h, w, C]. */
+function weighted(a: tf.Tensor4D, g: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => tf.relu(tf.mul(g, a)) as tf.Tensor4D);
+}
 
 export const gradcamElementwise: MethodImplementation = {
   id: 'gradcam-elementwise',
-  run(ctx) {
-    const a = layerActivation(ctx);
-    return camFromWeighted(ctx, tf.tidy(() => tf.relu(tf.mul(layerGradient(ctx), a)) as tf.Tensor4D));
-  },
+  weighted,
+  run: (ctx) => camFromLayerFormula(ctx, weighted),
 };

@@ -7,31 +7,34 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MethodImplementation } from './types';
-import { camFromChannelWeights, layerActivation, layerGradient } from './cam';
+import { camFromLayerFormula, layerActivation, layerGradient } from './cam';
 import type { ExplainContext } from './context';
 
-/** Grad-CAM++'s channel weights, [C] (exported for the tests' identity checks). */
-export function gradCamPlusPlusWeights(ctx: ExplainContext): tf.Tensor1D {
-  const a = layerActivation(ctx);
-  const g = layerGradient(ctx);
+/** The channel weights, batch-native: A and g [B, h, w, C] → [B, 1, 1, C]. */
+function channelWeights(a: tf.Tensor4D, g: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
     const g2 = tf.square(g);
     const g3 = tf.mul(g2, g);
     const sumA = tf.sum(a, [1, 2], true);
     const alpha = tf.div(g2, tf.add(tf.add(tf.mul(g2, 2), tf.mul(sumA, g3)), 1e-6));
     const kept = tf.where(tf.notEqual(g, 0), alpha, tf.zerosLike(alpha));
-    return tf.sum(tf.mul(kept, tf.relu(g)), [0, 1, 2]) as tf.Tensor1D;
+    return tf.sum(tf.mul(kept, tf.relu(g)), [1, 2], true) as tf.Tensor4D;
   });
+}
+
+/** One image's channel weights, [C]. */
+export function gradCamPlusPlusWeights(ctx: ExplainContext): tf.Tensor1D {
+  const a = layerActivation(ctx);
+  const g = layerGradient(ctx);
+  return tf.tidy(() => channelWeights(a, g).reshape([-1]) as tf.Tensor1D);
+}
+
+function weighted(a: tf.Tensor4D, g: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => tf.mul(a, channelWeights(a, g)) as tf.Tensor4D);
 }
 
 export const gradcamPlusPlus: MethodImplementation = {
   id: 'gradcam-plus-plus',
-  async run(ctx) {
-    const weights = gradCamPlusPlusWeights(ctx);
-    try {
-      return await camFromChannelWeights(ctx, weights);
-    } finally {
-      weights.dispose();
-    }
-  },
+  weighted,
+  run: (ctx) => camFromLayerFormula(ctx, weighted),
 };

@@ -5,16 +5,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MethodImplementation } from './types';
-import { camFromChannelWeights, layerGradient } from './cam';
+import { camFromLayerFormula } from './cam';
+
+/** A and g [B, h, w, C] → the weighted activations [B, h, w, C]. */
+function weighted(a: tf.Tensor4D, g: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => tf.mul(a, g.mean([1, 2], true)) as tf.Tensor4D);
+}
 
 export const gradcam: MethodImplementation = {
   id: 'gradcam',
-  async run(ctx) {
-    const weights = tf.tidy(() => layerGradient(ctx).mean([0, 1, 2]));
-    try {
-      return await camFromChannelWeights(ctx, weights);
-    } finally {
-      weights.dispose();
-    }
-  },
+  weighted,
+  run: (ctx) => camFromLayerFormula(ctx, weighted),
 };

@@ -6,12 +6,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MethodImplementation } from './types';
-import { camFromWeighted, layerActivation, layerGradient } from './cam';
+import { camFromLayerFormula } from './cam';
+
+/** A and g [B, h, w, C] → the weighted activations [B, h, w, C]. */
+function weighted(a: tf.Tensor4D, g: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => tf.mul(g, a) as tf.Tensor4D);
+}
 
 export const hirescam: MethodImplementation = {
   id: 'hirescam',
-  run(ctx) {
-    const a = layerActivation(ctx);
-    return camFromWeighted(ctx, tf.tidy(() => tf.mul(layerGradient(ctx), a) as tf.Tensor4D));
-  },
+  weighted,
+  run: (ctx) => camFromLayerFormula(ctx, weighted),
 };

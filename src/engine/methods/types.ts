@@ -15,4 +15,11 @@ export interface MethodImplementation {
    * - an RGB method: its signed attribution image, [H, W, c] (the caller visualises it).
    */
   run(ctx: ExplainContext): Promise<tf.Tensor>;
+  /**
+   * The gradient CAMs whose map depends on one image's layer activation A and gradient g alone: the
+   * formula, batch-native — A and g [B, h, w, C] → the weighted activations W [B, h, w, C], whose
+   * map is ReLU(Σ_k W_k) per row (cam.ts). `run` applies it to one image; the gallery's batched pass
+   * (batch-explain.ts) to a whole batch, so both give the same maps from this one formula.
+   */
+  weighted?(a: tf.Tensor4D, g: tf.Tensor4D): tf.Tensor4D;
 }

@@ -5,17 +5,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MethodImplementation } from './types';
-import { camFromChannelWeights, layerActivation, layerGradient } from './cam';
+import { camFromLayerFormula } from './cam';
+
+/** A and g [B, h, w, C] → the weighted activations [B, h, w, C]. */
+function weighted(a: tf.Tensor4D, g: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => tf.mul(a, tf.div(tf.sum(tf.mul(g, a), [1, 2], true), tf.add(tf.sum(a, [1, 2], true), 1e-7))) as tf.Tensor4D);
+}
 
 export const xgradcam: MethodImplementation = {
   id: 'xgradcam',
-  async run(ctx) {
-    const a = layerActivation(ctx);
-    const weights = tf.tidy(() => tf.div(tf.sum(tf.mul(layerGradient(ctx), a), [0, 1, 2]), tf.add(tf.sum(a, [0, 1, 2]), 1e-7)));
-    try {
-      return await camFromChannelWeights(ctx, weights);
-    } finally {
-      weights.dispose();
-    }
-  },
+  weighted,
+  run: (ctx) => camFromLayerFormula(ctx, weighted),
 };

@@ -1,0 +1,3 @@
+/** The engine's Node-only front door (the CLI, the scripts): files and images read from disk, PNGs written. */
+export { filesFromPaths } from './files';
+export { decodeImageBytes, decodeImageFile, encodePng, withExifOrientation } from './image';
