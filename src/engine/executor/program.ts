@@ -14,11 +14,13 @@
  * folding and taped step runs), gradient.ts (the gradient driver over backward.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Node as LayerGraphNode, SymbolicTensor } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import { studioError, type StudioNotice } from '../../shared/errors';
 import { activationName, linearCallSupported } from './layer-info';
 
 type Layer = tf.layers.Layer;
+/** A call of a layer in a container's graph (tfjs-layers' Node, not exported by @tensorflow/tfjs: reached through the public Layer type). */
+type LayerGraphNode = Layer['inboundNodes'][number];
+type SymbolicTensor = tf.SymbolicTensor;
 type Kwargs = Record<string, unknown>;
 
 export interface Step {
