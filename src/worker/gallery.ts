@@ -18,7 +18,7 @@ import { colormapLut } from '../render/colormaps';
 import { drawRegion } from '../render/composite';
 import { ClassMeans, colouredMap, GALLERY_THUMB, MEAN_IMAGE_SIZE, overlayThumb } from '../render/gallery-render';
 import { displaySize, type PanelPixels } from '../render/pixels';
-import type { GalleryClassSummary, GalleryItem, GalleryOpened, GalleryProgress, GalleryRunOptions, GalleryRunResult } from './api';
+import type { GalleryClassSummary, GalleryItem, GalleryOpened, GalleryProgress, GalleryRunOptions, GalleryRunResult } from '../protocol/gallery';
 import { decodeImage } from './image-decode';
 
 /** Images per batch when the page does not say. */
@@ -99,6 +99,7 @@ export class Gallery {
       return { file, path, folder, trueLabel: folder, record: null, classIndex: null, map: null, thumb: null };
     });
     this.means = new ClassMeans();
+    this.setPaused(false); // a pause belonged to the old images' run
     const trueLabels = [...new Set(this.entries.flatMap((e) => (e.trueLabel === null ? [] : [e.trueLabel])))].sort();
     return { count: this.entries.length, trueLabels };
   }
