@@ -14,11 +14,13 @@ export function workerOptionsFromPage(): WorkerOptions {
   const delay = pageNumber('testLoadDelayMs');
   const threads = pageNumber('threads');
   const threadedStart = pageNumber('testThreadedStartMs');
+  const hold = pageNumber('testExplainHoldMs');
   return {
     ...(mb ? { memoryBudgetMb: mb } : {}),
     ...(delay ? { testLoadDelayMs: delay } : {}),
     ...(threads ? { threads } : {}),
     ...(threadedStart ? { testThreadedStartMs: threadedStart } : {}),
+    ...(hold ? { testExplainHoldMs: hold } : {}),
   };
 }
 

@@ -37,6 +37,8 @@ export type ExplainSummary = Pick<
   /** The grid's panels in order (the original excluded). */
   panels: PanelInfo[];
   grid: GridSpec['mode'];
+  /** The methods this request computed; the others came from the worker's result cache. */
+  computed: MethodId[];
   /** Grad-CAM's map at the layer's own resolution, [0,1], when Grad-CAM was drawn — small; tests read it. */
   cam?: Heatmap;
   /** Grad-CAM's largest value before normalisation. */

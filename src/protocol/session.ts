@@ -30,6 +30,8 @@ export interface WorkerOptions {
   firstVersion?: number;
   /** Tests (`?testLoadDelayMs=`): every model load waits this long first, so that a test can act while it is in flight. */
   testLoadDelayMs?: number;
+  /** Tests (`?testExplainHoldMs=`): a costly method waits this long at 0 % before it runs, so a test can watch and cancel its panel. */
+  testExplainHoldMs?: number;
   /** WASM threads (the page's `?threads=`; 1 = single-threaded); default: one per core when cross-origin isolated. */
   threads?: number;
   /** Tests (`?testThreadedStartMs=`): the threaded WASM build's start limit, so that a test can see the single-threaded fallback. */
@@ -40,6 +42,8 @@ export interface WorkerOptions {
 export interface MemoryReport {
   numTensors: number;
   numBytes: number;
+  /** The worker's result cache: maps kept, their bytes, and methods computed since the worker started. */
+  resultCache?: { maps: number; bytes: number; computed: number };
   wasmHeapBytes?: number;
   jsHeapBytes?: number;
 }

@@ -81,6 +81,7 @@ class StandInClient implements StudioClientPort {
       methods: o.methods ?? [],
       panels: (o.methods ?? []).map((m) => ({ key: m, method: m, layerPaths: [o.layerPath ?? this.summary.defaultLayerPath ?? ''], output: 'heatmap' as const, settings: {} })),
       grid: 'methods',
+      computed: o.methods ?? [],
       warnings: [],
       timings: {},
     };

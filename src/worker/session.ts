@@ -15,6 +15,7 @@ import type { ProgressEvent } from '../protocol/session';
 import type { Region } from '../render/pixels';
 import type { DecodedImage } from './image-decode';
 import { Requests } from './requests';
+import { ResultCache } from './result-cache';
 import { Gallery } from './gallery';
 import { LiveSession } from './live';
 import { canvasPainter, type Painter } from './painter';
@@ -70,7 +71,11 @@ export class WorkerSession {
   testLoadDelayMs = 0;
   /** The last cache write in flight (the bench waits for it: hashing and storing a big model takes time). */
   remembering: Promise<void> = Promise.resolve();
+  /** Tests only (?testExplainHoldMs=): a costly method waits this long at 0 % first, so a test can watch its panel. */
+  testExplainHoldMs = 0;
   readonly requests = new Requests();
+  /** Explanations already made, for this model and image (emptied when either changes). */
+  readonly results = new ResultCache();
   readonly gallery = new Gallery();
   readonly live = new LiveSession();
   private progressListener: ((event: ProgressEvent) => void) | null = null;

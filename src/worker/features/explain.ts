@@ -4,7 +4,7 @@
  * any measurement), then drawn on the draw lane.
  */
 import { studioError } from '../../shared/errors';
-import { CLASSIC_METHODS, methodLabel, type MethodId } from '../../shared/methods';
+import { CLASSIC_METHODS, methodInfo, methodLabel, type MethodId } from '../../shared/methods';
 import type { ExplainOptions, ExplainProgress, ExplainResult, MethodMap } from '../../shared/types';
 import { layerPanelKey } from '../../shared/panels';
 import type { LoadedModel } from '../../engine/model';
@@ -12,7 +12,8 @@ import { yieldToEvents } from '../../engine/methods/context';
 import { renderMethodPanel } from '../../render/composite';
 import type { ExplainSummary, GridSpec, PanelInfo, PanelName } from '../../protocol/explain';
 import type { DecodedImage } from '../image-decode';
-import { guard, throwIfAborted } from '../guard';
+import { delay, guard, throwIfAborted } from '../guard';
+import { headKey, type ResultCache } from '../result-cache';
 import type { Lanes } from '../lane';
 import type { Cell, WorkerSession } from '../session';
 
@@ -32,10 +33,60 @@ function cellOf(key: PanelName, method: MethodId, map: MethodMap | undefined): C
   return [{ info, map }];
 }
 
+/** Methods whose one map costs many passes: the ones a test can hold (`testExplainHoldMs`) to watch their panel. */
+const COSTLY = new Set(['forward-per-channel', 'downstream-per-channel', 'pass-per-sample']);
+
+interface CacheContext {
+  cache: ResultCache;
+  tokens: { model: string | null; image: string | null };
+  /** Tests only: wait this long (cancellable) before computing a costly method, reporting it at 0 %. */
+  holdMs: number;
+}
+
+/**
+ * One explanation through the result cache: only the methods not kept already are computed (in one
+ * engine call, so they share the backward pass); the rest come from the cache. `computed` says which ran.
+ */
+async function explainCached(
+  loaded: LoadedModel,
+  raw: DecodedImage['raw'],
+  options: ExplainOptions,
+  methods: MethodId[],
+  signal: AbortSignal,
+  onProgress: ((p: ExplainProgress) => void) | undefined,
+  context: CacheContext,
+): Promise<{ result: ExplainResult; computed: MethodId[] }> {
+  const { cache } = context;
+  const head = headKey(context.tokens, options);
+  const known = cache.head(head);
+  const missing = known ? methods.filter((m) => !cache.map(head, m, options)) : methods;
+  let result: ExplainResult;
+  if (missing.length > 0) {
+    const costly = missing.find((m) => COSTLY.has(methodInfo(m).cost));
+    if (context.holdMs > 0 && costly) {
+      onProgress?.({ method: costly, fraction: 0, done: 0, total: missing.length });
+      await delay(context.holdMs, signal);
+    }
+    result = await loaded.explain(raw, { ...options, methods: missing }, signal, onProgress);
+    cache.store(head, result, missing, options);
+  } else if (known) {
+    result = { ...known, maps: {}, warnings: [], timings: { cached: 1 } };
+  } else {
+    throw studioError('INTERNAL', { reason: 'an explanation with no method' });
+  }
+  const maps: ExplainResult['maps'] = {};
+  for (const m of methods) {
+    const map = result.maps[m] ?? cache.map(head, m, options);
+    if (map) maps[m] = map;
+  }
+  return { result: { ...result, maps }, computed: missing };
+}
+
 /**
  * The maps the grid shows: in the methods grid, every requested method at the chosen layer (one
  * explanation); in the layers grid, the first method at each layer (one backward pass each: the
- * forward pass is cached). Returns the first explanation (predictions, class) and the cells.
+ * forward pass is cached). Returns the first explanation (predictions, class), the cells and the
+ * methods computed (the others came from the result cache).
  */
 export async function explainGrid(
   loaded: LoadedModel,
@@ -44,26 +95,30 @@ export async function explainGrid(
   grid: GridSpec,
   signal: AbortSignal,
   onProgress: ((p: ExplainProgress) => void) | undefined,
-): Promise<{ result: ExplainResult; cells: Computed[] }> {
+  context: CacheContext,
+): Promise<{ result: ExplainResult; cells: Computed[]; computed: MethodId[] }> {
   const requested = options.methods?.length ? options.methods : [...CLASSIC_METHODS];
   const method = requested[0];
   if (grid.mode === 'methods' || grid.layers.length === 0 || !method) {
-    const result = await loaded.explain(raw, { ...options, methods: requested }, signal, onProgress);
-    return { result, cells: requested.flatMap((m) => cellOf(m, m, result.maps[m])) };
+    const { result, computed } = await explainCached(loaded, raw, options, requested, signal, onProgress, context);
+    return { result, cells: requested.flatMap((m) => cellOf(m, m, result.maps[m])), computed };
   }
   let first: ExplainResult | null = null;
   const cells: Computed[] = [];
+  const computed: MethodId[] = [];
   for (const [i, layerPath] of grid.layers.entries()) {
     if (i > 0) await yieldToEvents(); // the watchdog's ping and a newer request get in between layers
     throwIfAborted(signal);
-    const result = await loaded.explain(raw, { ...options, methods: [method], layerPath, layerPaths: undefined }, signal, (p) =>
-      onProgress?.({ ...p, done: i, total: grid.layers.length, fraction: (i + p.fraction) / grid.layers.length }),
+    const layerOptions = { ...options, methods: [method], layerPath, layerPaths: undefined };
+    const { result, computed: ran } = await explainCached(loaded, raw, layerOptions, [method], signal, (p) =>
+      onProgress?.({ ...p, done: i, total: grid.layers.length, fraction: (i + p.fraction) / grid.layers.length }), context,
     );
     first ??= result;
+    computed.push(...ran);
     cells.push(...cellOf(layerPanelKey(i), method, result.maps[method]));
   }
   if (!first) throw studioError('CANCELLED');
-  return { result: first, cells };
+  return { result: first, cells, computed };
 }
 
 export function makeExplainApi(session: WorkerSession, lanes: Lanes) {
@@ -87,7 +142,8 @@ export function makeExplainApi(session: WorkerSession, lanes: Lanes) {
                 }
                 const started = performance.now();
                 const progress = (p: ExplainProgress) => session.sendProgress({ requestId, explain: p });
-                const { result, cells } = await explainGrid(model, image.raw, options, grid, signal, progress);
+                const context = { cache: session.results, tokens: { model: session.modelToken, image: session.imageToken }, holdMs: session.testExplainHoldMs };
+                const { result, cells, computed } = await explainGrid(model, image.raw, options, grid, signal, progress, context);
                 throwIfAborted(signal);
                 const resize = session.currentResize(options);
                 const renderStarted = performance.now();
@@ -117,6 +173,7 @@ export function makeExplainApi(session: WorkerSession, lanes: Lanes) {
                   methods: cells.map((c) => c.info.method),
                   panels: cells.map((c) => c.info),
                   grid: grid.mode,
+                  computed,
                   ...(gradcam?.kind === 'heatmap' ? { cam: gradcam.map, camRawMax: gradcam.rawMax } : {}),
                   warnings: result.warnings,
                   timings: { ...result.timings, render: performance.now() - renderStarted, total: performance.now() - started },

@@ -20,6 +20,7 @@ export function makeLifecycleApi(session: WorkerSession) {
         if (options?.memoryBudgetMb && options.memoryBudgetMb > 0) session.memoryBudgetMb = options.memoryBudgetMb;
         if (options?.firstVersion && options.firstVersion > session.version) session.version = options.firstVersion;
         session.testLoadDelayMs = options?.testLoadDelayMs ?? 0;
+        session.testExplainHoldMs = options?.testExplainHoldMs ?? 0;
         let backend;
         try {
           backend = await initBackend(preferred, avoid ?? [], options?.threads, options?.testThreadedStartMs);
@@ -75,6 +76,7 @@ export function makeLifecycleApi(session: WorkerSession) {
       return {
         numTensors: m.numTensors,
         numBytes: m.numBytes,
+        resultCache: { maps: session.results.size, bytes: session.results.bytes, computed: session.results.computed },
         ...(wasm?.HEAPU8 ? { wasmHeapBytes: wasm.HEAPU8.byteLength } : {}),
         ...(typeof heap === 'number' ? { jsHeapBytes: heap } : {}),
       };

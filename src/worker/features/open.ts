@@ -76,6 +76,7 @@ export function makeOpenApi(session: WorkerSession, lanes: Lanes) {
       session.imageFile = change.image.file;
     }
     session.version++;
+    session.results.clear(); // its maps were of the old model or image
     await lanes.draw.run(async () => session.resetPanels());
     rememberCommitted(session, change);
   }
