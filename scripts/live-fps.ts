@@ -32,7 +32,7 @@ async function measure(page: Page, label: string): Promise<{ label: string; fps:
   }
   const end = await live(page);
   const source = await page.evaluate(() => {
-    const video = [...document.querySelectorAll('video')].find((v) => v.srcObject instanceof MediaStream);
+    const video = Array.from(document.querySelectorAll('video')).find((v) => v.srcObject instanceof MediaStream);
     const settings = (video?.srcObject as MediaStream | undefined)?.getVideoTracks()[0]?.getSettings();
     return settings ? `${settings.width}×${settings.height} at ${settings.frameRate} fps` : 'unknown';
   });
