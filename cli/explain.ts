@@ -19,6 +19,7 @@ import type { ExplainOptions, ExplainResult, Heatmap, NormalizationPreset, Prepr
 import { METHOD_IDS, METHODS, methodOptionProblems, methodSettingsText, type MethodId, type MethodOptionSpec, type MethodOptionValue } from '../src/shared/methods';
 import { overlayOnPhoto } from './overlay';
 import { runBatch, type BatchOptions } from './batch';
+import { checkOutDir } from './batch-files';
 import { measureFaithfulness } from '../src/engine/metrics/measure';
 import { sanityCheck } from '../src/engine/metrics/sanity';
 import { DEFAULT_FAITHFULNESS, REFERENCE_LABELS, type FaithfulnessBaseline, type FaithfulnessResult, type ReferenceMapId, type SanityMode, type SanityResult } from '../src/shared/metrics';
@@ -226,6 +227,8 @@ export async function runCli(argv: string[], log: (line: string) => void = conso
   }
   if (options.backend === 'wasm') registerFastWasmGradients();
 
+  // A bad --out-dir refuses before the model loads, let alone before any row.
+  if (options.outDir) await checkOutDir(options.outDir);
   const lm = await loadModel(await filesFromPaths([options.model]));
   try {
     const explainOptions: ExplainOptions = {

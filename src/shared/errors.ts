@@ -28,6 +28,14 @@ export const ERROR_MESSAGES = {
   ZIP_INVALID: (d: { file: string; reason: string }) => `${d.file} is not a readable zip (${d.reason}).`,
   WEIGHTS_MANIFEST_INVALID: (d: { file: string; reason: string }) => `${d.file} has an invalid weights manifest (${d.reason}).`,
   FILE_NOT_FOUND: (d: { path: string; reason: string }) => `${d.path} cannot be read (${d.reason}).`,
+  NOT_A_FILE: (d: { path: string; kind: string }) => `${d.path} is a ${d.kind}, not a regular file.`,
+  NOT_A_FOLDER: (d: { path: string }) => `${d.path} exists and is not a folder.`,
+  FILE_PERMISSION_DENIED: (d: { path: string }) => `${d.path} cannot be opened: permission denied.`,
+  FILE_READ_FAILED: (d: { path: string; reason: string }) => `${d.path} could not be read (${d.reason}).`,
+  FILE_READ_TIMEOUT: (d: { path: string; seconds: number }) => `Reading ${d.path} did not finish within ${d.seconds} s; skipped.`,
+  FILE_TOO_LARGE: (d: { path: string; mb: number; limitMb: number }) => `${d.path} is ${d.mb} MB, above the ${d.limitMb} MB limit.`,
+  FILE_WRITE_FAILED: (d: { path: string; reason: string }) => `${d.path} could not be written (${d.reason}).`,
+  SYMLINK_LOOP: (d: { path: string }) => `${d.path} is a symbolic link that loops back on itself.`,
   MODEL_CONFIG_INVALID: (d: { layer: string; field: string; value: string; reason: string }) => `Layer "${d.layer}" has ${d.field} ${d.value}: ${d.reason}.`,
   INPUT_SIZE_INVALID: (d: { shape: string; reason: string }) => `The model's input shape ${d.shape} cannot be used: ${d.reason}.`,
   LAYER_OUTPUT_EMPTY: (d: { layer: string; shape: string; input: string }) => `Layer "${d.layer}" would output [${d.shape}] for this model's ${d.input} input: the input is too small for this network.`,
@@ -69,6 +77,7 @@ export const ERROR_MESSAGES = {
   GALLERY_EMPTY: () => 'No gallery yet: drop a folder of images (subfolders = true labels), several images, or a zip of them.',
   // Command line
   BAD_ARGUMENT: (d: { reason: string }) => `Bad argument: ${d.reason}`,
+  BATCH_LOCKED: (d: { csv: string; pid: number }) => `${d.csv} is being written by another run (process ${d.pid}); wait for it to finish, or delete ${d.csv}.lock if that process is gone.`,
   CAMERA_UNAVAILABLE: (d: { reason: string }) => `The camera could not be started: ${d.reason}`,
   // Sharing (page side)
   CLIPBOARD_FAILED: (d: { reason: string }) => `The image could not be copied to the clipboard: ${d.reason}`,
