@@ -26,9 +26,8 @@ function parseJsonMember(bytes: Uint8Array, member: string, file: string): unkno
 /** `file` is the .keras (or a zip holding the same members). */
 export async function openKeras3(file: InputFile, files: InputFile[], onProgress?: (p: LoadProgress) => void): Promise<OpenedModel> {
   onProgress?.({ phase: 'reading', bytesTotal: file.size, message: `Reading ${file.name}` });
-  let members: Record<string, Uint8Array>;
   // The archive limits hold while inflating: a .keras cannot be a zip bomb either.
-  members = unzipLimited(await file.bytes(), file.path || file.name, { filter: (entry) => KERAS3_MEMBERS.includes(entry) });
+  const members = unzipLimited(await file.bytes(), file.path || file.name, { filter: (entry) => KERAS3_MEMBERS.includes(entry) });
   if (!members['config.json']) throw studioError('KERAS_UNSUPPORTED', { reason: `${file.name} has no config.json, so it is not a Keras 3 model file.` });
   if (!members['model.weights.h5']) throw studioError('KERAS_UNSUPPORTED', { reason: `${file.name} has no model.weights.h5 (saved without weights?).` });
   const raw = parseJsonMember(members['config.json'], 'config.json', file.name);
