@@ -34,3 +34,12 @@ export function uniqueEntryName(name: string, used: Set<string>): string {
   used.add(candidate.toLowerCase());
   return candidate;
 }
+
+/**
+ * The overlay's name in an export for the image at `path`: its sanitised path with its extension
+ * kept, plus `.png` (as the batch command line writes them), so `a.png`, `a.jpg` and `a.webp` give
+ * three files; a remaining clash (names differing only in case) gets a suffix.
+ */
+export function overlayEntryName(path: string, used: Set<string>): string {
+  return uniqueEntryName(`overlays/${sanitizeEntryName(path)}.png`, used);
+}

@@ -8,6 +8,7 @@
 import { zipSync } from 'fflate';
 import { studioError, toStudioError } from '../shared/errors';
 import { csvHeader, csvRow, labelFromPath, mapStatistics, type BatchRecord } from '../shared/batch-results';
+import { overlayEntryName } from '../shared/entry-names';
 import type { Heatmap, ViewOptions } from '../shared/types';
 import type { InputFile, RawImage } from '../engine/files';
 import type { LoadedModel } from '../engine/model';
@@ -337,6 +338,7 @@ export class Gallery {
     const resize = loaded.summary.preprocess.resize;
     const files: Record<string, Uint8Array> = {};
     const rows = [csvHeader()];
+    const overlayNames = new Set<string>();
     for (const index of indices) {
       const e = this.entries[index];
       if (!e) continue;
@@ -349,7 +351,7 @@ export class Gallery {
         const region = cropBox(decoded.raw, [modelHeight, modelWidth], resize);
         const size = displaySize(region.width, region.height);
         const overlay = overlayThumb(drawRegion(decoded.canvas, region, size.width, size.height), e.map, lut, view);
-        files[`overlays/${e.path.replace(/\.[^./]+$/, '')}.png`] = new Uint8Array(await (await pngOf(overlay)).arrayBuffer());
+        files[overlayEntryName(e.path, overlayNames)] = new Uint8Array(await (await pngOf(overlay)).arrayBuffer());
       } catch {
         // It decoded during the run; if it no longer does, its CSV row stays and its overlay is left out.
       }
