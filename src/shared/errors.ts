@@ -84,6 +84,10 @@ export const ERROR_MESSAGES = {
   BAD_ARGUMENT: (d: { reason: string }) => `Bad argument: ${d.reason}`,
   BATCH_LOCKED: (d: { csv: string; pid: number }) => `${d.csv} is being written by another run (process ${d.pid}); wait for it to finish, or delete ${d.csv}.lock if that process is gone.`,
   CAMERA_UNAVAILABLE: (d: { reason: string }) => `The camera could not be started: ${d.reason}`,
+  CAMERA_PERMISSION_DENIED: (d: { reason: string }) => `Camera access is not allowed (${d.reason}); allow it in the browser's site settings, then start again.`,
+  CAMERA_NOT_FOUND: (d: { reason: string }) => `No camera was found (${d.reason}); connect one or choose another.`,
+  CAMERA_IN_USE: (d: { reason: string }) => `The camera could not be read (${d.reason}); another app may be using it.`,
+  CAMERA_ENDED: (d: { reason: string }) => `Live mode stopped: ${d.reason}. Choose a camera to start again.`,
   // Sharing (page side)
   CLIPBOARD_FAILED: (d: { reason: string }) => `The image could not be copied to the clipboard: ${d.reason}`,
   SHARE_FAILED: (d: { reason: string }) => `The image could not be shared: ${d.reason}`,
