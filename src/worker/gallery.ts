@@ -80,6 +80,18 @@ function errorRecord(entry: Entry, e: unknown): BatchRecord {
   return { file: entry.path, trueLabel: entry.trueLabel, predicted: null, probability: null, top5: [], stats: null, error: `${err.code}: ${err.message}` };
 }
 
+const CONTACT_SHEET_COLUMNS = 8;
+/** Rows per contact-sheet page: 64 × (thumbnail + labels) stays far below browsers' canvas limits. */
+const CONTACT_SHEET_MAX_ROWS = 64;
+
+/** `indices` cut into pages of at most `columns × maxRows` images, in order. */
+export function contactSheetPages(indices: number[], columns: number, maxRows: number): number[][] {
+  const perPage = Math.max(1, columns * maxRows);
+  const pages: number[][] = [];
+  for (let at = 0; at < indices.length; at += perPage) pages.push(indices.slice(at, at + perPage));
+  return pages.length ? pages : [[]];
+}
+
 export class Gallery {
   private entries: Entry[] = [];
   private means = new ClassMeans();
@@ -295,8 +307,24 @@ export class Gallery {
   }
 
   /** Thumbnails with overlays in a grid, each captioned (file; true → predicted, probability), plus caption lines. */
+  /**
+   * The contact sheet: one PNG, or, past CONTACT_SHEET_MAX_ROWS rows, a zip of numbered pages (each
+   * a PNG of bounded height: 10,000 images on one canvas needed ~170,000 px, beyond any browser's
+   * canvas limit). The caption goes on every page, with the page number.
+   */
   async contactSheet(indices: number[], caption: string[], view: ViewOptions): Promise<Blob> {
-    const columns = Math.max(1, Math.min(8, indices.length));
+    const pages = contactSheetPages(indices, CONTACT_SHEET_COLUMNS, CONTACT_SHEET_MAX_ROWS);
+    if (pages.length <= 1) return this.contactSheetPage(indices, caption, view);
+    const files: Record<string, [Uint8Array, { level: 0 }]> = {};
+    for (const [k, page] of pages.entries()) {
+      const png = await this.contactSheetPage(page, [...caption, `Page ${k + 1} of ${pages.length}`], view);
+      files[`contact-sheet-${String(k + 1).padStart(String(pages.length).length, '0')}.png`] = [new Uint8Array(await png.arrayBuffer()), { level: 0 }];
+    }
+    return new Blob([zipSync(files) as BlobPart], { type: 'application/zip' });
+  }
+
+  private async contactSheetPage(indices: number[], caption: string[], view: ViewOptions): Promise<Blob> {
+    const columns = Math.max(1, Math.min(CONTACT_SHEET_COLUMNS, indices.length));
     const cellW = GALLERY_THUMB + 8;
     const cellH = GALLERY_THUMB + 40;
     const rows = Math.ceil(indices.length / columns);
