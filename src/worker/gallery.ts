@@ -9,6 +9,7 @@ import { zipSync } from 'fflate';
 import { studioError, toStudioError } from '../shared/errors';
 import { csvHeader, csvRow, labelFromPath, mapStatistics, type BatchRecord } from '../shared/batch-results';
 import { overlayEntryName } from '../shared/entry-names';
+import { BlobZipWriter } from './zip-stream';
 import type { Heatmap, ViewOptions } from '../shared/types';
 import type { InputFile, RawImage } from '../engine/files';
 import type { LoadedModel } from '../engine/model';
@@ -364,13 +365,17 @@ export class Gallery {
     const lut = colormapLut(view.colormap);
     const [modelHeight, modelWidth] = loaded.summary.imageSize;
     const resize = loaded.summary.preprocess.resize;
-    const files: Record<string, Uint8Array> = {};
+    // Streamed: each overlay goes into the zip as it is made (bounded memory; zip-stream.ts).
+    const zip = new BlobZipWriter();
     const rows = [csvHeader()];
     const overlayNames = new Set<string>();
     for (const index of indices) {
       const e = this.entries[index];
       if (!e) continue;
-      if (signal.aborted) throw studioError('CANCELLED');
+      if (signal.aborted) {
+        zip.abort();
+        throw studioError('CANCELLED');
+      }
       rows.push(csvRow(e.record ?? errorRecord(e, studioError('CANCELLED'))));
       if (!e.map || !e.record || e.record.error) continue;
       await yieldToEvents();
@@ -379,14 +384,13 @@ export class Gallery {
         const region = cropBox(decoded.raw, [modelHeight, modelWidth], resize);
         const size = displaySize(region.width, region.height);
         const overlay = overlayThumb(drawRegion(decoded.canvas, region, size.width, size.height), e.map, lut, view);
-        files[overlayEntryName(e.path, overlayNames)] = new Uint8Array(await (await pngOf(overlay)).arrayBuffer());
+        // PNGs are already compressed: stored, not deflated again.
+        zip.add(overlayEntryName(e.path, overlayNames), new Uint8Array(await (await pngOf(overlay)).arrayBuffer()), false);
       } catch {
         // It decoded during the run; if it no longer does, its CSV row stays and its overlay is left out.
       }
     }
-    files['results.csv'] = new TextEncoder().encode(`${rows.join('\n')}\n`);
-    // PNGs are already compressed: stored, not deflated again.
-    const zip = zipSync(Object.fromEntries(Object.entries(files).map(([name, data]) => [name, [data, { level: name.endsWith('.png') ? 0 : 6 }]])));
-    return new Blob([zip as BlobPart], { type: 'application/zip' });
+    zip.add('results.csv', new TextEncoder().encode(`${rows.join('\n')}\n`), true);
+    return zip.finish();
   }
 }
