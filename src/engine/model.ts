@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { InputFile, RawImage } from './files';
 import type { OpenedModel } from './formats/reader';
 import { buildLayersModel, openModel } from './formats/index';
+import { labelCountNotice } from './formats/labels';
 import type {
   ExplainOptions, ExplainProgress, ExplainResult, HeadKind, Heatmap, LayerNode, OutputSummary, LoadProgress, MethodMap, ModelSummary,
   Prediction, PreprocessDefaults, PreprocessOptions, RgbMap,
@@ -158,6 +159,8 @@ export async function loadedModelFromHost(host: ProgramHost, meta: LoadedModelMe
     out.labels = out.head === 'binary' ? binaryLabels(fromFile) : Array.from({ length: units }, (_, i) => fromFile?.[i] ?? `class ${i}`);
   }
   const main = outputs[defaultOutput]!;
+  const labelMismatch = labelCountNotice(meta.labels, main.shape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1), main.head);
+  if (labelMismatch) warnings.push(labelMismatch);
   if (outputs.length > 1) warnings.push(notice('MULTI_OUTPUT', { count: outputs.length, name: main.name }));
   const preprocess: PreprocessDefaults = {
     ...DEFAULT_PREPROCESS,

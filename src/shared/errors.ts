@@ -24,6 +24,7 @@ export const ERROR_MESSAGES = {
   NO_SPATIAL_LAYER: () => 'No layer has a spatial (height × width × channels) output, so Grad-CAM cannot run; guided backprop still works.',
   MODEL_TOO_LARGE: (d: { mb: number; budgetMb: number }) => `This model needs about ${d.mb} MB, above the ${d.budgetMb} MB memory budget; loading may fail or be slow.`,
   KERAS_UNSUPPORTED: (d: { reason: string }) => `This Keras file cannot be read: ${d.reason}`,
+  LABELS_COUNT_MISMATCH: (d: { labels: number; classes: number }) => `The label file names ${d.labels} classes but the model has ${d.classes}; ${d.labels > d.classes ? `the first ${d.classes} are used — is it the right file?` : 'the rest are shown as "class N"'}`,
   TRAINING_ONLY_LAYER: (d: { layer: string; className: string }) => `Layer "${d.layer}" (${d.className}) only acts during training; here it passes its input through unchanged.`,
   ZIP_INVALID: (d: { file: string; reason: string }) => `${d.file} is not a readable zip (${d.reason}).`,
   ZIP_TOO_LARGE: (d: { file: string; entry: string; limit: string }) => `${d.file} unpacks to more than ${d.limit} (reached at ${d.entry}); refused before it filled memory. Unzip it and drop the files you need.`,
