@@ -279,6 +279,7 @@ export async function runCli(argv: string[], log: (line: string) => void = conso
         ...options.methods.flatMap((id) => (faithfulness!.methods[id] ? [[methodSettingsText(id, result.maps[id]!.settings), faithfulness!.methods[id]!] as [string, FaithfulnessResult['references']['random']]] : [])),
         ...(Object.entries(faithfulness.references) as Array<[ReferenceMapId, FaithfulnessResult['references']['random']]>).map(([id, s]) => [`${REFERENCE_LABELS[id]} (reference)`, s] as [string, FaithfulnessResult['references']['random']]),
       ];
+      for (const caveat of faithfulness.caveats ?? []) log(`warning [${caveat.code}]: ${caveat.message}`);
       for (const [label, s] of rows) {
         log(`  ${label}: deletion ${s.deletion.auc.toFixed(3)} · insertion ${s.insertion.auc.toFixed(3)} · ROAD ${s.road.combined.toFixed(3)} · confidence change ${s.confidenceChange >= 0 ? '+' : ''}${s.confidenceChange.toFixed(3)}`);
       }

@@ -67,6 +67,7 @@ export const ERROR_MESSAGES = {
   CANCELLED: () => 'Cancelled by a newer request.',
   // Faithfulness and the sanity check
   METRICS_NOTHING_EXPLAINED: () => 'Nothing to measure yet: explain the image first (the scores are of the maps on screen).',
+  FAITHFULNESS_CONSTANT_MAP: (d: { method: string }) => `The ${d.method} map is the same value everywhere (a 1×1 layer?): it ranks no pixel above another, so its faithfulness scores mean nothing; pick a layer with a larger grid.`,
   METRICS_METHODS_GRID: () => 'The faithfulness scores and the sanity check compare methods: choose "Compare methods" first.',
   SANITY_LAYERS_ONLY: () => 'The sanity check rebuilds randomised copies of a layers model (TF.js layers or Keras); it does not run on a TF.js graph model yet.',
   SANITY_NO_LAYER_TO_RANDOMISE: () => 'The sanity check randomises convolution and dense layers, and this model has none.',
