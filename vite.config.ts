@@ -9,6 +9,13 @@ const isolationHeaders = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+/**
+ * BUILD_ID=x names every script chunk `name-x-hash.js` (e2e/deploy.spec.ts builds the app twice to
+ * test a deployment: the two versions must not share a chunk name). Unset: the usual names.
+ */
+const buildId = process.env.BUILD_ID;
+const chunkNames = buildId ? { entryFileNames: `assets/[name]-${buildId}-[hash].js`, chunkFileNames: `assets/[name]-${buildId}-[hash].js` } : undefined;
+
 export default defineConfig({
   plugins: [
     react(),
@@ -48,7 +55,8 @@ export default defineConfig({
   optimizeDeps: { rolldownOptions: { plugins: [wasmThreadsPlugin()] } },
   preview: { headers: isolationHeaders },
   // The worker bundle is built with its own plugin list: tfjs (and its threaded WASM factory) lives there.
-  worker: { format: 'es', plugins: () => [wasmThreadsPlugin()] },
+  worker: { format: 'es', plugins: () => [wasmThreadsPlugin()], ...(chunkNames ? { rollupOptions: { output: chunkNames } } : {}) },
+  ...(chunkNames ? { build: { rollupOptions: { output: chunkNames } } } : {}),
   test: {
     include: ['src/**/*.test.ts', 'scripts/**/*.test.ts', 'cli/**/*.test.ts', 'build/**/*.test.ts'],
     environment: 'node',

@@ -8,14 +8,14 @@
  * to K of N, so N machines (a job array) split a set without talking to each other; the shards
  * together cover every image exactly once.
  */
-import { appendFile, mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { LoadedModel } from '../src/engine';
-import { decodeImageFile, encodePng } from '../src/engine/node';
+import { decodeImageFile, encodePng, fsError, walkFiles } from '../src/engine/node';
 import { overlayOnPhoto } from './overlay';
 import { toStudioError } from '../src/shared/errors';
-import { csvFiles, csvHeader, csvRow, labelFromPath, mapStatistics, type BatchRecord } from '../src/shared/batch-results';
+import { csvRow, labelFromPath, mapStatistics, type BatchRecord } from '../src/shared/batch-results';
+import { acquireCsvLock, checkOutDir, openBatchCsv } from './batch-files';
 import type { ExplainOptions, PreprocessOptions } from '../src/shared/types';
 
 const IMAGE_FILE = /\.(png|jpe?g|jfif|gif|webp|bmp|tiff?|heic|heif|avif)$/i;
@@ -38,20 +38,16 @@ export function shardOf(path: string, n: number): number {
   return h % n;
 }
 
-/** Image files under `root`, as sorted '/'-separated paths relative to it; hidden files skipped. */
+/**
+ * Image files under `root`, as sorted '/'-separated paths relative to it; hidden files skipped.
+ * Symbolic links (files and class folders) count as what they point at; a loop is walked once.
+ */
 export async function listImages(root: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (dir: string) => {
-    const entries = await readdir(dir, { withFileTypes: true });
-    for (const entry of entries) {
-      if (entry.name.startsWith('.') || entry.name === '__MACOSX') continue;
-      const full = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile() && IMAGE_FILE.test(entry.name)) out.push(relative(root, full).split(sep).join('/'));
-    }
-  };
-  await walk(root);
-  return out.sort();
+  const entries = await walkFiles(root, { recursive: true, skip: (name) => name.startsWith('.') || name === '__MACOSX' });
+  return entries
+    .filter((e) => IMAGE_FILE.test(e.name))
+    .map((e) => relative(root, e.path).split(sep).join('/'))
+    .sort();
 }
 
 /** Where a batch writes its CSV: --csv, else results[-K-of-N].csv in the output folder. */
@@ -67,10 +63,14 @@ export function overlayPath(outDir: string, file: string): string {
 }
 
 async function writeAtomically(path: string, data: Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
   const temporary = `${path}.partial`;
-  await writeFile(temporary, data);
-  await rename(temporary, path);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(temporary, data);
+    await rename(temporary, path);
+  } catch (e) {
+    throw fsError(e, path);
+  }
 }
 
 function seconds(s: number): string {
@@ -91,35 +91,55 @@ export async function runBatch(
   log: (line: string) => void,
   progress: (line: string) => void,
 ): Promise<BatchSummary> {
-  const all = await listImages(options.images);
-  const mine = options.shard ? all.filter((f) => shardOf(f, options.shard!.n) === options.shard!.k - 1) : all;
+  // Everything that can refuse the whole run does so before the first row: the output folder, the
+  // lock (one writer per CSV), the image folder.
+  if (options.outDir) await checkOutDir(options.outDir);
   const csv = batchCsvPath(options);
-  await mkdir(dirname(csv), { recursive: true });
-  const done = new Set(existsSync(csv) ? csvFiles(await readFile(csv, 'utf8')) : []);
-  if (!existsSync(csv)) await writeFile(csv, `${csvHeader()}\n`);
+  const release = await acquireCsvLock(csv);
+  try {
+    return await runLocked(lm, options, csv, log, progress);
+  } finally {
+    await release();
+  }
+}
+
+async function runLocked(
+  lm: LoadedModel,
+  options: BatchOptions,
+  csv: string,
+  log: (line: string) => void,
+  progress: (line: string) => void,
+): Promise<BatchSummary> {
+  const all = await listImages(options.images);
+  const shard = options.shard;
+  const mine = shard ? all.filter((f) => shardOf(f, shard.n) === shard.k - 1) : all;
+  const existing = await openBatchCsv(csv);
+  if (existing.tornTail) log(`the last row of ${csv} was cut short (a run was stopped mid-write): dropped, that image is done again`);
+  const done = new Set(existing.files);
   const todo = mine.filter((f) => !done.has(f));
   const skipped = mine.length - todo.length;
-  log(`images: ${mine.length}${options.shard ? ` (shard ${options.shard.k}/${options.shard.n} of ${all.length})` : ''}, ${skipped} already in ${csv}, ${todo.length} to explain`);
+  log(`images: ${mine.length}${shard ? ` (shard ${shard.k}/${shard.n} of ${all.length})` : ''}, ${skipped} already in ${csv}, ${todo.length} to explain`);
   const preprocess = { ...lm.summary.preprocess, ...options.explain.preprocess } as PreprocessOptions;
   const method = options.explain.methods?.[0] ?? 'gradcam';
   const started = performance.now();
   let explained = 0;
   let failed = 0;
   for (const [i, file] of todo.entries()) {
+    let overlay: { path: string; png: Uint8Array } | null = null;
     const record: BatchRecord = { file, trueLabel: labelFromPath(file), predicted: null, probability: null, top5: [], stats: null, error: null };
     try {
       const image = await decodeImageFile(join(options.images, file));
       const result = await lm.explain(image, { ...options.explain, methods: [method] });
-      const top = result.predictions[0]!;
-      record.predicted = top.label;
-      record.probability = top.probability;
+      const top = result.predictions[0];
+      record.predicted = top?.label ?? null;
+      record.probability = top?.probability ?? null;
       record.top5 = result.predictions.slice(0, 5).map((p) => ({ label: p.label, probability: p.probability }));
       const map = result.maps[method];
       if (map?.kind === 'heatmap') {
         record.stats = mapStatistics(map.upsampled);
         if (options.outDir) {
           const rgba = overlayOnPhoto(image, map.upsampled, preprocess.resize);
-          await writeAtomically(overlayPath(options.outDir, file), encodePng({ width: image.width, height: image.height, data: rgba }));
+          overlay = { path: overlayPath(options.outDir, file), png: encodePng({ width: image.width, height: image.height, data: rgba }) };
         }
       }
       explained++;
@@ -131,7 +151,14 @@ export async function runBatch(
       // One image at a time: its activations are not needed once its row is out.
       lm.clearCache();
     }
-    await appendFile(csv, `${csvRow(record)}\n`);
+    // A write that fails (disk full, folder gone) ends the run with its code, before the row: the
+    // image is not marked done, so the next run does it again.
+    if (overlay) await writeAtomically(overlay.path, overlay.png);
+    try {
+      await appendFile(csv, `${csvRow(record)}\n`);
+    } catch (e) {
+      throw fsError(e, csv);
+    }
     const elapsed = (performance.now() - started) / 1000;
     const rate = (i + 1) / Math.max(elapsed, 1e-3);
     progress(`[${i + 1}/${todo.length}] ${file}${record.error ? ` — ${record.error}` : ''} · ${rate.toFixed(1)} images/s, ${seconds((todo.length - i - 1) / rate)} left`);

@@ -15,6 +15,7 @@ import type { ExplainOptions, ExplainResult, Heatmap, NormalizationPreset, Prepr
 import { METHOD_IDS, METHODS, methodOptionProblems, methodSettingsText, type MethodId, type MethodOptionSpec, type MethodOptionValue } from '../src/shared/methods';
 import { overlayOnPhoto } from './overlay';
 import { runBatch, type BatchOptions } from './batch';
+import { checkOutDir } from './batch-files';
 import { DEFAULT_FAITHFULNESS, REFERENCE_LABELS, type FaithfulnessBaseline, type FaithfulnessResult, type ReferenceMapId, type SanityMode, type SanityResult } from '../src/shared/metrics';
 
 /** Every method option as a flag, from the registry: batchSize → --batch-size (shared by the methods that have it). */
@@ -218,6 +219,8 @@ export async function runCli(argv: string[], log: (line: string) => void = conso
     throw studioError('BACKEND_FAILED', { backend: options.backend, reason: e instanceof Error ? e.message : String(e) });
   }
 
+  // A bad --out-dir refuses before the model loads, let alone before any row.
+  if (options.outDir) await checkOutDir(options.outDir);
   const lm = await loadModel(await filesFromPaths([options.model]));
   try {
     const explainOptions: ExplainOptions = {
@@ -268,6 +271,7 @@ export async function runCli(argv: string[], log: (line: string) => void = conso
         ...options.methods.flatMap((id) => (faithfulness!.methods[id] ? [[methodSettingsText(id, result.maps[id]!.settings), faithfulness!.methods[id]!] as [string, FaithfulnessResult['references']['random']]] : [])),
         ...(Object.entries(faithfulness.references) as Array<[ReferenceMapId, FaithfulnessResult['references']['random']]>).map(([id, s]) => [`${REFERENCE_LABELS[id]} (reference)`, s] as [string, FaithfulnessResult['references']['random']]),
       ];
+      for (const caveat of faithfulness.caveats ?? []) log(`warning [${caveat.code}]: ${caveat.message}`);
       for (const [label, s] of rows) {
         log(`  ${label}: deletion ${s.deletion.auc.toFixed(3)} · insertion ${s.insertion.auc.toFixed(3)} · ROAD ${s.road.combined.toFixed(3)} · confidence change ${s.confidenceChange >= 0 ? '+' : ''}${s.confidenceChange.toFixed(3)}`);
       }

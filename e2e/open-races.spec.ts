@@ -122,15 +122,32 @@ test.describe('opening a model and an image while the other loads', () => {
     const errors = collectConsoleErrors(page);
     await page.goto('/');
     await waitForReady(page);
+    // The image is dropped from inside the page, in the same task that first sees the load's weights /
+    // building / warm-up phase on screen (a MutationObserver), so "during the load" holds by
+    // construction however fast or slow the machine is; no phase is polled from outside.
+    const image = photo('during.png');
+    await page.evaluate(({ name, base64 }) => {
+      type Store = { getState(): { status: { progress: { phase: string } | null }; model: { summary: { labels: string[] } | null } } };
+      const w = window as unknown as { __studio: Store; __droppedDuring?: { phase: string; labels: string[] | null } };
+      const observer = new MutationObserver(() => {
+        const s = w.__studio.getState();
+        const phase = s.status.progress?.phase ?? '';
+        if (!['weights', 'building', 'warmup'].includes(phase)) return;
+        observer.disconnect();
+        w.__droppedDuring = { phase, labels: s.model.summary?.labels ?? null };
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], name, { type: 'image/png' }));
+        const input = document.querySelector<HTMLInputElement>('[data-testid=open-image]');
+        if (!input) throw new Error('no open-image input');
+        input.files = transfer.files;
+        input.dispatchEvent(new Event('change', { bubbles: true }));
+      });
+      observer.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    }, { name: image.name, base64: image.buffer.toString('base64') });
     await openModel(page, slowFiles);
-    // The worker reports the phases of the load: drop the image once the weights are being read or later.
-    await page.waitForFunction(() => {
-      const s = (window as unknown as { __studio: { getState(): { status: { progress: { phase: string } | null } } } }).__studio.getState();
-      return ['weights', 'building', 'warmup'].includes(s.status.progress?.phase ?? '');
-    });
-    const labelsBefore = (await appState(page)).model.summary?.labels;
-    expect(labelsBefore, 'the new model is not on screen yet').not.toEqual(SLOW_LABELS);
-    await openImage(page, photo('during.png'));
+    await page.waitForFunction(() => !!(window as unknown as { __droppedDuring?: unknown }).__droppedDuring, undefined, { timeout: 180_000 });
+    const during = await page.evaluate(() => (window as unknown as { __droppedDuring: { phase: string; labels: string[] | null } }).__droppedDuring);
+    expect(during.labels, `the new model was not on screen when the image was dropped (phase ${during.phase})`).not.toEqual(SLOW_LABELS);
     const state = await waitForPair(page, SLOW_LABELS, 'during.png');
     await clickAnotherLayer(page, state);
     expect(errors).toEqual([]);

@@ -14,8 +14,32 @@ declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<PrecacheEn
 precache(self.__WB_MANIFEST);
 cleanupOutdatedCaches();
 
-// A new version takes over at once: the app is one page, and its assets are content-hashed.
-self.addEventListener('install', () => void self.skipWaiting());
+/**
+ * The assets of the version that was running before this one. A tab opened before a deploy keeps
+ * its old JavaScript, whose lazy chunks (the Keras reader, the worker itself after a restart) have
+ * names that the new version no longer lists; workbox's cleanup removes them from the precache, so
+ * they are copied here first and served from here. Replaced at the next deploy: one version back is
+ * kept, which covers every tab that has not been reloaded since.
+ */
+const PREVIOUS = 'gradcam-previous-version';
+
+async function keepPreviousVersion(): Promise<void> {
+  const names = (await caches.keys()).filter((n) => n.startsWith('workbox-precache'));
+  if (names.length === 0) return; // first install: nothing ran before
+  await caches.delete(PREVIOUS);
+  const previous = await caches.open(PREVIOUS);
+  for (const name of names) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) {
+      const response = await cache.match(request);
+      if (response) await previous.put(request, response);
+    }
+  }
+}
+
+// A new version takes over at once (the app is one page, its assets are content-hashed); open tabs
+// keep working on the previous version's assets and are offered a reload (register.ts).
+self.addEventListener('install', (event) => event.waitUntil(keepPreviousVersion().then(() => self.skipWaiting())));
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
 /** The same response with the isolation headers added. */
@@ -33,6 +57,9 @@ async function answer(request: Request): Promise<Response> {
   const key = request.mode === 'navigate' ? 'index.html' : request.url;
   const cached = await matchPrecache(key);
   if (cached) return withIsolation(cached);
+  // A chunk of the version an older tab still runs (workbox keys carry a revision query: ignored).
+  const previous = request.mode === 'navigate' ? undefined : await (await caches.open(PREVIOUS)).match(request, { ignoreSearch: true });
+  if (previous) return withIsolation(previous);
   return withIsolation(await fetch(request));
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { csvFiles, csvHeader, csvRow, labelFromPath, mapStatistics, type BatchRecord } from './batch-results';
+import Papa from 'papaparse';
+import { csvDocument, csvFiles, csvHeader, csvRow, labelFromPath, mapStatistics, parseBatchCsv, type BatchRecord } from './batch-results';
 
 function map(width: number, height: number, at: (x: number, y: number) => number) {
   const data = new Float32Array(width * height);
@@ -36,5 +37,40 @@ describe('batch results', () => {
     expect(csv.split('\n')[1]).toBe('"cats/a, ""b"".png",cats,dogs,0.750000,0,dogs:0.7500;cats:0.2500,0.500000,0.100000,0,');
     expect(csv.split('\n')[2]).toBe('broken.png,,,,,,,,,IMAGE_CORRUPT: the file is damaged');
     expect(csvFiles(csv + '\n')).toEqual(['cats/a, "b".png', 'broken.png']);
+  });
+
+  const record = (file: string): BatchRecord => ({ file, trueLabel: 'cats', predicted: 'cats', probability: 0.5, top5: [{ label: 'cats', probability: 0.5 }, { label: 'dogs', probability: 0.25 }, { label: 'x;y', probability: 0.25 }], stats: { mean: 0.1, outsideCentre: 0.2, border: 0.3 }, error: null });
+  const hostile = ['a\nb.png', 'c\r\nd.png', 'e, "f"\n.png', '=HYPERLINK("http://x","y").png', '+1.png', '-2.png', '@sum.png', '\tt.png', "'=already.png", "'plain.png", 'ok.png'];
+
+  it('names with newlines, quotes and commas round-trip; formula starts are neutralised (OWASP)', () => {
+    const csv = csvDocument(hostile.map(record));
+    expect(csvFiles(csv)).toEqual(hostile);
+    // What a spreadsheet sees: parsed by papaparse as any CSV reader would, no cell starts a formula.
+    const cells = Papa.parse<string[]>(csv, { skipEmptyLines: true }).data.slice(1).map((row) => row[0] ?? '');
+    expect(cells).toHaveLength(hostile.length);
+    for (const cell of cells) expect(cell, cell).not.toMatch(/^[=+\-@\t\r]/);
+    expect(cells).toContain(`'=HYPERLINK("http://x","y").png`);
+    expect(cells).toContain('a\nb.png');
+    // An error message starting with a minus sign is text too.
+    expect(csvRow({ ...record('x.png'), error: '-1 is not a class' })).toMatch(/,'-1 is not a class$/);
+  });
+
+  it('a torn last row (a kill mid-append) is dropped, even when cut inside a quoted newline', () => {
+    const whole = csvDocument(hostile.map(record));
+    for (const cut of [1, 5, 20, whole.length - whole.lastIndexOf('a\nb') + 0]) {
+      const torn = whole.slice(0, whole.length - cut);
+      const parsed = parseBatchCsv(torn);
+      expect(parsed.tornTail, `cut ${cut}`).toBe(true);
+      expect(parsed.files).toEqual(hostile.slice(0, parsed.files.length));
+      expect(parsed.files.length).toBeLessThan(hostile.length);
+      // The kept text is whole rows: parsing it again changes nothing and tears nothing.
+      expect(parseBatchCsv(parsed.complete)).toEqual({ files: parsed.files, complete: parsed.complete, tornTail: false });
+    }
+    // A row cut right after a newline inside its quoted name still counts as torn.
+    const inside = whole.slice(0, whole.indexOf('c\r\n') + 3);
+    expect(parseBatchCsv(inside).files).toEqual(['a\nb.png']);
+    expect(parseBatchCsv(inside).tornTail).toBe(true);
+    expect(parseBatchCsv(whole)).toEqual({ files: hostile, complete: whole, tornTail: false });
+    expect(parseBatchCsv('file,tr').tornTail).toBe(true);
   });
 });

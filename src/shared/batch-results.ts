@@ -4,6 +4,7 @@
  * "looks at the background". The CSV written by the gallery export and by the batch command line is
  * made here, so the two always have the same columns. Plain data: no tensors.
  */
+import Papa from 'papaparse';
 import type { Heatmap } from './types';
 
 export interface MapStatistics {
@@ -63,10 +64,31 @@ export function labelFromPath(relativePath: string): string | null {
 
 export const CSV_COLUMNS = ['file', 'true', 'predicted', 'probability', 'correct', 'top5', 'map_mean', 'map_outside_centre', 'map_border', 'error'] as const;
 
-function cell(value: string | number | null): string {
+/**
+ * A text cell that a spreadsheet would read as a formula (=, +, -, @, tab, CR first, as OWASP's
+ * "CSV injection" page lists) gets a leading apostrophe; so does one that already starts with an
+ * apostrophe, so that reading strips exactly one and every name round-trips.
+ */
+const FORMULA_START = /^[=+\-@\t\r']/;
+
+function textCell(value: string | null): string {
   if (value === null) return '';
-  const text = typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(6)) : value;
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return FORMULA_START.test(value) ? `'${value}` : value;
+}
+
+function numberCell(value: number | null): string {
+  if (value === null) return '';
+  return Number.isInteger(value) ? String(value) : value.toFixed(6);
+}
+
+/** What textCell wrote, back as the original text. */
+export function readTextCell(cell: string): string {
+  return cell.startsWith("'") && FORMULA_START.test(cell.slice(1)) ? cell.slice(1) : cell;
+}
+
+/** Quoting by papaparse (quotes, commas and newlines inside a cell round-trip); rows end with \n. */
+function csvLine(cells: string[]): string {
+  return Papa.unparse([cells], { newline: '\n', header: false, escapeFormulae: false });
 }
 
 export function csvHeader(): string {
@@ -76,27 +98,62 @@ export function csvHeader(): string {
 export function csvRow(r: BatchRecord): string {
   const correct = r.trueLabel === null || r.predicted === null ? null : r.trueLabel === r.predicted ? 1 : 0;
   const top5 = r.top5.map((p) => `${p.label}:${p.probability.toFixed(4)}`).join(';');
-  return [r.file, r.trueLabel, r.predicted, r.probability, correct, top5 || null, r.stats?.mean ?? null, r.stats?.outsideCentre ?? null, r.stats?.border ?? null, r.error].map(cell).join(',');
+  return csvLine([
+    textCell(r.file),
+    textCell(r.trueLabel),
+    textCell(r.predicted),
+    numberCell(r.probability),
+    numberCell(correct),
+    textCell(top5 || null),
+    numberCell(r.stats?.mean ?? null),
+    numberCell(r.stats?.outsideCentre ?? null),
+    numberCell(r.stats?.border ?? null),
+    textCell(r.error),
+  ]);
 }
 
-/** The file column of each data row of a CSV written by csvRow (for resuming a batch). */
-export function csvFiles(csv: string): string[] {
-  const files: string[] = [];
-  const lines = csv.split(/\r?\n/).slice(1).filter((l) => l.length > 0);
-  for (const line of lines) {
-    if (line.startsWith('"')) {
-      // A quoted first cell: up to the closing quote not followed by another quote.
-      let i = 1;
-      let out = '';
-      while (i < line.length) {
-        if (line[i] === '"' && line[i + 1] === '"') {
-          out += '"';
-          i += 2;
-        } else if (line[i] === '"') break;
-        else out += line[i++];
-      }
-      files.push(out);
-    } else files.push(line.slice(0, line.indexOf(',') < 0 ? undefined : line.indexOf(',')));
+/** A whole CSV (header, rows, final newline): the gallery's export. */
+export function csvDocument(records: Iterable<BatchRecord>): string {
+  const lines = [csvHeader()];
+  for (const r of records) lines.push(csvRow(r));
+  return `${lines.join('\n')}\n`;
+}
+
+export interface ParsedBatchCsv {
+  /** The file column of each complete row, as the original path. */
+  files: string[];
+  /** The complete rows' text (header included, each ending in \n): what to keep when the tail is torn. */
+  complete: string;
+  /** Whether the last row was cut short (a kill mid-write): dropped, so that image is done again. */
+  tornTail: boolean;
+}
+
+/**
+ * Read a batch CSV for resuming. A row counts only when it has every column and ends with a newline
+ * (rows are appended whole, so anything else is a write cut short by a kill).
+ */
+export function parseBatchCsv(csv: string): ParsedBatchCsv {
+  const parsed = Papa.parse<string[]>(csv, { header: false, delimiter: ',', quoteChar: '"', skipEmptyLines: false, newline: '\n' });
+  const rows = parsed.data;
+  // A file ending in \n parses to a last empty row; without one, the last row is unfinished.
+  const endsWithNewline = csv.endsWith('\n');
+  if (endsWithNewline && rows.length > 0 && rows[rows.length - 1]?.length === 1 && rows[rows.length - 1]?.[0] === '') rows.pop();
+  const unterminatedQuote = parsed.errors.some((e) => e.code === 'MissingQuotes');
+  let tornTail = false;
+  if (rows.length > 1 && (!endsWithNewline || unterminatedQuote || rows[rows.length - 1]?.length !== CSV_COLUMNS.length)) {
+    rows.pop();
+    tornTail = true;
+  } else if (rows.length <= 1 && !endsWithNewline) {
+    // Even the header was cut short: start again from a whole header.
+    return { files: [], complete: `${csvHeader()}\n`, tornTail: true };
   }
-  return files;
+  const body = rows.slice(1).filter((row) => row.length === CSV_COLUMNS.length);
+  const files = body.map((row) => readTextCell(row[0] ?? ''));
+  const complete = tornTail ? `${[csvHeader(), ...body.map((row) => csvLine(row))].join('\n')}\n` : csv;
+  return { files, complete, tornTail };
+}
+
+/** The file column of each complete data row of a CSV written by csvRow (for resuming a batch). */
+export function csvFiles(csv: string): string[] {
+  return parseBatchCsv(csv).files;
 }

@@ -68,6 +68,8 @@ export interface FaithfulnessResult {
   references: Record<ReferenceMapId, MapFaithfulness>;
   /** Forward passes run (every curve point is one). */
   forwardPasses: number;
+  /** Why some scores mean little: a constant map (a 1×1 layer) ranks no pixel above another. */
+  caveats?: { code: 'FAITHFULNESS_CONSTANT_MAP'; message: string }[];
 }
 
 export type SanityMode = 'cascading' | 'independent';

@@ -234,7 +234,9 @@ export async function exportContactSheet(): Promise<void> {
     `${indices.length} of ${g.count} images · filter: ${filterText(g.filter)} · sort: ${g.sort}`,
   ];
   try {
-    download(await client().call('galleryContactSheet', [indices, caption, s.view]), 'gallery-contact-sheet.png');
+    const sheet = await client().call('galleryContactSheet', [indices, caption, s.view]);
+    // Many images come as a zip of pages (src/worker/gallery.ts).
+    download(sheet, sheet.type === 'application/zip' ? 'gallery-contact-sheet-pages.zip' : 'gallery-contact-sheet.png');
   } catch (e) {
     pushNotice(toStudioError(e).toNotice(), 'error');
   }

@@ -6,6 +6,7 @@
  * The camera stops when live mode is left, paused, or the page is hidden. Pause freezes the current
  * frame into the single-image view (as a PNG opened like any image), where every method works.
  */
+import { cameraError, cameraErrorText, watchCamera } from './camera-watch';
 import { studioError, toStudioError } from '../shared/errors';
 import { useStore, initialLive, type LiveSlice } from './store';
 import { explainOptions } from './explain';
@@ -60,14 +61,14 @@ async function listCameras(): Promise<void> {
 export async function startCamera(video: HTMLVideoElement, canvasHost: HTMLElement, deviceId?: string | null): Promise<void> {
   stopCamera();
   if (!navigator.mediaDevices?.getUserMedia) {
-    setLive({ error: studioError('CAMERA_UNAVAILABLE', { reason: 'this browser has no camera access (getUserMedia)' }).message });
+    setLive({ error: cameraErrorText(studioError('CAMERA_UNAVAILABLE', { reason: 'this browser has no camera access (getUserMedia)' })) });
     return;
   }
   let stream: MediaStream;
   try {
     stream = await navigator.mediaDevices.getUserMedia({ video: deviceId ? { deviceId: { exact: deviceId } } : { facingMode: 'user' }, audio: false });
   } catch (e) {
-    setLive({ error: studioError('CAMERA_UNAVAILABLE', { reason: e instanceof Error ? e.message : String(e) }).message });
+    setLive({ error: cameraErrorText(cameraError(e)) });
     return;
   }
   const c = await whenClient();
@@ -87,11 +88,17 @@ export async function startCamera(video: HTMLVideoElement, canvasHost: HTMLEleme
     if (document.visibilityState === 'hidden') stopCamera();
   };
   document.addEventListener('visibilitychange', onHidden);
+  // Track end, device loss, permission revoked: stop live mode and say why (no frozen last frame).
+  const unwatch = watchCamera(stream, (error) => {
+    stopCamera();
+    setLive({ error: cameraErrorText(error), fps: 0 });
+  });
   const current: Running = {
     stream,
     video,
     stop: () => {
       stopped = true;
+      unwatch();
       controller.abort();
       document.removeEventListener('visibilitychange', onHidden);
       stream.getTracks().forEach((t) => t.stop());

@@ -8,6 +8,8 @@
 import { zipSync } from 'fflate';
 import { studioError, toStudioError } from '../shared/errors';
 import { csvHeader, csvRow, labelFromPath, mapStatistics, type BatchRecord } from '../shared/batch-results';
+import { overlayEntryName } from '../shared/entry-names';
+import { BlobZipWriter } from './zip-stream';
 import type { Heatmap, ViewOptions } from '../shared/types';
 import { type InputFile, type RawImage, type LoadedModel, explainBatch, explainEach, GALLERY_MAP_SIZE, cropBox, yieldToEvents } from '../engine';
 import { colormapLut } from '../render/colormaps';
@@ -73,6 +75,18 @@ async function pixelsOf(blob: Blob): Promise<PanelPixels> {
 function errorRecord(entry: Entry, e: unknown): BatchRecord {
   const err = toStudioError(e);
   return { file: entry.path, trueLabel: entry.trueLabel, predicted: null, probability: null, top5: [], stats: null, error: `${err.code}: ${err.message}` };
+}
+
+const CONTACT_SHEET_COLUMNS = 8;
+/** Rows per contact-sheet page: 64 × (thumbnail + labels) stays far below browsers' canvas limits. */
+const CONTACT_SHEET_MAX_ROWS = 64;
+
+/** `indices` cut into pages of at most `columns × maxRows` images, in order. */
+export function contactSheetPages(indices: number[], columns: number, maxRows: number): number[][] {
+  const perPage = Math.max(1, columns * maxRows);
+  const pages: number[][] = [];
+  for (let at = 0; at < indices.length; at += perPage) pages.push(indices.slice(at, at + perPage));
+  return pages.length ? pages : [[]];
 }
 
 export class Gallery {
@@ -290,8 +304,24 @@ export class Gallery {
   }
 
   /** Thumbnails with overlays in a grid, each captioned (file; true → predicted, probability), plus caption lines. */
+  /**
+   * The contact sheet: one PNG, or, past CONTACT_SHEET_MAX_ROWS rows, a zip of numbered pages (each
+   * a PNG of bounded height: 10,000 images on one canvas needed ~170,000 px, beyond any browser's
+   * canvas limit). The caption goes on every page, with the page number.
+   */
   async contactSheet(indices: number[], caption: string[], view: ViewOptions): Promise<Blob> {
-    const columns = Math.max(1, Math.min(8, indices.length));
+    const pages = contactSheetPages(indices, CONTACT_SHEET_COLUMNS, CONTACT_SHEET_MAX_ROWS);
+    if (pages.length <= 1) return this.contactSheetPage(indices, caption, view);
+    const files: Record<string, [Uint8Array, { level: 0 }]> = {};
+    for (const [k, page] of pages.entries()) {
+      const png = await this.contactSheetPage(page, [...caption, `Page ${k + 1} of ${pages.length}`], view);
+      files[`contact-sheet-${String(k + 1).padStart(String(pages.length).length, '0')}.png`] = [new Uint8Array(await png.arrayBuffer()), { level: 0 }];
+    }
+    return new Blob([zipSync(files) as BlobPart], { type: 'application/zip' });
+  }
+
+  private async contactSheetPage(indices: number[], caption: string[], view: ViewOptions): Promise<Blob> {
+    const columns = Math.max(1, Math.min(CONTACT_SHEET_COLUMNS, indices.length));
     const cellW = GALLERY_THUMB + 8;
     const cellH = GALLERY_THUMB + 40;
     const rows = Math.ceil(indices.length / columns);
@@ -331,12 +361,17 @@ export class Gallery {
     const lut = colormapLut(view.colormap);
     const [modelHeight, modelWidth] = loaded.summary.imageSize;
     const resize = loaded.summary.preprocess.resize;
-    const files: Record<string, Uint8Array> = {};
+    // Streamed: each overlay goes into the zip as it is made (bounded memory; zip-stream.ts).
+    const zip = new BlobZipWriter();
     const rows = [csvHeader()];
+    const overlayNames = new Set<string>();
     for (const index of indices) {
       const e = this.entries[index];
       if (!e) continue;
-      if (signal.aborted) throw studioError('CANCELLED');
+      if (signal.aborted) {
+        zip.abort();
+        throw studioError('CANCELLED');
+      }
       rows.push(csvRow(e.record ?? errorRecord(e, studioError('CANCELLED'))));
       if (!e.map || !e.record || e.record.error) continue;
       await yieldToEvents();
@@ -345,14 +380,13 @@ export class Gallery {
         const region = cropBox(decoded.raw, [modelHeight, modelWidth], resize);
         const size = displaySize(region.width, region.height);
         const overlay = overlayThumb(drawRegion(decoded.canvas, region, size.width, size.height), e.map, lut, view);
-        files[`overlays/${e.path.replace(/\.[^./]+$/, '')}.png`] = new Uint8Array(await (await pngOf(overlay)).arrayBuffer());
+        // PNGs are already compressed: stored, not deflated again.
+        zip.add(overlayEntryName(e.path, overlayNames), new Uint8Array(await (await pngOf(overlay)).arrayBuffer()), false);
       } catch {
         // It decoded during the run; if it no longer does, its CSV row stays and its overlay is left out.
       }
     }
-    files['results.csv'] = new TextEncoder().encode(`${rows.join('\n')}\n`);
-    // PNGs are already compressed: stored, not deflated again.
-    const zip = zipSync(Object.fromEntries(Object.entries(files).map(([name, data]) => [name, [data, { level: name.endsWith('.png') ? 0 : 6 }]])));
-    return new Blob([zip as BlobPart], { type: 'application/zip' });
+    zip.add('results.csv', new TextEncoder().encode(`${rows.join('\n')}\n`), true);
+    return zip.finish();
   }
 }

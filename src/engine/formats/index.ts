@@ -2,11 +2,11 @@
  * Entry point for loading: expand zips, sort dropped files into model files and images,
  * and open a model with the first reader that recognises the files.
  */
-import { unzipSync } from 'fflate';
 import type { InputFile } from '../files';
 import { extension, fromBytes, readHead } from '../files';
 import type { LoadProgress } from '../../shared/types';
-import { studioError, toStudioError } from '../../shared/errors';
+import { StudioError, studioError, toStudioError, type StudioNotice } from '../../shared/errors';
+import { newArchiveBudget, unzipLimited, type ArchiveBudget } from './archive';
 import type { ModelReader, OpenedModel } from './reader';
 import { modelJsonCandidates, tfjsLayersReader } from './tfjs-layers';
 import { tfjsGraphReader } from './tfjs-graph';
@@ -31,8 +31,6 @@ const KERAS_EXTENSIONS = new Set(['h5', 'hdf5', 'keras']);
 const SHARD_NAME = /^group\d+-shard\d+of\d+(\.bin)?$/i;
 const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
-/** Zips inside zips are expanded this deep, no deeper (a zip bomb of nested archives stops here). */
-const MAX_ZIP_DEPTH = 3;
 
 function startsWith(bytes: Uint8Array, magic: number[], at = 0): boolean {
   return bytes.length >= at + magic.length && magic.every((b, i) => bytes[at + i] === b);
@@ -59,14 +57,6 @@ function isModelFileName(name: string): boolean {
   );
 }
 
-function unzipFile(file: InputFile, bytes: Uint8Array): Record<string, Uint8Array> {
-  try {
-    return unzipSync(bytes);
-  } catch (e) {
-    throw studioError('ZIP_INVALID', { file: file.path, reason: e instanceof Error ? e.message : String(e) });
-  }
-}
-
 /** A zip holding config.json + model.weights.h5 at its root is a Keras 3 model saved under another name. */
 function looksLikeKerasV3(entries: Record<string, Uint8Array>): boolean {
   return 'config.json' in entries && 'model.weights.h5' in entries;
@@ -77,20 +67,30 @@ function zipEntries(file: InputFile, entries: Record<string, Uint8Array>): Input
   const folder = file.path.replace(/\.zip$/i, '');
   return Object.entries(entries)
     .filter(([path]) => !path.endsWith('/') && !isHiddenPath(path))
+    // Names were sanitised by unzipLimited (no `..`, absolute paths, drive letters or control characters).
     .map(([path, data]) => fromBytes(path, data, `${folder}/${path}`));
 }
 
+/** One drop's archive expansion: the shared limits, and the archives refused so far (when others can go on). */
+interface Expansion {
+  budget: ArchiveBudget;
+  refused: StudioError[];
+  /** Whether a refused archive is set aside (several files dropped) or ends the whole open. */
+  keepGoing: boolean;
+}
+
 /**
- * Replace every `.zip` by its entries (recursively, to a bounded depth). `sniff` also expands
- * files that are zips by content but not by name (never a `.keras`, which is itself a model file).
+ * Replace every `.zip` by its entries (recursively, to a bounded depth), with the limits of
+ * archive.ts checked while inflating. `sniff` also expands files that are zips by content but not by
+ * name (never a `.keras`, which is itself a model file).
  */
-async function expandArchives(files: InputFile[], sniff: boolean, depth = 0): Promise<InputFile[]> {
+async function expandArchives(files: InputFile[], sniff: boolean, expansion: Expansion, depth = 0): Promise<InputFile[]> {
   const out: InputFile[] = [];
   for (const file of files) {
     const ext = extension(file.name);
     const knownNotZip = KERAS_EXTENSIONS.has(ext) || IMAGE_EXTENSIONS.has(ext) || ext === 'json' || ext === 'bin' || SHARD_NAME.test(file.name);
     const candidate = isZipName(file.name) || (sniff && !knownNotZip);
-    if (!candidate || depth >= MAX_ZIP_DEPTH) {
+    if (!candidate) {
       out.push(file);
       continue;
     }
@@ -98,18 +98,27 @@ async function expandArchives(files: InputFile[], sniff: boolean, depth = 0): Pr
       out.push(file);
       continue;
     }
-    const entries = unzipFile(file, await file.bytes());
-    if (looksLikeKerasV3(entries)) {
-      out.push(file);
-      continue;
+    try {
+      const { limits } = expansion.budget;
+      if (depth >= limits.maxDepth) throw studioError('ZIP_TOO_DEEP', { file: file.path || file.name, limit: limits.maxDepth });
+      const entries = unzipLimited(await file.bytes(), file.path || file.name, { budget: expansion.budget });
+      if (looksLikeKerasV3(entries)) {
+        out.push(file);
+        continue;
+      }
+      out.push(...(await expandArchives(zipEntries(file, entries), sniff, expansion, depth + 1)));
+    } catch (e) {
+      // In a drop of several files, a bad archive is reported and the rest opens; alone, it is the error.
+      const error = toStudioError(e);
+      if (!expansion.keepGoing) throw error;
+      expansion.refused.push(error);
     }
-    out.push(...(await expandArchives(zipEntries(file, entries), sniff, depth + 1)));
   }
   return out;
 }
 
 /** Expand zips (fflate) and folders into plain InputFiles, then split by content and name. */
-export async function classifyFiles(files: InputFile[]): Promise<{ modelFiles: InputFile[]; images: InputFile[]; ignored: InputFile[] }> {
+export async function classifyFiles(files: InputFile[]): Promise<{ modelFiles: InputFile[]; images: InputFile[]; ignored: InputFile[]; problems: StudioNotice[] }> {
   const modelFiles: InputFile[] = [];
   const images: InputFile[] = [];
   const ignored: InputFile[] = [];
@@ -122,7 +131,11 @@ export async function classifyFiles(files: InputFile[]): Promise<{ modelFiles: I
   });
   // Shards and .bin files are raw numbers with no magic: their names are authoritative and they
   // are not read here (they can be large). Everything else is sniffed.
-  const expanded = await expandArchives(visible, true);
+  const expansion: Expansion = { budget: newArchiveBudget(), refused: [], keepGoing: visible.length > 1 };
+  const expanded = await expandArchives(visible, true, expansion);
+  // Nothing else came of the drop: the archive's own error says more than "no model found".
+  const firstRefusal = expansion.refused[0];
+  if (expanded.length === 0 && firstRefusal) throw firstRefusal;
   for (const file of expanded) {
     const ext = extension(file.name);
     if (ext === 'bin' || SHARD_NAME.test(file.name)) {
@@ -138,7 +151,7 @@ export async function classifyFiles(files: InputFile[]): Promise<{ modelFiles: I
     else if (IMAGE_EXTENSIONS.has(ext)) images.push(file);
     else ignored.push(file);
   }
-  return { modelFiles, images, ignored };
+  return { modelFiles, images, ignored, problems: expansion.refused.map((e) => e.toNotice()) };
 }
 
 /** Open a model with the first reader whose `match` is true; throws StudioError (NO_MODEL_FILE, MISSING_SHARD, ...). */
@@ -147,6 +160,7 @@ export async function openModel(files: InputFile[], onProgress?: (p: LoadProgres
     const expanded = await expandArchives(
       files.filter((f) => !isHiddenPath(f.path)),
       false,
+      { budget: newArchiveBudget(), refused: [], keepGoing: false },
     );
     for (const reader of modelReaders) {
       if (await reader.match(expanded)) return await reader.open(expanded, onProgress);

@@ -117,3 +117,13 @@ export async function readSidecars(files: InputFile[], modelPath?: string): Prom
   }
   return info;
 }
+
+/**
+ * LABELS_COUNT_MISMATCH when a label file names more classes than the model's output has (a
+ * 10,000-line labels.txt on a 4-class model: the wrong file), or fewer (the rest show as "class i").
+ * Binary heads (one sigmoid unit, two labels) are not counted here.
+ */
+export function labelCountNotice(labels: string[] | undefined, units: number, head: string): StudioNotice | null {
+  if (!labels || labels.length === 0 || head === 'binary' || labels.length === units) return null;
+  return notice('LABELS_COUNT_MISMATCH', { labels: labels.length, classes: units });
+}

@@ -85,7 +85,8 @@ export function parseGraphDef(modelTopology: unknown, signature: unknown): Graph
     if (!isRecord(raw) || typeof raw.name !== 'string' || typeof raw.op !== 'string') throw invalid(`node ${i} has no name or op`);
     if (byName.has(raw.name)) throw invalid(`two nodes are named "${raw.name}"`);
     if (NO_OPS.has(raw.op)) continue;
-    const inputs = (Array.isArray(raw.input) ? raw.input : []).map(String).filter((s) => !s.startsWith('^'));
+    if (raw.input !== undefined && !(Array.isArray(raw.input) && raw.input.every((s) => typeof s === 'string'))) throw invalid(`node "${raw.name}" has inputs that are not a list of names`);
+    const inputs = (Array.isArray(raw.input) ? (raw.input as string[]) : []).filter((s) => !s.startsWith('^'));
     const attrs: Record<string, AttrValue> = {};
     if (isRecord(raw.attr)) for (const [k, v] of Object.entries(raw.attr)) attrs[k] = attrValue(v);
     const node: GraphNode = { name: raw.name, op: raw.op, inputs, attrs };

@@ -3,15 +3,25 @@
  * too) and keeps the graph for ops without an adapter; the compiled program runs everything else.
  */
 import * as tf from '@tensorflow/tfjs';
-import { notice, studioError, type StudioNotice } from '../../shared/errors';
+import { StudioError, notice, studioError, type StudioNotice } from '../../shared/errors';
 import type { OpenedModel } from '../formats/reader';
 import type { ProgramHost } from '../executor/program';
 import { parseGraphDef } from './graph-def';
 import { compileGraphProgram } from './graph-program';
 import type { ConverterRun } from './graph-ops';
+import { validateGraphDef } from './graph-validate';
 
 /** Image size used when the graph leaves height/width open ([-1, -1, -1, 3]). */
 const ASSUMED_SIZE = 224;
+
+/** An error from tfjs while compiling or warming up the graph, as a specific code (never INTERNAL). */
+function graphBuildError(e: unknown, model: string): StudioError {
+  if (e instanceof StudioError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  const op = /Unknown op '([^']+)'|Op is not supported: (\w+)|(\w+) activation not yet supported/.exec(message)?.slice(1).find(Boolean);
+  if (op) return studioError('GRAPH_OP_UNSUPPORTED', { op, node: model });
+  return studioError('MODEL_BUILD_FAILED', { reason: message });
+}
 
 export async function buildGraphHost(opened: OpenedModel): Promise<ProgramHost> {
   const { artifacts } = opened;
@@ -24,13 +34,14 @@ export async function buildGraphHost(opened: OpenedModel): Promise<ProgramHost> 
     warnings.push(notice('INPUT_SIZE_ASSUMED', { size: `${shape[1]}×${shape[2]}` }));
   }
   def.inputShape = shape;
+  validateGraphDef(def);
 
   let graph: tf.GraphModel;
   try {
     graph = await tf.loadGraphModel(tf.io.fromMemory(artifacts));
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    const op = /Op is not supported: (\w+)/.exec(message)?.[1];
+    const op = /Op is not supported: (\w+)|Unknown op '([^']+)'/.exec(message)?.slice(1).find(Boolean);
     if (op) throw studioError('GRAPH_OP_UNSUPPORTED', { op, node: def.nodes.find((n) => n.op === op)?.name ?? op });
     throw studioError('MODEL_BUILD_FAILED', { reason: message });
   }
@@ -59,6 +70,6 @@ export async function buildGraphHost(opened: OpenedModel): Promise<ProgramHost> 
     };
   } catch (e) {
     graph.dispose();
-    throw e;
+    throw graphBuildError(e, opened.name);
   }
 }

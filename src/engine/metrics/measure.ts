@@ -14,6 +14,7 @@ import type { LoadedModel } from '../model';
 import { preprocessImage, resolvePreprocess } from '../preprocess';
 import { scoreFaithfulness, type BatchProbability } from './faithfulness';
 import { centreGaussianMap, randomMap } from './reference-maps';
+import { studioError } from '../../shared/errors';
 
 /** The class probability of each image of a batch: softmax of the logits (sigmoid for a sigmoid or one-unit head). */
 export function classProbability(loaded: Pick<LoadedModel, 'program' | 'summary'>, classIndex: number): BatchProbability {
@@ -44,6 +45,25 @@ export interface FaithfulnessRequest {
   onProgress?: (fraction: number) => void;
 }
 
+/**
+ * A map with one value everywhere (a 1×1 layer's Grad-CAM, upsampled) orders no pixel before another:
+ * its deletion and insertion curves follow the tie-breaking order, not the map, so its scores are
+ * said to mean nothing rather than shown as if they did.
+ */
+export function constantMapCaveats(maps: Array<[MethodId, Heatmap]>): { code: 'FAITHFULNESS_CONSTANT_MAP'; message: string }[] {
+  return maps.flatMap(([id, map]) => {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of map.data) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (max - min > 1e-6) return [];
+    const error = studioError('FAITHFULNESS_CONSTANT_MAP', { method: id });
+    return [{ code: 'FAITHFULNESS_CONSTANT_MAP' as const, message: error.message }];
+  });
+}
+
 export async function measureFaithfulness(loaded: Pick<LoadedModel, 'program' | 'summary'>, request: FaithfulnessRequest): Promise<FaithfulnessResult> {
   const options = { ...DEFAULT_FAITHFULNESS, ...request.options };
   const [height, width] = loaded.summary.imageSize;
@@ -70,6 +90,7 @@ export async function measureFaithfulness(loaded: Pick<LoadedModel, 'program' | 
       methods: Object.fromEntries(methodMaps.map(([id]) => [id, scores.get(id)!])) as Partial<Record<MethodId, MapFaithfulness>>,
       references: { random: scores.get('reference:random')!, centre: scores.get('reference:centre')! },
       forwardPasses,
+      caveats: constantMapCaveats(methodMaps),
     };
   } finally {
     input.dispose();

@@ -7,6 +7,7 @@ import { notice, studioError, type StudioNotice } from '../../shared/errors';
 import { programForOutput, type ProgramHost } from '../executor/program';
 import { buildLayerTree, defaultLayerPath } from '../tree';
 import { DEFAULT_PREPROCESS } from '../preprocess';
+import { labelCountNotice } from '../formats/labels';
 
 /** What the files said about the model beyond its graph and weights. */
 export interface SummaryMeta {
@@ -77,6 +78,8 @@ export function summarise(host: ProgramHost, meta: SummaryMeta): ModelSummary {
   }
   const main = outputs[defaultOutput];
   if (!main) throw studioError('INTERNAL', { reason: 'the model has no output' });
+  const labelMismatch = labelCountNotice(meta.labels, unitCount(main.shape), main.head);
+  if (labelMismatch) warnings.push(labelMismatch);
   if (outputs.length > 1) warnings.push(notice('MULTI_OUTPUT', { count: outputs.length, name: main.name }));
   const preprocess: PreprocessDefaults = {
     ...DEFAULT_PREPROCESS,

@@ -1,42 +1,24 @@
 /** Node only: InputFiles from paths on disk, read lazily. */
-import { open, readdir, readFile, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, dirname, relative } from 'node:path';
 import type { InputFile } from '../files';
-import { studioError } from '../../shared/errors';
+import { readFileSafely, statPath, walkFiles } from './safe-fs';
 
 function fileAt(absolutePath: string, path: string, size: number): InputFile {
   return {
     name: basename(absolutePath),
     path,
     size,
-    bytes: async () => new Uint8Array(await readFile(absolutePath)),
-    head: async (n) => {
-      const handle = await open(absolutePath, 'r');
-      try {
-        const buffer = new Uint8Array(Math.min(n, size));
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-        return buffer.subarray(0, bytesRead);
-      } finally {
-        await handle.close();
-      }
-    },
+    // Links followed, special files refused, reads time out: see safe-fs.ts.
+    bytes: () => readFileSafely(absolutePath),
+    head: (n) => readFileSafely(absolutePath, { length: n }),
   };
 }
 
 async function walk(dir: string, root: string, recursive: boolean): Promise<InputFile[]> {
-  const out: InputFile[] = [];
-  const entries = await readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => a.name.localeCompare(b.name));
-  for (const entry of entries) {
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (recursive) out.push(...(await walk(full, root, true)));
-    } else if (entry.isFile()) {
-      // Paths are relative to the folder's parent so that the folder name names the model.
-      out.push(fileAt(full, relative(dirname(root), full).split('\\').join('/'), (await stat(full)).size));
-    }
-  }
-  return out;
+  // Symbolic links count as what they point at (a Hugging Face snapshot is all links), loops skipped.
+  const entries = await walkFiles(dir, { recursive });
+  // Paths are relative to the folder's parent so that the folder name names the model.
+  return entries.map((e) => fileAt(e.path, relative(dirname(root), e.path).split('\\').join('/'), e.info.size));
 }
 
 const KERAS_FILE = /\.(h5|hdf5|keras)$/i;
@@ -50,12 +32,7 @@ const SIDECAR = /^(metadata\.json|.*(label|class).*\.txt)$/i;
 export async function filesFromPaths(paths: string[]): Promise<InputFile[]> {
   const out: InputFile[] = [];
   for (const path of paths) {
-    let info;
-    try {
-      info = await stat(path);
-    } catch (e) {
-      throw studioError('FILE_NOT_FOUND', { path, reason: e instanceof Error && 'code' in e ? String(e.code) : String(e) });
-    }
+    const info = await statPath(path);
     if (info.isDirectory()) {
       out.push(...(await walk(path, path, true)));
     } else if (path.toLowerCase().endsWith('.json')) {

@@ -1,11 +1,11 @@
 /** Node only: decode PNG/JPEG files to RGBA and encode RGBA to PNG (browsers use createImageBitmap instead). */
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import type { RawImage } from '../files';
 import { studioError } from '../../shared/errors';
 import { refuseFromHeader, sniffImage } from '../image-sniff';
+import { readFileSafely } from './safe-fs';
 
 /** Node decodes at full size (no downscaling decoder): refuse above this rather than exhaust memory (400 MB RGBA). */
 const MAX_MEGAPIXELS = 100;
@@ -85,13 +85,7 @@ export function withExifOrientation(jpg: Uint8Array, orientation: number, little
 }
 
 export async function decodeImageFile(path: string): Promise<RawImage> {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch (e) {
-    throw studioError('FILE_NOT_FOUND', { path, reason: e instanceof Error && 'code' in e ? String(e.code) : String(e) });
-  }
-  return decodeImageBytes(bytes, basename(path));
+  return decodeImageBytes(await readFileSafely(path), basename(path));
 }
 
 export function encodePng(image: RawImage): Uint8Array {

@@ -108,7 +108,7 @@ export function makeOpenApi(session: WorkerSession, lanes: Lanes) {
         throwIfAborted(signal);
         modelFiles = options?.only === 'image' ? [] : classified.modelFiles;
         images = options?.only === 'model' ? [] : classified.images;
-        notices = classified.ignored.map((f) => notice('UNKNOWN_FILE', { file: f.path || f.name }));
+        notices = [...classified.problems, ...classified.ignored.map((f) => notice('UNKNOWN_FILE', { file: f.path || f.name }))];
         ignored = classified.ignored.map((f) => f.path || f.name);
         if (modelFiles.length === 0 && images.length === 0) throw studioError('NO_MODEL_FILE');
       } catch (e) {

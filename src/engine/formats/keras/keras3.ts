@@ -2,7 +2,7 @@
  * Keras 3 `.keras`: a zip with `config.json` (the model config), `metadata.json` (keras_version)
  * and `model.weights.h5` (weights by object path: `layers/<snake_case_class>[_N]/vars/<i>`).
  */
-import { unzipSync } from 'fflate';
+import { unzipLimited } from '../archive';
 import type { InputFile } from '../../files';
 import type { LoadProgress } from '../../../shared/types';
 import { studioError } from '../../../shared/errors';
@@ -26,12 +26,8 @@ function parseJsonMember(bytes: Uint8Array, member: string, file: string): unkno
 /** `file` is the .keras (or a zip holding the same members). */
 export async function openKeras3(file: InputFile, files: InputFile[], onProgress?: (p: LoadProgress) => void): Promise<OpenedModel> {
   onProgress?.({ phase: 'reading', bytesTotal: file.size, message: `Reading ${file.name}` });
-  let members: Record<string, Uint8Array>;
-  try {
-    members = unzipSync(await file.bytes(), { filter: (entry) => KERAS3_MEMBERS.includes(entry.name) });
-  } catch (e) {
-    throw studioError('ZIP_INVALID', { file: file.path, reason: errorText(e) });
-  }
+  // The archive limits hold while inflating: a .keras cannot be a zip bomb either.
+  const members = unzipLimited(await file.bytes(), file.path || file.name, { filter: (entry) => KERAS3_MEMBERS.includes(entry) });
   if (!members['config.json']) throw studioError('KERAS_UNSUPPORTED', { reason: `${file.name} has no config.json, so it is not a Keras 3 model file.` });
   if (!members['model.weights.h5']) throw studioError('KERAS_UNSUPPORTED', { reason: `${file.name} has no model.weights.h5 (saved without weights?).` });
   const raw = parseJsonMember(members['config.json'], 'config.json', file.name);
