@@ -85,6 +85,15 @@ test('faithfulness: curves drawn, numbers shown and equal to the store; sanity c
   await expect(page.getByTestId('sanity-flag-guided-backprop')).toBeVisible();
   await expect(page.getByTestId('sanity-verdict-gradcam')).toHaveAttribute('data-flagged', 'false');
   expect(sanity.methods['guided-backprop']!.flagged).toBe(true);
+  // The verdict follows its rule, and the rule is on screen beside it.
+  await expect(page.getByTestId('sanity-verdict-gradcam')).toHaveAttribute('data-verdict', 'pass');
+  await expect(page.getByTestId('sanity-rule')).toContainText(/Passes when Spearman ρ of \|map\| with the original falls below 0\.5 by step \d+/);
+  // The step column is short (a layer name, not a path) and no number wraps: every body row is one line high.
+  for (const label of await page.getByTestId('sanity-table').locator('tbody th').allTextContents()) expect(label).not.toContain('/');
+  const heights = await page.getByTestId('sanity-table').locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getBoundingClientRect().height));
+  expect(Math.max(...heights)).toBeLessThan(2 * Math.min(...heights));
+  // Each method's faithfulness has a one-line reading against the references.
+  await expect(page.getByTestId('faithfulness-readings').locator('li')).toHaveCount(3);
   expect(await paintedPixels(page, 'sanity-spearman')).toBeGreaterThan(500);
   // The faithfulness scores stay beside it (only a new explanation clears them).
   await expect(page.getByTestId('faithfulness-table')).toBeVisible();
