@@ -144,6 +144,7 @@ function FaithfulnessScores({ rows }: { rows: Row[] }) {
         Class <strong>{result.classLabel}</strong> (p = {f3(result.probability)}); {result.settings.steps} steps, removed pixels become the{' '}
         {result.settings.baseline === 'blur' ? 'blurred image' : 'mean colour'}; {result.forwardPasses} forward passes.
       </p>
+      <div className="curve-table" tabIndex={0} role="region" aria-label="Faithfulness scores">
       <table className="scores" data-testid="faithfulness-table">
         <caption className="muted small">Deletion: lower is better · insertion, ROAD, confidence change: higher is better</caption>
         <thead>
@@ -169,6 +170,7 @@ function FaithfulnessScores({ rows }: { rows: Row[] }) {
           ))}
         </tbody>
       </table>
+      </div>
       <ul className="faithfulness-readings" data-testid="faithfulness-readings">
         {(Object.entries(result.methods) as Array<[MethodId, MapFaithfulness]>).map(([id, scores]) => (
           <li key={id} data-method={id}>
