@@ -140,7 +140,7 @@ test.describe('Share on a phone', () => {
     await expect(page.locator('[data-testid="status"]')).toContainText('Shared gradcam-');
     const shared = (await page.evaluate(() => (window as unknown as { __shared: { name: string; type: string; size: number; head: number[]; text: string }[] }).__shared))[0]!;
     expect(shared.type).toBe('image/png');
-    expect(shared.name).toMatch(/^gradcam-.*\.png$/);
+    expect(shared.name).toMatch(/^(gradcam|methods-\d+)-.*\.png$/);
     expect(shared.head).toEqual([137, 80, 78, 71, 13, 10, 26, 10]);
     expect(shared.size).toBeGreaterThan(1000);
     const state = await appState(page);
