@@ -28,7 +28,7 @@ async function overflowAt(page: Page): Promise<Record<number, number>> {
     await page.waitForTimeout(100); // one layout after the resize
     out[width] = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     if (out[width] > 0 && process.env.E2E_DEBUG_OVERFLOW) {
-      console.log(width, await page.evaluate(() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).slice(0, 12).map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)} ${(e.textContent ?? '').slice(0, 60)}`)));
+      console.log(width, await page.evaluate(() => Array.from(document.querySelectorAll('body *')).filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).slice(0, 12).map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)} ${(e.textContent ?? '').slice(0, 60)}`)));
     }
   }
   return out;
