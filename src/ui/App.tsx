@@ -15,6 +15,7 @@ import { StatusRegion } from './StatusRegion';
 import { TargetPanel } from './TargetPanel';
 import { useWindowDrop } from './useWindowDrop';
 import { LiveView } from './LiveView';
+import { ColumnResizer } from './ColumnResizer';
 
 export function App() {
   const state = useStore(appState);
@@ -47,6 +48,7 @@ export function App() {
         <Sheet className="left-column" title="Layers" summary={selectedName && <code>{selectedName}</code>} defaultOpen={false}>
           <LayerTree />
         </Sheet>
+        <ColumnResizer />
         <main className="main-column" {...testAttributes}>
           <div className="toolbar">
             <StatusRegion />
