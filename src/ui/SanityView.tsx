@@ -6,7 +6,7 @@
 import { useEffect, useRef } from 'react';
 import { methodLabel, type MethodId } from '../shared/methods';
 import { describeSanityRule, type SanityVerdict } from '../shared/sanity-verdict';
-import type { PanelImage } from '../worker/api';
+import type { PanelImage } from '../protocol';
 import { useStore } from '../store/store';
 import { Plot, SERIES_COLOURS, type PlotSeries } from './Plot';
 
