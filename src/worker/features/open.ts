@@ -8,6 +8,7 @@ import { notice, studioError, type StudioNotice } from '../../shared/errors';
 import type { LoadProgress } from '../../shared/types';
 import { fromBrowserFile, fromBytes, type InputFile } from '../../engine/files';
 import { classifyFiles } from '../../engine/formats/index';
+import { attachLabels, isLabelsOnly } from '../../engine/formats/attach-labels';
 import { checkModelSize } from '../../engine/formats/memory-estimate';
 import { loadModel, type LoadedModel } from '../../engine/model';
 import type { DemoOptions, DemoSample, DroppedResult, OpenOptions, OpenPart, TransferredFile } from '../../protocol/open';
@@ -117,6 +118,19 @@ export function makeOpenApi(session: WorkerSession, lanes: Lanes) {
       } catch (e) {
         opens.abandon(ticket);
         throw e;
+      }
+      // Issue 23.3: a labels file alone (labels.txt / metadata.json) attaches to the model on screen
+      // (engine/formats/attach-labels.ts) instead of failing with NO_MODEL_FILE.
+      if (images.length === 0 && isLabelsOnly(modelFiles)) {
+        opens.abandon(ticket);
+        if (!session.model) throw studioError('LABELS_WITHOUT_MODEL', { file: modelFilesName(modelFiles) });
+        await attachLabels(session.model.summary, modelFiles);
+        session.results.clear(); // cached results carry the old class names
+        // A new token and version: the page shows the renamed model as a new commit, and explains again.
+        session.modelToken = WorkerSession.token(requestId, options);
+        session.version++;
+        onProgress({ phase: 'done', message: 'Labels attached' });
+        return { notices, state: session.committedState(), model: { summary: session.model.summary, ignored } };
       }
       const token = WorkerSession.token(requestId, options);
       // Several images (a folder, a zip, a multiple drop): the gallery takes them all; the single view keeps its image.
