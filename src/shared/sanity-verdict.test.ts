@@ -22,6 +22,10 @@ describe('blockName / topBlockLayers', () => {
   it('the top block runs from the head to the end of the first named block', () => {
     expect(topBlockLayers(LAYERS)).toEqual({ name: 'block_16', layers: LAYERS.slice(0, 6) });
   });
+  it('a top block larger than half the network is cut at half', () => {
+    const small = ['dense', 'block3_conv2', 'block3_conv1', 'block3_conv0', 'block2_conv', 'block1_conv'];
+    expect(topBlockLayers(small)).toEqual({ name: 'block3 (its part in the top half)', layers: small.slice(0, 3) });
+  });
   it('without block names: the head and the layer below it at least', () => {
     const flat = Array.from({ length: 9 }, (_, i) => `conv2d_${9 - i}`);
     expect(topBlockLayers(flat).layers).toEqual(flat.slice(0, 2));

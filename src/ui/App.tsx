@@ -16,6 +16,7 @@ import { TargetPanel } from './TargetPanel';
 import { useWindowDrop } from './useWindowDrop';
 import { LiveView } from './LiveView';
 import { ColumnResizer } from './ColumnResizer';
+import { CompactTarget } from './CompactTarget';
 
 export function App() {
   const state = useStore(appState);
@@ -55,6 +56,7 @@ export function App() {
             <ShareButtons />
           </div>
           <GalleryView />
+          {!galleryShown && <CompactTarget />}
           <Panels />
           <PanelControls />
         </main>
