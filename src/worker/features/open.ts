@@ -199,7 +199,9 @@ export function makeOpenApi(session: WorkerSession, lanes: Lanes) {
               loaders.image = async () => {
                 const bytes = await fetchDemo(demoSamplePath(file));
                 if (!bytes) throw studioError('DEMO_UNAVAILABLE', { file, reason: 'missing' });
-                return { decoded: await decodeImage(fromBytes(file, bytes)), token, source: 'demo', file: null };
+                // Kept as the image's file (issue 23.8): a dropped model cached with a demo sample on screen restores that sample after a reload.
+                const sampleFile = fromBytes(file, bytes);
+                return { decoded: await decodeImage(sampleFile), token, source: 'demo', file: sampleFile };
               };
             }
             const outcome = await opens.run(ticket, loaders, signal);
