@@ -20,12 +20,13 @@ async function seriousViolations(page: Page, where: string, include: string): Pr
     .map((v) => `${where}: ${v.id} (${v.impact}) — ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
 }
 
-/** How far the page scrolls sideways at each width (0 = it fits). */
+/** How far the page scrolls sideways at each width (0 = it fits), with the narrow layout's sheets open too. */
 async function overflowAt(page: Page): Promise<Record<number, number>> {
   const out: Record<number, number> = {};
   for (const width of WIDTHS) {
     await page.setViewportSize({ width, height: 900 });
     await page.waitForTimeout(100); // one layout after the resize
+    for (const toggle of await page.locator('.sheet-toggle[aria-expanded="false"]').all()) await toggle.click();
     out[width] = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     if (out[width] > 0 && process.env.E2E_DEBUG_OVERFLOW) {
       console.log(width, await page.evaluate(() => Array.from(document.querySelectorAll('body *')).filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).slice(0, 12).map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)} ${(e.textContent ?? '').slice(0, 60)}`)));
@@ -82,4 +83,21 @@ test('trust panel and gallery: axe in both themes, no sideways page scroll at 39
 
   expect(found, found.join('\n')).toEqual([]);
   expect(errors).toEqual([]);
+});
+
+test('desktop: the tree column is resizable from its edge (keyboard), and the width holds after a reload', async ({ page }) => {
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.goto('/');
+  await waitForReady(page);
+  const width = () => page.locator('.left-column').evaluate((e) => e.getBoundingClientRect().width);
+  const before = await width();
+  await page.getByTestId('tree-resizer').focus();
+  for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
+  expect(await width()).toBeCloseTo(before + 64, 0);
+  await page.reload();
+  await waitForReady(page);
+  expect(await width()).toBeCloseTo(before + 64, 0);
+  await page.getByTestId('tree-resizer').focus();
+  await page.keyboard.press('Home');
+  expect(await width()).toBeCloseTo(before, 0);
 });

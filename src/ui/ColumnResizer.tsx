@@ -29,7 +29,8 @@ export function ColumnResizer() {
     if (width === null) body.style.removeProperty('--tree-width');
     else body.style.setProperty('--tree-width', `${clamp(width)}px`);
     try {
-      if (width !== null) localStorage.setItem(KEY, String(clamp(width)));
+      if (width === null) localStorage.removeItem(KEY);
+      else localStorage.setItem(KEY, String(clamp(width)));
     } catch {
       // storage blocked: the width holds for this visit only
     }
