@@ -137,7 +137,7 @@ test.describe('Share on a phone', () => {
     const share = page.getByRole('group', { name: 'Share' }).getByRole('button', { name: 'Share' });
     await expect(share).toHaveAttribute('data-share-route', 'share');
     await share.click();
-    await expect(page.locator('[data-testid="status"]')).toContainText('Shared gradcam-');
+    await expect(page.locator('[data-testid="status"]')).toContainText(/Shared (gradcam|methods-\d+)-/);
     const shared = (await page.evaluate(() => (window as unknown as { __shared: { name: string; type: string; size: number; head: number[]; text: string }[] }).__shared))[0]!;
     expect(shared.type).toBe('image/png');
     expect(shared.name).toMatch(/^(gradcam|methods-\d+)-.*\.png$/);
