@@ -24,11 +24,19 @@ describe('readFaithfulness', () => {
     const reading = readFaithfulness(scores(0.55, 0.7, 0.3, 0.2), random, centre);
     expect(reading.belowRandom).toEqual(['deletion']);
     expect(reading.belowCentre).toEqual(['insertion']);
-    expect(reading.text).toMatch(/^no better than the random map on deletion: .*; below the centre prior on insertion: elsewhere it adds little/);
+    expect(reading.text).toMatch(/^no better than the random map on deletion: .*; beats the random map, but the centre prior beats it on insertion \(it beats both on ROAD and confidence change\)\.$/);
   });
   it('unmeasured scores (NaN) are left out', () => {
     const reading = readFaithfulness(scores(0.1, 0.95, Number.NaN, Number.NaN), random, centre);
     expect(reading.beatsBoth).toEqual(['deletion', 'insertion']);
     expect(reading.text).toBe('beats both the random map and the centre prior on deletion and insertion.');
+  });
+});
+
+describe('one score below the centre prior', () => {
+  it('is a caveat, not "adds little"', () => {
+    // The demo's figures: Grad-CAM, the random map, the centre Gaussian.
+    const reading = readFaithfulness(scores(0.048, 0.641, 0.339, -0.5), scores(0.152, 0.159, -0.059, -0.598), scores(0.215, 0.383, 0.077, -0.15));
+    expect(reading.text).toBe('beats the random map, but the centre prior beats it on confidence change (it beats both on deletion, insertion and ROAD).');
   });
 });
