@@ -244,8 +244,8 @@ async function runCase(page: Page, c: BadInputCase): Promise<void> {
     const path = page.locator('[data-testid=explained-line] .layer-path');
     expect((await path.getAttribute('title'))?.length).toBeGreaterThan(10_000); // the full name, in the tooltip
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export PNG' }).click()]);
-    expect(download.suggestedFilename().length).toBeLessThanOrEqual(140);
-    expect(download.suggestedFilename()).toMatch(/^gradcam-.*~\w+\.png$/);
+    expect(download.suggestedFilename().length).toBeLessThanOrEqual(160);
+    expect(download.suggestedFilename()).toMatch(/^(gradcam|methods-\d+)-.*~\w+\.png$/);
   }
   if (c.checks?.includes('guided-backprop-only')) {
     const methods = await page.evaluate(() => (window as unknown as StudioWindow).__studio.getState().explanation.last?.methods);

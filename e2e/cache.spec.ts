@@ -52,3 +52,38 @@ test('a dropped model and image come back after a reload, and can be forgotten',
   expect((await appState(page)).model.summary?.labels ?? null).toEqual(demoLabels);
   expect(errors).toEqual([]);
 });
+
+test('a dropped model with a demo sample on screen: the sample comes back after a reload (no black panels)', async ({ page }) => {
+  const errors = collectConsoleErrors(page);
+  await page.goto('/?backend=wasm');
+  await waitForReady(page);
+  const sample = (await appState(page)).image?.name;
+  expect(sample).toBeTruthy();
+  const { files } = await tinyModelFiles();
+  const dropped = await afterNewModel(page, () => dropOnWindow(page, files));
+  expect(dropped.model.summary!.labels).toEqual(TINY_LABELS);
+  expect(dropped.image?.name).toBe(sample);
+  // The cache write runs after the load: wait until it is in IndexedDB.
+  await expect
+    .poll(() => page.evaluate(() => new Promise<number>((resolve) => {
+      const req = indexedDB.open('gradcam-studio');
+      req.onsuccess = () => {
+        const db = req.result;
+        if (!db.objectStoreNames.contains('meta')) return resolve(0);
+        const get = db.transaction('meta').objectStore('meta').get('current');
+        get.onsuccess = () => resolve(get.result ? 1 : 0);
+        get.onerror = () => resolve(0);
+      };
+      req.onerror = () => resolve(0);
+    })), { timeout: 60_000 })
+    .toBe(1);
+
+  await page.reload();
+  await waitForReady(page);
+  const restored = await appState(page);
+  expect(restored.model.summary?.labels).toEqual(TINY_LABELS);
+  expect(sample!.endsWith(restored.image?.name ?? '-')).toBe(true); // the same sample (its name without the folder)
+  expect(restored.explanation.last?.classLabel).toBeDefined();
+  await page.getByTestId('forget-cache').click();
+  expect(errors).toEqual([]);
+});

@@ -79,7 +79,7 @@ test('Export PNG downloads the panels with a caption naming the layer path and c
   expect(last.classIndex).toBe(second.index);
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export PNG' }).click()]);
-  expect(download.suggestedFilename()).toMatch(/^gradcam-.+\.png$/);
+  expect(download.suggestedFilename()).toMatch(/^methods-3-.+\.png$/);
   const bytes = await downloadBytes(download);
   expect(bytes.subarray(0, 8).equals(PNG_SIGNATURE), 'PNG signature').toBe(true);
   const png = PNG.sync.read(bytes); // also checks every chunk's CRC

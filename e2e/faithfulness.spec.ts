@@ -6,8 +6,10 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { PNG } from 'pngjs';
-import { collectConsoleErrors, studioState, waitForReady } from './helpers';
-import { downloadBytes } from './studio-flows';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { collectConsoleErrors, FIXTURES, fixturesAvailable, FIXTURES_SKIP_REASON, studioState, tmUploads, upload, waitForReady } from './helpers';
+import { afterNewModel, downloadBytes, explanationId, waitForNewExplanation } from './studio-flows';
 
 interface Scores {
   deletion: { auc: number; y: number[] };
@@ -85,6 +87,15 @@ test('faithfulness: curves drawn, numbers shown and equal to the store; sanity c
   await expect(page.getByTestId('sanity-flag-guided-backprop')).toBeVisible();
   await expect(page.getByTestId('sanity-verdict-gradcam')).toHaveAttribute('data-flagged', 'false');
   expect(sanity.methods['guided-backprop']!.flagged).toBe(true);
+  // The verdict follows its rule, and the rule is on screen beside it.
+  await expect(page.getByTestId('sanity-verdict-gradcam')).toHaveAttribute('data-verdict', 'pass');
+  await expect(page.getByTestId('sanity-rule')).toContainText(/Passes when Spearman ρ of \|map\| with the original falls below 0\.5 by step \d+/);
+  // The step column is short (a layer name, not a path) and no number wraps: every body row is one line high.
+  for (const label of await page.getByTestId('sanity-table').locator('tbody th').allTextContents()) expect(label).not.toContain('/');
+  const heights = await page.getByTestId('sanity-table').locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getBoundingClientRect().height));
+  expect(Math.max(...heights)).toBeLessThan(2 * Math.min(...heights));
+  // Each method's faithfulness has a one-line reading against the references.
+  await expect(page.getByTestId('faithfulness-readings').locator('li')).toHaveCount(3);
   expect(await paintedPixels(page, 'sanity-spearman')).toBeGreaterThan(500);
   // The faithfulness scores stay beside it (only a new explanation clears them).
   await expect(page.getByTestId('faithfulness-table')).toBeVisible();
@@ -116,4 +127,30 @@ test('a new explanation clears the scores of the maps it replaced; a measurement
   await page.getByRole('list', { name: 'Top predictions' }).locator('li').nth(1).locator('button').first().click();
   await waitForReady(page);
   await expect(page.getByTestId('faithfulness-table')).toHaveCount(0);
+});
+
+test('the sanity verdict follows its rule on the Teachable Machine export: guided backprop fails, Grad-CAM passes', async ({ page }) => {
+  test.skip(!fixturesAvailable, FIXTURES_SKIP_REASON);
+  test.setTimeout(420_000);
+  const errors = collectConsoleErrors(page);
+  await page.goto('/?backend=wasm');
+  await waitForReady(page);
+  // A photo, as in the unit test (src/engine/metrics/sanity.fixtures.test.ts).
+  const photo = upload('skimage_astronaut.png', readFileSync(join(FIXTURES, 'images/skimage_astronaut.png')), 'image/png');
+  await afterNewModel(page, () => page.setInputFiles('[data-testid=open-model]', [...tmUploads(), photo]));
+  const before = await explanationId(page);
+  await page.evaluate(() => (window as unknown as { __studio: { actions: { setMethods(m: string[]): Promise<unknown> } } }).__studio.actions.setMethods(['gradcam', 'guided-backprop']));
+  await waitForNewExplanation(page, before);
+  await page.getByTestId('run-sanity').click();
+  await expect(page.getByTestId('sanity-result')).toBeVisible({ timeout: 300_000 });
+  const rho = (await studioState<MetricsState>(page)).metrics.sanity!.methods;
+  console.log(`ρ Grad-CAM ${rho.gradcam!.spearman.map((v) => v.toFixed(2)).join(' ')}; guided ${rho['guided-backprop']!.spearman.map((v) => v.toFixed(2)).join(' ')}`);
+  await expect(page.getByTestId('sanity-verdict-guided-backprop')).toHaveAttribute('data-verdict', 'fail');
+  await expect(page.getByTestId('sanity-verdict-gradcam')).toHaveAttribute('data-verdict', 'pass');
+  await expect(page.getByTestId('sanity-rule')).toContainText('block_16');
+  // The step column holds block names, not paths.
+  const labels = await page.getByTestId('sanity-table').locator('tbody th').allTextContents();
+  expect(labels.some((l) => l.includes('block_16'))).toBe(true);
+  for (const label of labels) expect(label).not.toContain('/');
+  expect(errors).toEqual([]);
 });

@@ -88,3 +88,20 @@ test('closing live mode stops the camera track', async ({ page }) => {
   expect(await page.evaluate(() => (window as unknown as StudioWindow).__liveStream!.getTracks().every((t) => t.readyState === 'ended'))).toBe(true);
   expect((await live(page)).active).toBe(false);
 });
+
+test('a centre-crop model: the live preview marks the square the model sees, centred in the frame', async ({ page }) => {
+  test.setTimeout(240_000);
+  await page.goto('/?backend=wasm');
+  await waitForReady(page);
+  await page.evaluate(() => (window as unknown as { __studio: { actions: { setPreprocess(p: { resize: string }): Promise<unknown> } } }).__studio.actions.setPreprocess({ resize: 'center-crop' }));
+  await waitForReady(page);
+  await page.getByTestId('open-camera').click();
+  await framesAtLeast(page, 2);
+  const crop = (await page.getByTestId('live-crop').boundingBox())!;
+  const frame = (await page.locator('.live-video').boundingBox())!;
+  expect(Math.abs(crop.width - crop.height)).toBeLessThanOrEqual(2);
+  expect(Math.abs(crop.height - frame.height)).toBeLessThanOrEqual(2);
+  expect(Math.abs(crop.x + crop.width / 2 - (frame.x + frame.width / 2))).toBeLessThanOrEqual(2);
+  await expect(page.getByTestId('live-caption')).toContainText('The dashed square is what the model sees.');
+  await page.getByTestId('live-close').click();
+});

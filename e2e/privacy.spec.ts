@@ -83,7 +83,7 @@ test('a full session sends nothing to another origin', async ({ page, context })
   // Export PNG (a download from a blob: URL), copy image, share.
   const download = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Export PNG' }).click();
-  expect((await download).suggestedFilename()).toMatch(/^gradcam-.*\.png$/);
+  expect((await download).suggestedFilename()).toMatch(/^(gradcam|methods-\d+)-.*\.png$/);
   await page.getByRole('button', { name: 'Copy image' }).click();
   await expect(page.locator('[role=status]')).toContainText('Copied the image to the clipboard.');
   const shareButton = page.getByRole('button', { name: 'Share' });

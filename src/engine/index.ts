@@ -8,6 +8,7 @@ export { fromBrowserFile, fromBytes, type InputFile, type RawImage } from './fil
 export { decodeSize, displayedSize, MAX_IMAGE_SIDE, refuseFromHeader, sniffImage, type ImageSniff } from './image-sniff';
 export { cropBox, NORMALIZATION_PRESETS, preprocessImage, resolvePreprocess, RESIZE_MODES, type CropBox } from './preprocess';
 export { classifyFiles } from './formats/index';
+export { attachLabels, isLabelsOnly } from './formats/attach-labels';
 export { exportLayersModelAsTfjs, type ExportedFile } from './formats/export-tfjs';
 export { checkModelSize, defaultMemoryBudgetMb } from './formats/memory-estimate';
 export { loadModel, loadedModelFromLayersModel, loadedModelFromOpened, type LoadedModel } from './model/index';

@@ -5,6 +5,10 @@
 export const ERROR_MESSAGES = {
   // Loading: files
   NO_MODEL_FILE: () => 'No model found among the dropped files. Drop a model.json with its weight files, a .zip, a Keras .h5/.keras file, or a folder.',
+  LABELS_WITHOUT_MODEL: (d: { file: string }) => `${d.file} holds class labels; open a model first, then its labels attach to it.`,
+  LABELS_EMPTY: (d: { file: string }) => `${d.file} holds no class labels (one per line in labels.txt, or a "labels" list in metadata.json).`,
+  LABELS_NOT_ATTACHED: (d: { file: string; labels: number; classes: number }) =>
+    `${d.file} has ${d.labels} labels but the model has ${d.classes} classes; the labels were not attached.`,
   MODEL_JSON_INVALID: (d: { file: string; reason: string }) => `${d.file} is not valid JSON (${d.reason}).`,
   NOT_A_TFJS_MODEL: (d: { file: string }) => `${d.file} is JSON but not a TF.js model (no modelTopology with a Keras model config or a graph).`,
   GRAPH_MODEL_UNSUPPORTED: (d: { file: string }) => `${d.file} is a TF.js graph model; Grad-CAM needs a layers model (convert with --output_format=tfjs_layers_model).`,

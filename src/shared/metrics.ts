@@ -3,6 +3,7 @@
  * boundary and the CLI's JSON (plain numbers, no tensors), and the settings' defaults.
  */
 import type { MethodId } from './methods';
+import type { SanityRule, SanityVerdict } from './sanity-verdict';
 
 /** What removed pixels become in the deletion / insertion curves (in the model's input space). */
 export type FaithfulnessBaseline = 'blur' | 'mean';
@@ -92,7 +93,9 @@ export interface SanityMethodResult {
   spearman: number[];
   /** SSIM of the normalised maps with the original's, per step. */
   ssim: number[];
-  /** The map survives randomisation: it does not depend on what the model learned (see SANITY_FLAG_RHO). */
+  /** The verdict under the run's rule (see sanity-verdict.ts). */
+  verdict: SanityVerdict;
+  /** verdict === 'fail': the map survives randomisation, it does not depend on what the model learned. */
   flagged: boolean;
 }
 
@@ -101,12 +104,9 @@ export interface SanityResult {
   classIndex: number;
   classLabel: string;
   steps: SanityStep[];
+  /** The rule the verdicts follow, shown beside them. */
+  rule: SanityRule;
   methods: Partial<Record<MethodId, SanityMethodResult>>;
 }
 
-/**
- * A method is flagged when its mean rank correlation with the original map, over the steps where
- * at least half of the layers are randomised, stays at or above this: its map survives the loss of
- * what the model learned (Adebayo et al. 2018: guided backprop behaves like an edge detector).
- */
-export const SANITY_FLAG_RHO = 0.5;
+export { SANITY_RHO_THRESHOLD } from './sanity-verdict';

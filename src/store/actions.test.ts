@@ -356,7 +356,9 @@ describe('export naming', () => {
     expect(caption).toContain('Class: Peace (#0)');
     expect(caption).toContain('score 2.500');
     expect(caption).toContain('Methods: Grad-CAM; Guided backprop; Guided Grad-CAM');
-    expect(exportFileName(s)).toBe('gradcam-outer-outer_inner_base_out_relu.png');
+    expect(exportFileName(s)).toBe('methods-3-outer-outer_inner_base_out_relu.png');
+    expect(exportFileName({ ...s, explanation: { ...s.explanation, methods: ['layercam'] } })).toBe('layercam-outer-outer_inner_base_out_relu.png');
+    expect(exportFileName({ ...s, explanation: { ...s.explanation, grid: 'layers' } })).toBe('layers-gradcam-outer.png');
   });
 
   it('a 10 kB layer name and model name give a bounded file name; two such names stay different', () => {
@@ -366,8 +368,8 @@ describe('export naming', () => {
       exportFileName({ ...s, model: { ...s.model, summary: { ...s.model.summary!, name: model } }, explanation: { ...s.explanation, last: { ...s.explanation.last!, layerPath: `outer/${layer}` } } });
     const a = named(long('m'), long('a'));
     const b = named(long('m'), `${long('a')}b`);
-    expect(a.length).toBeLessThanOrEqual(140);
-    expect(a).toMatch(/^gradcam-m+~\w+-a+~\w+\.png$/);
+    expect(a.length).toBeLessThanOrEqual(160);
+    expect(a).toMatch(/^methods-3-m+~\w+-a+~\w+\.png$/);
     expect(b).not.toBe(a);
   });
 });
@@ -382,7 +384,8 @@ describe('the large view and Share', () => {
       'Method: Guided backprop',
     ]);
     expect(largeViewCaption(s, 'original')).toEqual(['Model: outer', 'Original: sample.png, as the model sees it']);
-    expect(largeViewFileName(s, 'layer:2')).toBe('gradcam-outer-outer_inner_base_out_relu-layer-2.png');
+    expect(largeViewFileName(s, 'layer:2')).toBe('layer-2-outer-outer_inner_base_out_relu.png');
+    expect(largeViewFileName(s, 'guided-backprop')).toBe('guided-backprop-outer-outer_inner_base_out_relu.png');
   });
 
   it('with neither Web Share nor an image clipboard, Share says so and makes no PNG', async () => {

@@ -37,7 +37,8 @@ export function explainOptions(s: StudioState): ExplainOptions {
 /** What the grid shows: the methods side by side, or the first method at the grid's layers. */
 export function gridSpec(s: StudioState): GridSpec {
   if (s.explanation.grid !== 'layers' || !s.model.summary) return { mode: 'methods' };
-  return { mode: 'layers', layers: gridLayers(s.model.summary.tree, s.explanation.selectedLayerPath ?? s.model.summary.defaultLayerPath) };
+  const [height, width] = s.model.summary.imageSize;
+  return { mode: 'layers', layers: gridLayers(s.model.summary.tree, s.explanation.selectedLayerPath ?? s.model.summary.defaultLayerPath, [height, width]) };
 }
 
 /** Aborts the explanation in flight (the Cancel button); the previous one stays on screen. */

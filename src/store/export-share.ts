@@ -8,6 +8,7 @@ import { methodLabel, methodSettingsText } from '../shared/methods';
 import type { ExplainSummary, ExportedModelFile, ExtraPanel, LargeViewImages, PanelName } from '../protocol';
 import type { ViewFrame } from '../render/large-view';
 import { isCancelled, pushNotice, track, whenClient } from './session';
+import { exportSubject } from '../shared/export-names';
 import { useStore, type StudioState } from './store';
 
 /** What the shown plots add to the exported PNG (the faithfulness panel registers it while it is open). */
@@ -61,12 +62,16 @@ export function fileNamePart(text: string): string {
   return `${safe.slice(0, MAX_NAME_PART - hash.length - 1)}~${hash}`;
 }
 
-/** `gradcam-<model>-<layer>.png`, with anything unsafe for a file name replaced and each part bounded. */
+/** `<what is shown>-<model>-<layer>.png` (shared/export-names.ts), with anything unsafe for a file name replaced and each part bounded. */
 export function exportFileName(s: StudioState): string {
+  const subject = fileNamePart(exportSubject(s.explanation.grid, s.explanation.methods));
+  const model = fileNamePart(s.model.summary?.name ?? 'model');
+  // The layers grid shows several layers: the name carries none.
+  if (s.explanation.grid === 'layers') return `${subject}-${model}.png`;
   const layer = s.explanation.last?.layerPath ?? s.model.summary?.defaultLayerPath ?? 'default';
   // The layer's own name is the informative end of a long nested path.
   const layerName = layer.length > MAX_NAME_PART ? layer.split('/').pop() || layer : layer;
-  return `gradcam-${fileNamePart(s.model.summary?.name ?? 'model')}-${fileNamePart(layerName)}.png`;
+  return `${subject}-${model}-${fileNamePart(layerName)}.png`;
 }
 
 async function makePng(): Promise<Blob | null> {
@@ -191,9 +196,10 @@ export function largeViewCaption(s: StudioState, key: PanelName): string[] {
   return lines;
 }
 
-/** `gradcam-<model>-<layer>-<panel>.png`. */
+/** `<panel>-<model>-<layer>.png`: the one panel shown names the file. */
 export function largeViewFileName(s: StudioState, key: PanelName): string {
-  return exportFileName(s).replace(/\.png$/, `-${fileNamePart(key.replace(':', '-'))}.png`);
+  const single = exportFileName({ ...s, explanation: { ...s.explanation, grid: 'methods', methods: [] } });
+  return single.replace(/^[^-]+/, fileNamePart(key.replace(':', '-')));
 }
 
 /** One panel's pixels for the large view; null (with the reason in the status region) when they cannot be had. */

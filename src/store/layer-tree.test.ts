@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ancestorPaths, findNode, formatShape, gridLayers, indexTree, resolveClass } from './layer-tree';
 import { nestedTree } from './test-fixtures';
+import type { LayerNode } from '../shared/types';
+import { mobileNetV2 } from '../shared/test-trees';
 
 describe('layer tree helpers', () => {
   it('indexes every node with its parent and depth', () => {
@@ -46,5 +48,13 @@ describe('gridLayers', () => {
     expect(gridLayers(tree, 'outer/inner/base/conv_a')).toEqual(['outer/inner/base/conv_a', 'outer/inner/base/out_relu', 'outer/inner/base/relu_a']);
     expect(gridLayers(tree, 'outer/inner/base/out_relu')).toEqual(['outer/inner/base/out_relu', 'outer/inner/base/relu_a']);
     expect(gridLayers(tree, 'no/such')).toEqual(['outer/inner/base/out_relu', 'outer/inner/base/relu_a']);
+  });
+});
+
+describe('gridLayers on a MobileNetV2-like tree', () => {
+  it('the layers grid: the chosen layer first, then the stages', () => {
+    const root: LayerNode = { path: 'model', name: 'model', className: 'Functional', outputShape: [null, 3], params: 0, explainable: false, children: mobileNetV2(true) };
+    expect(gridLayers(root, 'model/Conv1', [224, 224]).map((p) => p.split('/').pop())).toEqual(['Conv1', 'out_relu', 'block_13_expand_relu', 'block_6_expand_relu', 'block_3_expand_relu']);
+    expect(gridLayers(root, null, [224, 224]).map((p) => p.split('/').pop())).toEqual(['out_relu', 'block_13_expand_relu', 'block_6_expand_relu', 'block_3_expand_relu']);
   });
 });

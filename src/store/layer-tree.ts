@@ -1,5 +1,6 @@
 /** Plain helpers over the model's LayerNode tree, shared by the store and the tree view. */
 import type { LayerNode } from '../shared/types';
+import { stageLayers } from '../shared/layer-stages';
 
 export interface TreeIndexEntry {
   node: LayerNode;
@@ -54,21 +55,18 @@ export function leafLayers(root: LayerNode): LayerNode[] {
   return root.children ? root.children.flatMap(leafLayers) : [root];
 }
 
-/** The grid compares at most this many layers. */
-export const MAX_GRID_LAYERS = 4;
+/** The grid compares at most this many layers: four stages (7, 14, 28, 56 px of a 224 input) and the chosen layer. */
+export const MAX_GRID_LAYERS = 5;
 
 /**
- * The layers the layers grid shows: the chosen layer, then the last explainable layer of each other
- * spatial resolution, deepest first (how a map sharpens as the network goes shallower), at most
- * MAX_GRID_LAYERS. Layers are taken in the tree's order, which is execution order.
+ * The layers the layers grid shows: the chosen layer, then one layer per resolution stage (the last
+ * layer of the stage that carries features: shared/layer-stages.ts), deepest first, down to a quarter
+ * of the input (`inputSize`, [height, width]), at most MAX_GRID_LAYERS.
  */
-export function gridLayers(root: LayerNode, selected: string | null): string[] {
-  const leaves = leafLayers(root).filter((n) => n.explainable);
-  const size = (n: LayerNode) => n.outputShape.slice(1, 3).join('×');
-  const lastOfSize = new Map<string, LayerNode>();
-  for (const leaf of leaves) lastOfSize.set(size(leaf), leaf);
-  const stages = [...lastOfSize.values()].sort((a, b) => leaves.indexOf(b) - leaves.indexOf(a)).map((n) => n.path);
-  const first = selected && leaves.some((n) => n.path === selected) ? selected : stages[0];
+export function gridLayers(root: LayerNode, selected: string | null, inputSize?: readonly [number, number]): string[] {
+  const leaves = leafLayers(root);
+  const stages = stageLayers(leaves, inputSize).map((n) => n.path);
+  const first = selected && leaves.some((n) => n.path === selected && n.explainable) ? selected : stages[0];
   if (!first) return [];
   return [first, ...stages.filter((p) => p !== first)].slice(0, MAX_GRID_LAYERS);
 }

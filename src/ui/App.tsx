@@ -15,6 +15,8 @@ import { StatusRegion } from './StatusRegion';
 import { TargetPanel } from './TargetPanel';
 import { useWindowDrop } from './useWindowDrop';
 import { LiveView } from './LiveView';
+import { ColumnResizer } from './ColumnResizer';
+import { CompactTarget } from './CompactTarget';
 
 export function App() {
   const state = useStore(appState);
@@ -47,12 +49,14 @@ export function App() {
         <Sheet className="left-column" title="Layers" summary={selectedName && <code>{selectedName}</code>} defaultOpen={false}>
           <LayerTree />
         </Sheet>
+        <ColumnResizer />
         <main className="main-column" {...testAttributes}>
           <div className="toolbar">
             <StatusRegion />
             <ShareButtons />
           </div>
           <GalleryView />
+          {!galleryShown && <CompactTarget />}
           <Panels />
           <PanelControls />
         </main>

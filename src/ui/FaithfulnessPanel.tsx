@@ -4,13 +4,15 @@
  * randomisation sanity check (a strip of maps per step, the similarity per step, a flag on the
  * methods whose map survives randomisation). Every plotted value is also in a table.
  */
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { methodLabel, type MethodId } from '../shared/methods';
-import { REFERENCE_LABELS, SANITY_FLAG_RHO, type MapFaithfulness, type ReferenceMapId } from '../shared/metrics';
-import type { PanelImage } from '../protocol';
+import { REFERENCE_LABELS, type MapFaithfulness, type ReferenceMapId } from '../shared/metrics';
+import { readFaithfulness } from '../shared/faithfulness-reading';
 import { cancelMetrics, measureFaithfulness, runSanityCheck, setExportExtras, setMetricsSettings } from '../store/actions';
 import { useStore } from '../store/store';
 import { Plot, plotPictures, REFERENCE_COLOURS, SERIES_COLOURS, type PlotSeries } from './Plot';
+import { SanityView } from './SanityView';
+import { progressText } from './eta';
 
 const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '—');
 const signed = (v: number) => (v >= 0 ? '+' : '') + f3(v);
@@ -48,7 +50,6 @@ export function FaithfulnessPanel() {
     return () => setExportExtras(null);
   }, [shown]);
 
-  const running = metrics.running;
   const disabled = !hasExplanation || grid !== 'methods';
   return (
     <section className="faithfulness" aria-label="Faithfulness" data-testid="faithfulness-panel">
@@ -83,17 +84,52 @@ export function FaithfulnessPanel() {
           title="Re-explain with the weights randomised layer by layer (on a copy): a map that does not change does not depend on what the model learned">
           Sanity check
         </button>
-        {running && (
-          <span className="metrics-progress" role="status">
-            <progress max={1} value={metrics.progress ?? 0} aria-label={running === 'faithfulness' ? 'Faithfulness progress' : 'Sanity check progress'} />
-            <button type="button" onClick={cancelMetrics}>Cancel</button>
-          </span>
-        )}
+        <MetricsProgress />
         {grid !== 'methods' && <span className="muted small">Choose “Compare methods” to measure.</span>}
       </div>
       {rows.length > 0 && <FaithfulnessScores rows={rows} />}
       {metrics.sanity && <SanityView />}
     </section>
+  );
+}
+
+const RUN_NAMES = { faithfulness: 'Faithfulness', sanity: 'Sanity check' } as const;
+
+/** The measurement in flight: percentage, time left (from the time so far) and Cancel; after a Cancel, a line saying so. */
+function MetricsProgress() {
+  const running = useStore((s) => s.metrics.running);
+  const fraction = useStore((s) => s.metrics.progress ?? 0);
+  const started = useRef<{ kind: string; at: number } | null>(null);
+  const [cancelled, setCancelled] = useState<string | null>(null);
+  const [, setTick] = useState(0);
+  if (running && started.current?.kind !== running) started.current = { kind: running, at: performance.now() };
+  if (!running) started.current = null;
+  useEffect(() => {
+    if (!running) return;
+    setCancelled(null);
+    // Re-read the clock each second so the time left moves between progress events.
+    const timer = setInterval(() => setTick((t) => t + 1), 1000);
+    return () => clearInterval(timer);
+  }, [running]);
+  if (!running) {
+    return cancelled ? <span className="small muted" role="status" data-testid="metrics-cancelled">{cancelled}</span> : null;
+  }
+  const elapsed = started.current ? performance.now() - started.current.at : 0;
+  const text = progressText(elapsed, fraction);
+  return (
+    <span className="metrics-progress" role="status" data-testid="metrics-progress">
+      <progress max={1} value={fraction} aria-label={`${RUN_NAMES[running]} progress`} />
+      <span className="num small">{text}</span>
+      <button
+        type="button"
+        onClick={() => {
+          setCancelled(`${RUN_NAMES[running]} cancelled at ${Math.floor(fraction * 100)} %; the results on screen are from the last complete run.`);
+          cancelMetrics();
+        }}
+      >
+        Cancel
+      </button>
+    </span>
   );
 }
 
@@ -108,6 +144,7 @@ function FaithfulnessScores({ rows }: { rows: Row[] }) {
         Class <strong>{result.classLabel}</strong> (p = {f3(result.probability)}); {result.settings.steps} steps, removed pixels become the{' '}
         {result.settings.baseline === 'blur' ? 'blurred image' : 'mean colour'}; {result.forwardPasses} forward passes.
       </p>
+      <div className="curve-table" tabIndex={0} role="region" aria-label="Faithfulness scores">
       <table className="scores" data-testid="faithfulness-table">
         <caption className="muted small">Deletion: lower is better · insertion, ROAD, confidence change: higher is better</caption>
         <thead>
@@ -125,14 +162,22 @@ function FaithfulnessScores({ rows }: { rows: Row[] }) {
               <th scope="row">
                 <span className="swatch" style={{ background: r.colour }} aria-hidden="true" /> {r.label}
               </th>
-              <td data-score="deletion">{f3(r.scores.deletion.auc)}</td>
-              <td data-score="insertion">{f3(r.scores.insertion.auc)}</td>
-              <td data-score="road">{f3(r.scores.road.combined)}</td>
-              <td data-score="confidence">{signed(r.scores.confidenceChange)}</td>
+              <td className="num" data-score="deletion">{f3(r.scores.deletion.auc)}</td>
+              <td className="num" data-score="insertion">{f3(r.scores.insertion.auc)}</td>
+              <td className="num" data-score="road">{f3(r.scores.road.combined)}</td>
+              <td className="num" data-score="confidence">{signed(r.scores.confidenceChange)}</td>
             </tr>
           ))}
         </tbody>
       </table>
+      </div>
+      <ul className="faithfulness-readings" data-testid="faithfulness-readings">
+        {(Object.entries(result.methods) as Array<[MethodId, MapFaithfulness]>).map(([id, scores]) => (
+          <li key={id} data-method={id}>
+            <strong>{methodLabel(id)}</strong>: {readFaithfulness(scores, result.references.random, result.references.centre).text}
+          </li>
+        ))}
+      </ul>
       <div className="plots">
         <Plot id="deletion" title="Deletion curve (most relevant pixels removed first)" x={x} xLabel="% removed" yLabel="p(class)" yRange={[0, 1]} series={series((s) => s.deletion.y)} />
         <Plot id="insertion" title="Insertion curve (most relevant pixels inserted first)" x={x} xLabel="% inserted" yLabel="p(class)" yRange={[0, 1]} series={series((s) => s.insertion.y)} />
@@ -166,99 +211,12 @@ function CurveTable({ title, x, rows, pick }: { title: string; x: number[]; rows
             <tr key={r.key}>
               <th scope="row">{r.label}</th>
               {pick(r.scores).map((v, i) => (
-                <td key={i}>{f3(v)}</td>
+                <td key={i} className="num">{f3(v)}</td>
               ))}
             </tr>
           ))}
         </tbody>
       </table>
-    </div>
-  );
-}
-
-function StripImage({ image, label }: { image: PanelImage; label: string }) {
-  const ref = useRef<HTMLCanvasElement | null>(null);
-  useEffect(() => {
-    const canvas = ref.current;
-    if (!canvas) return;
-    canvas.width = image.width;
-    canvas.height = image.height;
-    canvas.getContext('2d')?.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
-  }, [image]);
-  return <canvas ref={ref} className="strip-image" role="img" aria-label={label} title={label} />;
-}
-
-function SanityView() {
-  const sanity = useStore((s) => s.metrics.sanity)!;
-  const methods = Object.keys(sanity.methods) as MethodId[];
-  const x = sanity.steps.map((_, i) => i);
-  const stepLabel = (i: number) => (i === 0 ? 'original' : `${sanity.steps[i]!.randomised.length} random`);
-  const series = (key: 'spearman' | 'ssim'): PlotSeries[] =>
-    methods.map((id, i) => ({ label: methodLabel(id), values: sanity.methods[id]![key], colour: SERIES_COLOURS[i % SERIES_COLOURS.length]! }));
-  return (
-    <div className="sanity-result" data-testid="sanity-result">
-      <p className="muted small">
-        {sanity.mode === 'cascading' ? 'Weights randomised from the head down, one more layer each step' : 'One layer randomised at a time'} (on a copy; your
-        model is unchanged). Class <strong>{sanity.classLabel}</strong>. A method is flagged when its rank correlation with the original map stays ≥ {SANITY_FLAG_RHO}{' '}
-        {sanity.mode === 'cascading' ? 'once half of the layers are random' : 'on average'}.
-      </p>
-      <ul className="sanity-flags">
-        {methods.map((id) => (
-          <li key={id} data-testid={`sanity-verdict-${id}`} data-flagged={sanity.methods[id]!.flagged}>
-            {sanity.methods[id]!.flagged ? (
-              <span className="flag" data-testid={`sanity-flag-${id}`}>
-                ⚠ {methodLabel(id)} survives randomisation: its map does not depend on what the model learned (it acts like an edge detector).
-              </span>
-            ) : (
-              <span className="pass">✓ {methodLabel(id)} changes when the weights are randomised.</span>
-            )}
-          </li>
-        ))}
-      </ul>
-      <div className="strip" data-testid="sanity-strip">
-        {methods.map((id) => (
-          <div className="strip-row" key={id} role="group" aria-label={`${methodLabel(id)} at each step`}>
-            <span className="strip-label">{methodLabel(id)}</span>
-            {(sanity.strip[id] ?? []).map((image, i) => (
-              <figure key={i} className="strip-cell">
-                <StripImage image={image} label={`${methodLabel(id)}, ${sanity.steps[i]?.label ?? ''}`} />
-                <figcaption className="small muted" title={sanity.steps[i]?.label}>
-                  {stepLabel(i)}
-                </figcaption>
-              </figure>
-            ))}
-          </div>
-        ))}
-      </div>
-      <div className="plots">
-        <Plot id="sanity-spearman" title="Rank correlation with the original map, per randomisation step" x={x} xLabel="step" yLabel="Spearman ρ" yRange={[-1, 1]} series={series('spearman')} />
-        <Plot id="sanity-ssim" title="SSIM with the original map, per randomisation step" x={x} xLabel="step" yLabel="SSIM" yRange={[-0.2, 1]} series={series('ssim')} />
-      </div>
-      <div className="curve-table" tabIndex={0} role="region" aria-label="Similarity with the original map per step">
-        <table className="scores" data-testid="sanity-table">
-          <caption className="small">Spearman ρ / SSIM with the original map</caption>
-          <thead>
-            <tr>
-              <th scope="col">step (layers randomised)</th>
-              {methods.map((id) => (
-                <th scope="col" key={id}>{methodLabel(id)}</th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {sanity.steps.map((step, i) => (
-              <tr key={i}>
-                <th scope="row" title={step.randomised.join('\n')}>{i === 0 ? 'original' : `${step.label} (${step.randomised.length})`}</th>
-                {methods.map((id) => (
-                  <td key={id}>
-                    {f3(sanity.methods[id]!.spearman[i]!)} / {f3(sanity.methods[id]!.ssim[i]!)}
-                  </td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
     </div>
   );
 }

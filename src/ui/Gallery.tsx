@@ -13,6 +13,8 @@ import {
 import { formatDuration, isMisclassified, SORT_LABELS, type GalleryEntryView, type GalleryFilter, type GallerySort } from '../store/gallery-view';
 import { useStore } from '../store/store';
 import type { GalleryClassMode } from '../protocol';
+import { GalleryLabelWarning } from './GalleryLabelWarning';
+import { useGalleryEntries } from './useGalleryEntries';
 
 const CELL_WIDTH = 120;
 const CELL_HEIGHT = 156;
@@ -38,6 +40,7 @@ export function GalleryView() {
       <GalleryToolbar />
       <GalleryProgressBar />
       <FailedImages />
+      <GalleryLabelWarning />
       <GalleryGrid />
       <GallerySummary />
     </section>
@@ -192,8 +195,7 @@ function useWidth(ref: React.RefObject<HTMLElement | null>): number {
 }
 
 function GalleryGrid() {
-  // Deferred: a batch's new items render in an interruptible background render (React yields every few ms).
-  const entries = useDeferredValue(useGallery((s) => s.entries));
+  const entries = useGalleryEntries();
   const filter = useGallery((s) => s.filter);
   const sort = useGallery((s) => s.sort);
   const count = useGallery((s) => s.count);
@@ -295,8 +297,7 @@ const Thumb = memo(function Thumb({ entry, left, top, open }: { entry: GalleryEn
 });
 
 function GallerySummary() {
-  // Deferred: a batch's new items render in an interruptible background render (React yields every few ms).
-  const entries = useDeferredValue(useGallery((s) => s.entries));
+  const entries = useGalleryEntries();
   const summary = useGallery((s) => s.summary);
   const running = useGallery((s) => s.running);
   const matrix = useMemo(() => confusionMatrix(entries), [entries]);

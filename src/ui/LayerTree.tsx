@@ -8,6 +8,7 @@ import { selectLayer } from '../store/actions';
 import { ancestorPaths, formatShape, indexTree } from '../store/layer-tree';
 import { useStore } from '../store/store';
 import { keyMove, typeAhead, visibleRows, type TreeKey, type TreeRow } from './tree-model';
+import { splitForMiddleEllipsis } from './middle-ellipsis';
 
 const NAV_KEYS: ReadonlySet<string> = new Set(['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Home', 'End']);
 
@@ -225,13 +226,24 @@ const TreeItem = memo(function TreeItem({ row, selected, explained, tabStop, onC
       >
         {row.hasChildren ? (row.expanded ? '▾' : '▸') : ''}
       </span>
-      <span className="tree-name">{node.name}</span>
+      <TreeName name={node.name} />
       <span className="tree-class">{node.className}</span>
       <span className="tree-shape">{shape}</span>
       {node.note ? <span className="tree-note" aria-label="not useful for Grad-CAM">1×1</span> : null}
     </div>
   );
 });
+
+/** The name with a middle ellipsis: the head shrinks, the distinguishing end always shows (middle-ellipsis.ts). */
+function TreeName({ name }: { name: string }) {
+  const [head, tail] = splitForMiddleEllipsis(name);
+  return (
+    <span className="tree-name" data-name={name}>
+      <span className="tree-name-head">{head}</span>
+      {tail && <span className="tree-name-tail">{tail}</span>}
+    </span>
+  );
+}
 
 function titleOf(node: LayerNode): string {
   const lines = [node.path, `${node.className} → ${formatShape(node.outputShape)}`, `${paramsText(node.params)} parameters`];

@@ -10,6 +10,9 @@ export function LiveView() {
   const live = useStore((s) => s.live);
   const video = useRef<HTMLVideoElement>(null);
   const host = useRef<HTMLDivElement>(null);
+  // The model sees the centre square of a centre-crop model's frame: the preview marks it, so the
+  // overlay (that square) and the preview line up in the reader's eye (issue 23.8).
+  const cropped = useStore((s) => (s.preprocess.resize ?? s.model.summary?.preprocess.resize) === 'center-crop');
 
   useEffect(() => {
     if (!video.current || !host.current) return;
@@ -52,7 +55,10 @@ export function LiveView() {
         </header>
         {/* Mirrored like a mirror; the overlay is mirrored the same way so that the two line up. */}
         <div className="live-stage">
-          <video ref={video} className="live-video" muted playsInline aria-hidden="true" />
+          <div className="live-video-box">
+            <video ref={video} className="live-video" muted playsInline aria-hidden="true" />
+            {cropped && <div className="live-crop" data-testid="live-crop" title="What the model sees: the centre square of the frame" />}
+          </div>
           <div ref={host} className="live-canvas-host" data-live-canvas-host />
         </div>
         <p className="live-caption" data-testid="live-caption">
@@ -62,6 +68,7 @@ export function LiveView() {
             </span>
           ) : live.last ? (
             <>
+              {cropped && 'The dashed square is what the model sees. '}
               <strong>{live.last.classLabel}</strong> {(live.last.probability * 100).toFixed(1)}% · {live.last.method} at {live.last.layerPath?.split('/').pop() ?? '—'} · {live.frames} frames. Frames stay in this
               browser and are never stored.
             </>

@@ -33,11 +33,12 @@ function usePanelSpecs(): PanelSpec[] {
   const methods = useStore((s) => s.explanation.methods);
   const grid = useStore((s) => s.explanation.grid);
   const tree = useStore((s) => s.model.summary?.tree ?? null);
+  const imageSize = useStore((s) => s.model.summary?.imageSize);
   const selected = useStore((s) => s.explanation.selectedLayerPath ?? s.model.summary?.defaultLayerPath ?? null);
   const original: PanelSpec = { key: 'original', title: 'Original', hint: 'The image as the model sees it (after resizing).' };
   if (grid === 'layers' && tree && methods.length > 0) {
     const method = methods[0]!;
-    const layers = gridLayers(tree, selected);
+    const layers = gridLayers(tree, selected, imageSize && [imageSize[0], imageSize[1]]);
     if (layers.length > 0) {
       return [original, ...layers.map((layer, i) => ({ key: layerPanelKey(i), title: `${methodLabel(method)} · ${layer.split('/').pop()}`, hint: `${methodInfo(method).hint}\nLayer: ${layer}`, method, layer }))];
     }

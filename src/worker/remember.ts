@@ -27,7 +27,8 @@ export function rememberCommitted(session: WorkerSession, change: { model?: { lo
       }
       const keptImage = imageFile ? await asCachedFile(imageFile) : undefined;
       if (change.model?.source === 'files') await rememberModel(change.model.loaded.summary.name, await Promise.all(change.model.files.map(asCachedFile)), keptImage);
-      else if (!change.model && change.image?.source === 'files' && !demoLoaded && keptImage) await rememberImage(keptImage);
+      // A demo sample shown with a dropped model is kept like a dropped image (a reload restores it).
+      else if (!change.model && (change.image?.source === 'files' || change.image?.source === 'demo') && !demoLoaded && keptImage) await rememberImage(keptImage);
     } catch (e) {
       console.warn('the model could not be kept in this browser (IndexedDB):', e instanceof Error ? e.message : e);
     }

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { studioError } from '../../shared/errors';
-import { SANITY_FLAG_RHO, type SanityMethodResult, type SanityMode, type SanityResult, type SanityStep } from '../../shared/metrics';
+import { type SanityMethodResult, type SanityMode, type SanityResult, type SanityStep } from '../../shared/metrics';
 import type { MethodId } from '../../shared/methods';
 import type { ExplainOptions, ExplainResult } from '../../shared/types';
 import type { RawImage } from '../files';
@@ -21,6 +21,7 @@ import { loadedModelFromOpened, type LoadedModel } from '../model';
 import { yieldToEvents } from '../methods/context';
 import { Rng } from './random';
 import { spearman, ssim } from './similarity';
+import { layerShortName, sanityRule, sanityVerdict } from '../../shared/sanity-verdict';
 
 /** At most this many randomisation steps: deeper models randomise their layers in groups. */
 export const MAX_SANITY_STEPS = 16;
@@ -104,11 +105,19 @@ function groupLayers(layers: RandomisableLayer[]): RandomisableLayer[][] {
   return Array.from({ length: groups }, (_, g) => layers.slice(Math.floor((g * layers.length) / groups), Math.floor(((g + 1) * layers.length) / groups)));
 }
 
-/** The map compared: a heatmap at the input's resolution, or an RGB method's |gradient| saliency. */
+/** The map compared, as |map| (the paper compares absolute values): a heatmap at the input's resolution, or an RGB method's saliency. */
 function comparedMap(result: ExplainResult, id: MethodId): { data: Float32Array; width: number; height: number } {
   const map = result.maps[id];
   if (!map) throw studioError('INTERNAL', { reason: `no ${id} map` });
-  return map.kind === 'heatmap' ? map.upsampled : map.saliency;
+  const shown = map.kind === 'heatmap' ? map.upsampled : map.saliency;
+  return { width: shown.width, height: shown.height, data: shown.data.map(Math.abs) };
+}
+
+/** A step's label: the short names of its first and last layer (the full paths are in `randomised`). */
+function groupLabel(group: RandomisableLayer[]): string {
+  const first = layerShortName(group[0]?.path ?? '');
+  const last = layerShortName(group.at(-1)?.path ?? '');
+  return first === last ? first : `${first} … ${last}`;
 }
 
 export interface SanityRun {
@@ -144,7 +153,7 @@ export async function sanityCheck(run: SanityRun): Promise<SanityResult> {
   if (layers.length === 0) throw studioError('SANITY_NO_LAYER_TO_RANDOMISE');
   const groups = groupLayers(layers);
   const steps: SanityStep[] = [{ label: 'original', randomised: [] }];
-  const similarity = new Map<MethodId, SanityMethodResult>(methods.map((m) => [m, { spearman: [1], ssim: [1], flagged: false }]));
+  const similarity = new Map<MethodId, SanityMethodResult>(methods.map((m) => [m, { spearman: [1], ssim: [1], verdict: 'inconclusive', flagged: false }]));
   const originals = new Map(methods.map((m) => [m, comparedMap(original, m)]));
   await run.onStep?.(1 / (groups.length + 1), steps[0]!, original);
   for (const [g, group] of groups.entries()) {
@@ -169,7 +178,7 @@ export async function sanityCheck(run: SanityRun): Promise<SanityResult> {
     } finally {
       copy.dispose();
     }
-    const step: SanityStep = { label: group.length === 1 ? group[0]!.path : `${group[0]!.path} … ${group[group.length - 1]!.path}`, randomised: chosen.map((l) => l.path) };
+    const step: SanityStep = { label: groupLabel(group), randomised: chosen.map((l) => l.path) };
     steps.push(step);
     for (const id of methods) {
       const before = originals.get(id)!;
@@ -180,17 +189,17 @@ export async function sanityCheck(run: SanityRun): Promise<SanityResult> {
     }
     await run.onStep?.((g + 2) / (groups.length + 1), step, result);
   }
-  // Flag: the mean ρ once at least half the layers are random (cascading), or over every step (independent).
+  const rule = sanityRule(mode, layers.map((l) => l.path), steps.map((st) => st.randomised));
   for (const s of similarity.values()) {
-    const from = mode === 'cascading' ? steps.findIndex((st) => st.randomised.length * 2 >= layers.length) : 1;
-    const tail = s.spearman.slice(Math.max(1, from));
-    s.flagged = tail.length > 0 && tail.reduce((a, b) => a + b, 0) / tail.length >= SANITY_FLAG_RHO;
+    s.verdict = sanityVerdict(s.spearman, rule);
+    s.flagged = s.verdict === 'fail';
   }
   return {
     mode,
     classIndex,
     classLabel: loaded.summary.labels[classIndex] ?? `class ${classIndex}`,
     steps,
+    rule,
     methods: Object.fromEntries(similarity) as SanityResult['methods'],
   };
 }

@@ -6,7 +6,7 @@
  */
 import { notice, studioError, type StudioNotice } from '../../shared/errors';
 import type { LoadProgress } from '../../shared/types';
-import { fromBrowserFile, fromBytes, type InputFile, classifyFiles, checkModelSize, loadModel, type LoadedModel } from '../../engine';
+import { fromBrowserFile, fromBytes, type InputFile, classifyFiles, checkModelSize, loadModel, type LoadedModel, attachLabels, isLabelsOnly } from '../../engine';
 import type { DemoOptions, DemoSample, DroppedResult, OpenOptions, OpenPart, TransferredFile } from '../../protocol/open';
 import type { GalleryOpened } from '../../protocol/gallery';
 import { decodeImage, type DecodedImage } from '../image-decode';
@@ -115,6 +115,19 @@ export function makeOpenApi(session: WorkerSession, lanes: Lanes) {
         opens.abandon(ticket);
         throw e;
       }
+      // Issue 23.3: a labels file alone (labels.txt / metadata.json) attaches to the model on screen
+      // (engine/formats/attach-labels.ts) instead of failing with NO_MODEL_FILE.
+      if (images.length === 0 && isLabelsOnly(modelFiles)) {
+        opens.abandon(ticket);
+        if (!session.model) throw studioError('LABELS_WITHOUT_MODEL', { file: modelFilesName(modelFiles) });
+        await attachLabels(session.model.summary, modelFiles);
+        session.results.clear(); // cached results carry the old class names
+        // A new token and version: the page shows the renamed model as a new commit, and explains again.
+        session.modelToken = WorkerSession.token(requestId, options);
+        session.version++;
+        onProgress({ phase: 'done', message: 'Labels attached' });
+        return { notices, state: session.committedState(), model: { summary: session.model.summary, ignored } };
+      }
       const token = WorkerSession.token(requestId, options);
       // Several images (a folder, a zip, a multiple drop): the gallery takes them all; the single view keeps its image.
       let galleryOpened: GalleryOpened | undefined;
@@ -182,7 +195,9 @@ export function makeOpenApi(session: WorkerSession, lanes: Lanes) {
               loaders.image = async () => {
                 const bytes = await fetchDemo(demoSamplePath(file));
                 if (!bytes) throw studioError('DEMO_UNAVAILABLE', { file, reason: 'missing' });
-                return { decoded: await decodeImage(fromBytes(file, bytes)), token, source: 'demo', file: null };
+                // Kept as the image's file (issue 23.8): a dropped model cached with a demo sample on screen restores that sample after a reload.
+                const sampleFile = fromBytes(file, bytes);
+                return { decoded: await decodeImage(sampleFile), token, source: 'demo', file: sampleFile };
               };
             }
             const outcome = await opens.run(ticket, loaders, signal);

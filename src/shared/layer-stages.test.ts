@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { stageLayers } from './layer-stages';
+import { mobileNetV2 } from './test-trees';
+
+describe('stageLayers', () => {
+  for (const withPads of [true, false]) {
+    it(`MobileNetV2-like tree ${withPads ? 'with' : 'without'} padding layers: 7, 14, 28, 56 px, the last feature layer of each, deepest first`, () => {
+      const names = stageLayers(mobileNetV2(withPads), [224, 224]).map((n) => n.name);
+      expect(names).toEqual(['out_relu', 'block_13_expand_relu', 'block_6_expand_relu', 'block_3_expand_relu']);
+    });
+  }
+  it('without an input size every stage is kept (112 px too), still no padding or reshape', () => {
+    const names = stageLayers(mobileNetV2(true)).map((n) => n.name);
+    expect(names).toEqual(['out_relu', 'block_13_expand_relu', 'block_6_expand_relu', 'block_3_expand_relu', 'block_1_expand_relu']);
+  });
+});
