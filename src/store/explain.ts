@@ -101,20 +101,35 @@ export async function runExplain(): Promise<ExplainOutcome> {
   }
 }
 
+/** The fields of each slice that a patch changed: (slice, field) pairs, so progress written to the same slice meanwhile does not count as a change of choice. */
+function changedFields(before: StudioState, patch: Partial<StudioState>): [keyof StudioState, string][] {
+  const out: [keyof StudioState, string][] = [];
+  for (const k of Object.keys(patch) as (keyof StudioState)[]) {
+    const was = before[k] as unknown as Record<string, unknown>;
+    const is = patch[k] as unknown as Record<string, unknown>;
+    for (const f of Object.keys(is)) if (is[f] !== was[f]) out.push([k, f]);
+  }
+  return out;
+}
+
 /** Change one choice, explain, and put the choice back if the explanation failed. */
 async function explainWith(apply: (s: StudioState) => Partial<StudioState>): Promise<ExplainOutcome> {
   const before = useStore.getState();
   const patch = apply(before);
+  const changed = changedFields(before, patch);
   useStore.setState(patch);
   const outcome = await runExplain();
   if (outcome === 'failed') {
+    const field = (s: Partial<StudioState>, k: keyof StudioState, f: string) => (s[k] as unknown as Record<string, unknown>)[f];
+    // Only undo if nobody changed the same choice again meanwhile (running/progress fields of the slice may have moved).
     const now = useStore.getState();
-    // Only undo if nobody changed the same choice again meanwhile.
-    const untouched = (Object.keys(patch) as (keyof StudioState)[]).every((k) => now[k] === patch[k]);
+    const untouched = changed.every(([k, f]) => field(now, k, f) === field(patch, k, f));
     if (untouched) {
-      const undo: Partial<StudioState> = {};
-      for (const k of Object.keys(patch) as (keyof StudioState)[]) (undo as Record<string, unknown>)[k] = before[k];
-      useStore.setState(undo);
+      useStore.setState((st) => {
+        const undo: Record<string, Record<string, unknown>> = {};
+        for (const [k, f] of changed) undo[k] = { ...(undo[k] ?? (st[k] as unknown as Record<string, unknown>)), [f]: field(before, k, f) };
+        return undo as Partial<StudioState>;
+      });
     }
   }
   return outcome;
