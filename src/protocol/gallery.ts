@@ -1,4 +1,5 @@
 /** The page/worker contract of the gallery (many images). */
+import type { StudioNotice } from '../shared/errors';
 import type { BatchRecord } from '../shared/batch-results';
 import type { MethodId } from '../shared/methods';
 import type { ExplainOptions, ViewOptions } from '../shared/types';
@@ -11,6 +12,8 @@ export interface GalleryOpened {
   count: number;
   /** True labels found in the folder names (sorted), [] when the images sit at the root. */
   trueLabels: string[];
+  /** Files of the set that were refused (an archive over the limits, an unreadable entry): each says why. */
+  problems?: StudioNotice[];
 }
 
 export interface GalleryRunOptions {

@@ -76,6 +76,7 @@ export async function openGallery(opened: GalleryOpened): Promise<void> {
     filter: { kind: 'all' }, scrollTop: 0, progress: null, outcome: 'none',
     classMode: opened.trueLabels.length ? useGallery.getState().classMode : 'predicted',
   });
+  for (const problem of opened.problems ?? []) pushNotice(problem, 'warning');
   pushNotice({ code: null, message: `Gallery: ${opened.count} images${opened.trueLabels.length ? ` in ${opened.trueLabels.length} classes (${opened.trueLabels.join(', ')})` : ''}.` }, 'info');
   await runGallery();
 }

@@ -81,8 +81,8 @@ export function makeGalleryApi(session: WorkerSession, lanes: Lanes) {
       return guard(async () => {
         lanes.gallery.abort();
         gallery.setPaused(false);
-        const { images } = await classifyFiles(files.map((f) => fromBrowserFile(f.file, f.path)));
-        return gallery.setFiles(images);
+        const { images, problems } = await classifyFiles(files.map((f) => fromBrowserFile(f.file, f.path)));
+        return { ...gallery.setFiles(images), problems };
       });
     },
   };
