@@ -24,7 +24,15 @@ export type MethodId =
   | 'vanilla-gradient'
   | 'smoothgrad'
   | 'integrated-gradients'
-  | 'gradient-x-input';
+  | 'gradient-x-input'
+  | 'occlusion'
+  | 'rise'
+  | 'feature-ablation'
+  | 'lime'
+  | 'kernel-shap'
+  | 'shapley-sampling'
+  | 'sobol'
+  | 'hsic';
 
 /**
  * What one explanation with the method costs, after the image's forward pass (which is cached):
@@ -35,7 +43,9 @@ export type MethodId =
  * - `forward-per-channel`: one forward pass of the whole model per channel of the layer, in batches;
  * - `downstream-per-channel`: the layers after the target once per channel of the layer, in batches;
  * - `pass-per-sample`: a forward and a backward pass per sample (SmoothGrad's noisy copies,
- *   Integrated Gradients' path points), in batches.
+ *   Integrated Gradients' path points), in batches;
+ * - `forward-per-sample`: one forward pass of the whole model per perturbed copy of the image (a
+ *   window, a mask, a coalition of superpixels), in batches; no gradient at all.
  */
 export type MethodCost =
   | 'activations'
@@ -44,7 +54,8 @@ export type MethodCost =
   | 'backward-to-layer-and-input'
   | 'forward-per-channel'
   | 'downstream-per-channel'
-  | 'pass-per-sample';
+  | 'pass-per-sample'
+  | 'forward-per-sample';
 
 export type MethodOptionValue = number | string | boolean;
 
@@ -97,6 +108,21 @@ export interface MethodInfo {
 }
 
 const BATCH_HINT = 'Images run through the model at once: more is faster until memory runs out.';
+
+/** What replaces the perturbed pixels (the perturbation methods), in the model's input space. */
+const BASELINE_OPTION: MethodOptionSpec = {
+  name: 'baseline', label: 'Baseline', hint: 'What replaces the removed pixels.', type: 'choice', default: 'black',
+  choices: [
+    { value: 'black', label: 'black image' },
+    { value: 'zero', label: 'zeros (model input space)' },
+    { value: 'blurred', label: 'blurred image' },
+    { value: 'mean', label: 'mean colour' },
+  ],
+};
+const SEGMENTS_OPTION = { name: 'segments', label: 'Superpixels', hint: 'About how many SLIC superpixels the image is cut into.', type: 'integer', default: 50, min: 2, max: 500 } as const;
+const COMPACTNESS_OPTION = { name: 'compactness', label: 'Compactness', hint: 'SLIC\'s m: higher gives squarer superpixels, lower follows colour edges more.', type: 'number', default: 10, min: 0.1, max: 100 } as const;
+/** The superpixel settings (feature ablation, LIME, KernelSHAP, Shapley value sampling). */
+const SUPERPIXEL_OPTIONS: readonly MethodOptionSpec[] = [SEGMENTS_OPTION, COMPACTNESS_OPTION];
 
 export const METHODS: readonly MethodInfo[] = [
   {
@@ -202,6 +228,92 @@ export const METHODS: readonly MethodInfo[] = [
     id: 'gradient-x-input', label: 'Gradient × input', hint: 'Input gradient times the input, summed over colour channels (positive part).',
     needs: 'input', gradients: true, output: 'heatmap', cost: 'backward-to-input', counterfactual: true, classSpecific: true, camOptions: false,
     options: [], reference: 'Shrikumar et al., arXiv:1605.01713',
+  },
+  {
+    id: 'occlusion', label: 'Occlusion', hint: 'A window slides over the image, replaced by the baseline; each pixel gets the mean score drop of the windows covering it.',
+    needs: 'input', gradients: false, output: 'heatmap', cost: 'forward-per-sample', counterfactual: true, classSpecific: true, camOptions: false,
+    options: [
+      { name: 'window', label: 'Window', hint: 'Side of the square window, in the model\'s input pixels.', type: 'integer', default: 16, min: 1, max: 512 },
+      { name: 'stride', label: 'Stride', hint: 'Pixels between window positions (the last position also covers the far edge).', type: 'integer', default: 8, min: 1, max: 512 },
+      BASELINE_OPTION,
+      { name: 'batchSize', label: 'Batch size', hint: BATCH_HINT, type: 'integer', default: 32, min: 1, max: 512 },
+    ],
+    reference: 'Zeiler & Fergus, ECCV 2014, arXiv:1311.2901 (Captum Occlusion)',
+  },
+  {
+    id: 'rise', label: 'RISE', hint: 'Random smooth masks; a pixel\'s score is the mean class score when it is kept, less the overall mean.',
+    needs: 'input', gradients: false, output: 'heatmap', cost: 'forward-per-sample', counterfactual: true, classSpecific: true, camOptions: false,
+    options: [
+      { name: 'samples', label: 'Masks', hint: 'Random masks (one forward pass each).', type: 'integer', default: 2000, min: 10, max: 20000 },
+      { name: 'grid', label: 'Grid', hint: 'Cells per side of each mask before upsampling.', type: 'integer', default: 7, min: 2, max: 32 },
+      { name: 'keep', label: 'Keep probability', hint: 'Chance that a cell is kept.', type: 'number', default: 0.5, min: 0.05, max: 0.95, unit: 'percent' },
+      BASELINE_OPTION,
+      { name: 'batchSize', label: 'Batch size', hint: BATCH_HINT, type: 'integer', default: 32, min: 1, max: 512 },
+    ],
+    reference: 'Petsiuk et al., BMVC 2018, arXiv:1806.07421 (Xplique Rise)',
+  },
+  {
+    id: 'feature-ablation', label: 'Feature ablation', hint: 'Each superpixel replaced by the baseline in turn; its score drop is its attribution.',
+    needs: 'input', gradients: false, output: 'heatmap', cost: 'forward-per-sample', counterfactual: true, classSpecific: true, camOptions: false,
+    options: [...SUPERPIXEL_OPTIONS, BASELINE_OPTION, { name: 'batchSize', label: 'Batch size', hint: BATCH_HINT, type: 'integer', default: 32, min: 1, max: 512 }],
+    reference: 'Captum FeatureAblation over SLIC superpixels (Achanta et al., TPAMI 2012)',
+  },
+  {
+    id: 'lime', label: 'LIME', hint: 'Random superpixel coalitions; a locally weighted ridge regression of the class score on them.',
+    needs: 'input', gradients: false, output: 'heatmap', cost: 'forward-per-sample', counterfactual: true, classSpecific: true, camOptions: false,
+    options: [
+      ...SUPERPIXEL_OPTIONS,
+      { name: 'samples', label: 'Samples', hint: 'Random coalitions (one forward pass each).', type: 'integer', default: 256, min: 8, max: 10000 },
+      { name: 'kernelWidth', label: 'Kernel width', hint: 'Width σ of the exp(−d²/σ²) proximity kernel on the cosine distance.', type: 'number', default: 0.25, min: 0.01, max: 10 },
+      BASELINE_OPTION,
+      { name: 'batchSize', label: 'Batch size', hint: BATCH_HINT, type: 'integer', default: 32, min: 1, max: 512 },
+    ],
+    reference: 'Ribeiro et al., KDD 2016, arXiv:1602.04938',
+  },
+  {
+    id: 'kernel-shap', label: 'KernelSHAP', hint: 'Shapley values of the superpixels by the Shapley-kernel weighted regression (exact when every coalition fits in the samples).',
+    needs: 'input', gradients: false, output: 'heatmap', cost: 'forward-per-sample', counterfactual: true, classSpecific: true, camOptions: false,
+    options: [
+      ...SUPERPIXEL_OPTIONS,
+      { name: 'samples', label: 'Samples', hint: 'Coalitions (one forward pass each); with 2^M − 2 or more, all are enumerated.', type: 'integer', default: 512, min: 8, max: 20000 },
+      BASELINE_OPTION,
+      { name: 'batchSize', label: 'Batch size', hint: BATCH_HINT, type: 'integer', default: 32, min: 1, max: 512 },
+    ],
+    reference: 'Lundberg & Lee, NeurIPS 2017, arXiv:1705.07874',
+  },
+  {
+    id: 'shapley-sampling', label: 'Shapley value sampling', hint: 'Superpixels join in random orders; each is credited with the score change it causes.',
+    needs: 'input', gradients: false, output: 'heatmap', cost: 'forward-per-sample', counterfactual: true, classSpecific: true, camOptions: false,
+    options: [
+      { ...SEGMENTS_OPTION, default: 25 },
+      COMPACTNESS_OPTION,
+      { name: 'permutations', label: 'Orders', hint: 'Random orders (segments − 1 forward passes each).', type: 'integer', default: 25, min: 1, max: 2000 },
+      BASELINE_OPTION,
+      { name: 'batchSize', label: 'Batch size', hint: BATCH_HINT, type: 'integer', default: 32, min: 1, max: 512 },
+    ],
+    reference: 'Castro et al., Computers & OR 2009 (Captum ShapleyValueSampling)',
+  },
+  {
+    id: 'sobol', label: 'Sobol attribution', hint: 'Total-order Sobol indices of a grid of real-valued mask cells: the share of the score\'s variance each cell is part of.',
+    needs: 'input', gradients: false, output: 'heatmap', cost: 'forward-per-sample', counterfactual: false, classSpecific: true, camOptions: false,
+    options: [
+      { name: 'grid', label: 'Grid', hint: 'Cells per side (g² cells).', type: 'integer', default: 8, min: 2, max: 16 },
+      { name: 'designs', label: 'Designs', hint: 'N: N·(g² + 2) forward passes.', type: 'integer', default: 32, min: 2, max: 512 },
+      BASELINE_OPTION,
+      { name: 'batchSize', label: 'Batch size', hint: BATCH_HINT, type: 'integer', default: 32, min: 1, max: 512 },
+    ],
+    reference: 'Fel et al., NeurIPS 2021, arXiv:2111.04138 (Xplique SobolAttributionMethod)',
+  },
+  {
+    id: 'hsic', label: 'HSIC attribution', hint: 'Dependence (Hilbert–Schmidt independence criterion) between each grid cell being kept and the class score.',
+    needs: 'input', gradients: false, output: 'heatmap', cost: 'forward-per-sample', counterfactual: false, classSpecific: true, camOptions: false,
+    options: [
+      { name: 'grid', label: 'Grid', hint: 'Cells per side (g² cells).', type: 'integer', default: 8, min: 2, max: 16 },
+      { name: 'samples', label: 'Masks', hint: 'Binary masks (one forward pass each).', type: 'integer', default: 1500, min: 8, max: 5000 },
+      BASELINE_OPTION,
+      { name: 'batchSize', label: 'Batch size', hint: BATCH_HINT, type: 'integer', default: 32, min: 1, max: 512 },
+    ],
+    reference: 'Novello et al., NeurIPS 2022, arXiv:2206.06219 (Xplique HsicAttributionMethod)',
   },
 ];
 

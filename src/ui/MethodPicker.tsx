@@ -11,6 +11,7 @@ const COST_NOTE: Partial<Record<MethodInfo['cost'], string>> = {
   'forward-per-channel': 'one forward pass per channel',
   'downstream-per-channel': 'the layers after the target once per channel',
   'pass-per-sample': 'a pass per sample',
+  'forward-per-sample': 'a forward pass per perturbed image',
 };
 
 /** Layer methods first (the CAM family), then those on the input pixels. */

@@ -20,6 +20,14 @@ import { scorecam } from './scorecam';
 import { smoothgrad } from './smoothgrad';
 import { vanillaGradient } from './vanilla-gradient';
 import { xgradcam } from './xgradcam';
+import { occlusion } from './occlusion';
+import { rise } from './rise';
+import { featureAblation } from './feature-ablation';
+import { lime } from './lime';
+import { kernelShap } from './kernel-shap';
+import { shapleySampling } from './shapley-sampling';
+import { sobol } from './sobol';
+import { hsic } from './hsic';
 
 export const METHOD_IMPLEMENTATIONS: Readonly<Record<MethodId, MethodImplementation>> = {
   'gradcam': gradcam,
@@ -38,6 +46,14 @@ export const METHOD_IMPLEMENTATIONS: Readonly<Record<MethodId, MethodImplementat
   'smoothgrad': smoothgrad,
   'integrated-gradients': integratedGradientsMethod,
   'gradient-x-input': gradientXInput,
+  'occlusion': occlusion,
+  'rise': rise,
+  'feature-ablation': featureAblation,
+  'lime': lime,
+  'kernel-shap': kernelShap,
+  'shapley-sampling': shapleySampling,
+  'sobol': sobol,
+  'hsic': hsic,
 };
 
 export type { MethodImplementation } from './types';
