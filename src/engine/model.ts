@@ -19,6 +19,7 @@ import type {
   ExplainOptions, ExplainProgress, ExplainResult, HeadKind, Heatmap, LayerNode, OutputSummary, LoadProgress, MethodMap, ModelSummary,
   Prediction, PreprocessDefaults, PreprocessOptions, RgbMap,
 } from '../shared/types';
+import { methodsWithoutGradients, probeGradientSupport } from './gradient-support';
 import { CLASSIC_METHODS, isMethodId, METHOD_IDS, methodInfo, methodLabel, type MethodId } from '../shared/methods';
 import { notice, studioError, type StudioNotice } from '../shared/errors';
 import { resolveClass } from '../shared/classes';
@@ -195,6 +196,7 @@ export async function loadedModelFromHost(host: ProgramHost, meta: LoadedModelMe
     throw e;
   }
   if (SHADER_BACKENDS.has(tf.getBackend())) await warmGradientShaders(program, imageSize, defaultPath, meta.onProgress);
+  summary.gradients = await probeGradientSupport(program, imageSize, meta.gradientPath ?? 'fast');
   meta.onProgress?.({ phase: 'done', message: 'Model ready.' });
   return new LoadedModelImpl(host, summary, meta.gradientPath ?? 'fast');
 }
@@ -465,6 +467,14 @@ class LoadedModelImpl implements LoadedModel {
       } else {
         layerPaths = layers;
       }
+    }
+
+    // A model with an op that has no gradient: the gradient methods are skipped, with the reason.
+    const { runnable, skipped } = methodsWithoutGradients(methods, this.summary.gradients);
+    if (skipped.length > 0 && this.summary.gradients?.supported === false) {
+      if (runnable.length === 0) throw studioError('GRADIENT_UNSUPPORTED', { op: this.summary.gradients.op, backend: tf.getBackend() });
+      warnings.push(notice('GRADIENT_METHODS_SKIPPED', { op: this.summary.gradients.op, methods: skipped.map(methodLabel).join(', ') }));
+      methods = runnable;
     }
 
     const cache = await this.ensureCache(image, preprocess);

@@ -319,6 +319,22 @@ export const METHODS: readonly MethodInfo[] = [
 
 export const METHOD_IDS: readonly MethodId[] = METHODS.map((m) => m.id);
 
+/** Whether the method, or one it is built from, needs the gradient of the score. */
+export function methodNeedsGradient(id: MethodId): boolean {
+  const info = methodInfo(id);
+  return info.gradients || (info.uses ?? []).some(methodNeedsGradient);
+}
+
+/**
+ * The chosen methods a model can run: all of them, or — a model with an op that has no gradient
+ * (`gradientsSupported` false) — the gradient-free ones, Occlusion when none is left.
+ */
+export function methodsForModel(chosen: readonly MethodId[], gradientsSupported: boolean): MethodId[] {
+  if (gradientsSupported) return [...chosen];
+  const free = chosen.filter((id) => !methodNeedsGradient(id));
+  return free.length > 0 ? free : ['occlusion'];
+}
+
 /** The three methods the app computed before the registry (its default set). */
 export const CLASSIC_METHODS: readonly MethodId[] = ['gradcam', 'guided-backprop', 'guided-gradcam'];
 

@@ -81,7 +81,14 @@ export interface ModelSummary {
   params: number;
   weightBytes: number;
   warnings: StudioNotice[];
+  /**
+   * Whether the class score can be differentiated (probed once at load): a model with an op that has
+   * no gradient on this backend explains only with the gradient-free methods. Absent: not probed.
+   */
+  gradients?: GradientSupport;
 }
+
+export type GradientSupport = { supported: true } | { supported: false; op: string; message: string };
 
 export interface ExplainOptions extends CamSmoothing {
   /** Layer path from the tree; null or absent = the model's default layer. */

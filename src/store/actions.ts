@@ -5,7 +5,7 @@
  * won) is not an error and is never shown.
  */
 import { studioError, toStudioError, type StudioNotice } from '../shared/errors';
-import { isMethodId, methodLabel, methodSettingsText, type MethodId, type MethodOptionValue } from '../shared/methods';
+import { isMethodId, methodLabel, methodsForModel, methodSettingsText, type MethodId, type MethodOptionValue } from '../shared/methods';
 import type {
   BackendInfo,
   BackendName,
@@ -284,7 +284,8 @@ function applyState(state: CommittedState, how: { restored?: boolean } = {}): bo
     for (const n of summary.warnings) pushNotice(n, 'warning');
     useStore.setState((s) => ({
       model: { summary, ignored },
-      explanation: { ...s.explanation, selectedLayerPath: summary.defaultLayerPath, target: null, counterfactual: false, output: null },
+      // A model without a gradient keeps only the gradient-free methods chosen (the picker says why).
+      explanation: { ...s.explanation, methods: methodsForModel(s.explanation.methods, summary.gradients?.supported !== false), selectedLayerPath: summary.defaultLayerPath, target: null, counterfactual: false, output: null },
       preprocess: {},
     }));
     committed.modelToken = model.token;

@@ -3,7 +3,7 @@
  * chosen method's settings — all read from the method registry (src/shared/methods.ts), so a new
  * method appears here with no change to this file.
  */
-import { METHODS, methodInfo, type MethodId, type MethodInfo, type MethodOptionSpec, type MethodOptionValue } from '../shared/methods';
+import { METHODS, methodInfo, methodNeedsGradient, type MethodId, type MethodInfo, type MethodOptionSpec, type MethodOptionValue } from '../shared/methods';
 import { setGrid, setMethodOption, setSmoothing, toggleMethod } from '../store/actions';
 import { useStore } from '../store/store';
 
@@ -26,6 +26,9 @@ export function MethodPicker() {
   const smoothing = useStore((s) => s.explanation.smoothing);
   const options = useStore((s) => s.explanation.methodOptions);
   const anyCam = chosen.some((m) => methodInfo(m).camOptions);
+  // A model with an op that has no gradient (probed at load): only the gradient-free methods can run.
+  const gradients = useStore((s) => s.model.summary?.gradients);
+  const noGradient = gradients && !gradients.supported ? `Disabled: this model has an op without a gradient (${gradients.op}); only the gradient-free methods can explain it.` : null;
   return (
     <fieldset className="control-group method-picker" data-testid="method-picker">
       <legend>Methods</legend>
@@ -43,12 +46,15 @@ export function MethodPicker() {
           {group.methods.map((m) => {
             const on = chosen.includes(m.id);
             const cost = COST_NOTE[m.cost];
+            const blocked = noGradient !== null && methodNeedsGradient(m.id);
             return (
-              <label key={m.id} className="method-choice" title={`${m.hint}${cost ? ` (${cost})` : ''}\n${m.reference}`}>
+              <label key={m.id} className="method-choice" title={`${blocked ? `${noGradient}\n` : ''}${m.hint}${cost ? ` (${cost})` : ''}\n${m.reference}`}>
                 <input
                   type="checkbox"
                   checked={on}
-                  disabled={on && chosen.length === 1}
+                  // A blocked method that is chosen can still be unchosen.
+                  disabled={(on && chosen.length === 1) || (blocked && !on)}
+                  data-gradient-blocked={blocked || undefined}
                   data-method={m.id}
                   onChange={(e) => void toggleMethod(m.id, e.target.checked)}
                 />{' '}
@@ -59,6 +65,7 @@ export function MethodPicker() {
           })}
         </div>
       ))}
+      {noGradient && <p className="muted small" data-testid="gradient-note">{noGradient}</p>}
       {grid === 'layers' && chosen.length > 1 && <p className="muted small">The layers grid shows {methodInfo(chosen[0]!).label}, the first method chosen.</p>}
       {anyCam && (
         <div className="method-group" role="group" aria-label="CAM smoothing">
