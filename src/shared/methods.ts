@@ -32,7 +32,13 @@ export type MethodId =
   | 'kernel-shap'
   | 'shapley-sampling'
   | 'sobol'
-  | 'hsic';
+  | 'hsic'
+  | 'smoothgrad-sq'
+  | 'vargrad'
+  | 'squaregrad'
+  | 'gradient-shap'
+  | 'kpca-cam'
+  | 'finer-cam';
 
 /**
  * What one explanation with the method costs, after the image's forward pass (which is cached):
@@ -121,6 +127,8 @@ const BASELINE_OPTION: MethodOptionSpec = {
 };
 const SEGMENTS_OPTION = { name: 'segments', label: 'Superpixels', hint: 'About how many SLIC superpixels the image is cut into.', type: 'integer', default: 50, min: 2, max: 500 } as const;
 const COMPACTNESS_OPTION = { name: 'compactness', label: 'Compactness', hint: 'SLIC\'s m: higher gives squarer superpixels, lower follows colour edges more.', type: 'number', default: 10, min: 0.1, max: 100 } as const;
+const SAMPLES_OPTION = (n: number): MethodOptionSpec => ({ name: 'samples', label: 'Samples', hint: 'Noisy copies (a forward and a backward pass each).', type: 'integer', default: n, min: 1, max: 500 });
+const NOISE_OPTION = (sigma: number): MethodOptionSpec & { type: 'number' } => ({ name: 'noise', label: 'Noise level', hint: 'Noise σ as a share of the input\'s range (max − min).', type: 'number', default: sigma, min: 0, max: 1, unit: 'percent' });
 /** The superpixel settings (feature ablation, LIME, KernelSHAP, Shapley value sampling). */
 const SUPERPIXEL_OPTIONS: readonly MethodOptionSpec[] = [SEGMENTS_OPTION, COMPACTNESS_OPTION];
 
@@ -314,6 +322,53 @@ export const METHODS: readonly MethodInfo[] = [
       { name: 'batchSize', label: 'Batch size', hint: BATCH_HINT, type: 'integer', default: 32, min: 1, max: 512 },
     ],
     reference: 'Novello et al., NeurIPS 2022, arXiv:2206.06219 (Xplique HsicAttributionMethod)',
+  },
+  {
+    id: 'smoothgrad-sq', label: 'SmoothGrad²', hint: 'The squared input gradient averaged over noisy copies of the image.',
+    needs: 'input', gradients: true, output: 'heatmap', cost: 'pass-per-sample', counterfactual: false, classSpecific: true, camOptions: false,
+    options: [SAMPLES_OPTION(25), NOISE_OPTION(0.15), { name: 'batchSize', label: 'Batch size', hint: BATCH_HINT, type: 'integer', default: 8, min: 1, max: 128 }],
+    reference: 'Hooker et al., NeurIPS 2019, arXiv:1806.10758 (Captum NoiseTunnel smoothgrad_sq)',
+  },
+  {
+    id: 'vargrad', label: 'VarGrad', hint: 'The variance of the input gradient over noisy copies of the image.',
+    needs: 'input', gradients: true, output: 'heatmap', cost: 'pass-per-sample', counterfactual: false, classSpecific: true, camOptions: false,
+    options: [SAMPLES_OPTION(25), NOISE_OPTION(0.15), { name: 'batchSize', label: 'Batch size', hint: BATCH_HINT, type: 'integer', default: 8, min: 1, max: 128 }],
+    reference: 'Adebayo et al., 2018, arXiv:1810.03307 (Captum NoiseTunnel vargrad)',
+  },
+  {
+    id: 'squaregrad', label: 'SquareGrad', hint: 'Xplique\'s SquareGrad: the mean squared gradient over noisy copies (SmoothGrad² with Xplique\'s defaults).',
+    needs: 'input', gradients: true, output: 'heatmap', cost: 'pass-per-sample', counterfactual: false, classSpecific: true, camOptions: false,
+    options: [SAMPLES_OPTION(50), NOISE_OPTION(0.2), { name: 'batchSize', label: 'Batch size', hint: BATCH_HINT, type: 'integer', default: 8, min: 1, max: 128 }],
+    reference: 'Hooker et al., NeurIPS 2019, arXiv:1806.10758 (Xplique SquareGrad)',
+  },
+  {
+    id: 'gradient-shap', label: 'GradientSHAP', hint: '(input − baseline) × the gradient at random points between the baseline and (noisy) input.',
+    needs: 'input', gradients: true, output: 'heatmap', cost: 'pass-per-sample', counterfactual: true, classSpecific: true, camOptions: false,
+    options: [
+      SAMPLES_OPTION(25),
+      { ...NOISE_OPTION(0), hint: 'Noise σ added to the input, as a share of its range (Captum\'s stdevs).' },
+      BASELINE_OPTION,
+      { name: 'batchSize', label: 'Batch size', hint: BATCH_HINT, type: 'integer', default: 8, min: 1, max: 128 },
+    ],
+    reference: 'Lundberg & Lee, NeurIPS 2017, arXiv:1705.07874 (Captum GradientShap)',
+  },
+  {
+    id: 'kpca-cam', label: 'KPCA-CAM', hint: 'First kernel principal component of the activations: Eigen-CAM with kernel PCA. No gradient.',
+    needs: 'layer', gradients: false, output: 'heatmap', cost: 'activations', counterfactual: false, classSpecific: false, camOptions: false,
+    options: [{
+      name: 'kernel', label: 'Kernel', hint: 'The kernel between positions (γ = 1/channels).', type: 'choice', default: 'sigmoid',
+      choices: [{ value: 'sigmoid', label: 'sigmoid' }, { value: 'rbf', label: 'RBF' }, { value: 'poly', label: 'polynomial (3)' }],
+    }],
+    reference: 'Karmani et al., 2024, arXiv:2410.00267 (pytorch-grad-cam KPCA_CAM)',
+  },
+  {
+    id: 'finer-cam', label: 'Finer-CAM', hint: 'Grad-CAM of the class score minus those of the most similar classes: what tells them apart.',
+    needs: 'layer', gradients: true, output: 'heatmap', cost: 'backward-to-layer', counterfactual: true, classSpecific: true, camOptions: true,
+    options: [
+      { name: 'compared', label: 'Compared classes', hint: 'How many classes with the nearest logits are contrasted.', type: 'integer', default: 3, min: 1, max: 20 },
+      { name: 'alpha', label: 'Alpha', hint: 'Weight of the compared classes\' scores.', type: 'number', default: 1, min: 0, max: 2 },
+    ],
+    reference: 'Zhang et al., CVPR 2025, arXiv:2501.11309 (pytorch-grad-cam FinerCAM)',
   },
 ];
 

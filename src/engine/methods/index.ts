@@ -28,6 +28,12 @@ import { kernelShap } from './kernel-shap';
 import { shapleySampling } from './shapley-sampling';
 import { sobol } from './sobol';
 import { hsic } from './hsic';
+import { smoothgradSq } from './smoothgrad-sq';
+import { vargrad } from './vargrad';
+import { squaregrad } from './squaregrad';
+import { gradientShapMethod } from './gradient-shap';
+import { kpcaCam } from './kpca-cam';
+import { finerCam } from './finer-cam';
 
 export const METHOD_IMPLEMENTATIONS: Readonly<Record<MethodId, MethodImplementation>> = {
   'gradcam': gradcam,
@@ -54,6 +60,12 @@ export const METHOD_IMPLEMENTATIONS: Readonly<Record<MethodId, MethodImplementat
   'shapley-sampling': shapleySampling,
   'sobol': sobol,
   'hsic': hsic,
+  'smoothgrad-sq': smoothgradSq,
+  'vargrad': vargrad,
+  'squaregrad': squaregrad,
+  'gradient-shap': gradientShapMethod,
+  'kpca-cam': kpcaCam,
+  'finer-cam': finerCam,
 };
 
 export type { MethodImplementation } from './types';
