@@ -1,3 +1,4 @@
+import type { PageClient } from '../e2e/helpers';
 /**
  * `npm run bench:soak` — the reliability soak (issue 10): in headless Chromium, on the built app and
  * through the page's own actions (what clicks do), 1,000 explanations alternating layer and class
@@ -44,7 +45,7 @@ type Studio = {
       status: { pending: number; notices: { code: string | null; level: string; message: string }[] };
       explanation: { last: { requestId: number } | null };
     };
-    client: { memory(): Promise<{ numTensors: number; wasmHeapBytes?: number }> };
+    client: PageClient;
     actions: {
       selectLayer(path: string): Promise<string>;
       setTarget(t: number): Promise<string>;
@@ -70,7 +71,7 @@ async function memory(page: Page): Promise<Memory> {
   return page.evaluate(async () => {
     const w = window as unknown as Studio;
     // Full collections first (--expose-gc): the worker's memory() collects there, gc() here.
-    const tfjs = await w.__studio.client.memory();
+    const tfjs = await w.__studio.client.call('memory', []);
     (globalThis as { gc?: () => void }).gc?.();
     // Forces a garbage collection (ForceEagerMeasureMemory) and attributes bytes to the page and the worker.
     const measured = await (performance as unknown as { measureUserAgentSpecificMemory(): Promise<{ breakdown: { bytes: number; attribution: { scope: string }[] }[] }> }).measureUserAgentSpecificMemory();

@@ -15,7 +15,7 @@ import type {
   PreprocessOptions,
   ViewOptions,
 } from '../shared/types';
-import type { DemoSample, ExplainSummary, ImageInfo, SanitySummary } from '../worker/api';
+import type { DemoSample, ExplainSummary, ImageInfo, SanitySummary } from '../protocol';
 import { DEFAULT_FAITHFULNESS, type FaithfulnessBaseline, type FaithfulnessResult, type SanityMode } from '../shared/metrics';
 
 export type NoticeLevel = 'error' | 'warning' | 'info';

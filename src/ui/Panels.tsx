@@ -10,7 +10,7 @@ import { COLORMAP_NAMES, colormapGradientCss } from '../render/colormaps';
 import { methodInfo, methodLabel, type MethodId } from '../shared/methods';
 import type { ColormapName, NormalizationPreset, ResizeMode } from '../shared/types';
 import { layerPanelKey } from '../shared/panels';
-import type { PanelName } from '../worker/api';
+import type { PanelName } from '../protocol';
 import { attachPanels, resetPreprocess, setPreprocess, setView } from '../store/actions';
 import { gridLayers } from '../store/layer-tree';
 import { useStore } from '../store/store';

@@ -18,7 +18,7 @@ import { colormapLut } from '../render/colormaps';
 import { drawRegion } from '../render/composite';
 import { ClassMeans, colouredMap, GALLERY_THUMB, MEAN_IMAGE_SIZE, overlayThumb } from '../render/gallery-render';
 import { displaySize, type PanelPixels } from '../render/pixels';
-import type { GalleryClassSummary, GalleryItem, GalleryOpened, GalleryProgress, GalleryRunOptions, GalleryRunResult } from './api';
+import type { GalleryClassSummary, GalleryItem, GalleryOpened, GalleryProgress, GalleryRunOptions, GalleryRunResult } from '../protocol/gallery';
 import { decodeImage } from './image-decode';
 
 /** Images per batch when the page does not say. */
@@ -82,7 +82,7 @@ function errorRecord(entry: Entry, e: unknown): BatchRecord {
 export class Gallery {
   private entries: Entry[] = [];
   private means = new ClassMeans();
-  private paused = false;
+  private pausedNow = false;
   private resume: (() => void) | null = null;
 
   get size(): number {
@@ -99,6 +99,7 @@ export class Gallery {
       return { file, path, folder, trueLabel: folder, record: null, classIndex: null, map: null, thumb: null };
     });
     this.means = new ClassMeans();
+    this.setPaused(false); // a pause belonged to the old images' run
     const trueLabels = [...new Set(this.entries.flatMap((e) => (e.trueLabel === null ? [] : [e.trueLabel])))].sort();
     return { count: this.entries.length, trueLabels };
   }
@@ -109,8 +110,13 @@ export class Gallery {
     return entry.file;
   }
 
+  /** Whether a run waits between batches (the page shows the same). */
+  get paused(): boolean {
+    return this.pausedNow;
+  }
+
   setPaused(paused: boolean): void {
-    this.paused = paused;
+    this.pausedNow = paused;
     if (!paused) {
       this.resume?.();
       this.resume = null;
@@ -118,7 +124,7 @@ export class Gallery {
   }
 
   private async waitWhilePaused(signal: AbortSignal): Promise<void> {
-    while (this.paused && !signal.aborted) {
+    while (this.pausedNow && !signal.aborted) {
       await new Promise<void>((resolve) => {
         this.resume = resolve;
         signal.addEventListener('abort', () => resolve(), { once: true });
@@ -231,7 +237,7 @@ export class Gallery {
       done += chunkSize;
       const seconds = (performance.now() - started - pausedMs) / 1000;
       const rate = seconds > 0 ? done / seconds : 0;
-      report({ done, total, imagesPerSecond: rate, secondsLeft: rate > 0 ? (total - done) / rate : null, paused: this.paused, items: items.sort((a, b) => a.index - b.index) });
+      report({ done, total, imagesPerSecond: rate, secondsLeft: rate > 0 ? (total - done) / rate : null, paused: this.pausedNow, items: items.sort((a, b) => a.index - b.index) });
     }
     const elapsedMs = performance.now() - started - pausedMs;
     return { done, total, elapsedMs, imagesPerSecond: done / Math.max(elapsedMs / 1000, 1e-9), timings };
