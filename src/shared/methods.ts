@@ -38,7 +38,8 @@ export type MethodId =
   | 'squaregrad'
   | 'gradient-shap'
   | 'kpca-cam'
-  | 'finer-cam';
+  | 'finer-cam'
+  | 'dff';
 
 /**
  * What one explanation with the method costs, after the image's forward pass (which is cached):
@@ -369,6 +370,15 @@ export const METHODS: readonly MethodInfo[] = [
       { name: 'alpha', label: 'Alpha', hint: 'Weight of the compared classes\' scores.', type: 'number', default: 1, min: 0, max: 2 },
     ],
     reference: 'Zhang et al., CVPR 2025, arXiv:2501.11309 (pytorch-grad-cam FinerCAM)',
+  },
+  {
+    id: 'dff', label: 'Deep Feature Factorization', hint: 'NMF of the layer\'s activations into k concepts; shows the concept the head links most with the class. No gradient.',
+    needs: 'layer', gradients: false, output: 'heatmap', cost: 'activations', counterfactual: false, classSpecific: true, camOptions: false,
+    options: [
+      { name: 'concepts', label: 'Concepts', hint: 'k: how many concepts the activations are factorised into.', type: 'integer', default: 4, min: 1, max: 16 },
+      { name: 'iterations', label: 'Iterations', hint: 'NMF multiplicative-update rounds.', type: 'integer', default: 200, min: 10, max: 2000 },
+    ],
+    reference: 'Collins et al., ECCV 2018, arXiv:1806.10206 (pytorch-grad-cam DeepFeatureFactorization)',
   },
 ];
 

@@ -34,6 +34,7 @@ import { squaregrad } from './squaregrad';
 import { gradientShapMethod } from './gradient-shap';
 import { kpcaCam } from './kpca-cam';
 import { finerCam } from './finer-cam';
+import { deepFeatureFactorization } from './dff';
 
 export const METHOD_IMPLEMENTATIONS: Readonly<Record<MethodId, MethodImplementation>> = {
   'gradcam': gradcam,
@@ -66,6 +67,7 @@ export const METHOD_IMPLEMENTATIONS: Readonly<Record<MethodId, MethodImplementat
   'gradient-shap': gradientShapMethod,
   'kpca-cam': kpcaCam,
   'finer-cam': finerCam,
+  'dff': deepFeatureFactorization,
 };
 
 export type { MethodImplementation } from './types';
