@@ -384,6 +384,21 @@ export const METHODS: readonly MethodInfo[] = [
 
 export const METHOD_IDS: readonly MethodId[] = METHODS.map((m) => m.id);
 
+/** The method picker's groups (about forty methods stay findable): by what a method reads and whether it needs a gradient. */
+export type MethodFamily = 'cam-gradient' | 'cam-free' | 'input-gradient' | 'perturbation';
+
+export const METHOD_FAMILIES: ReadonlyArray<{ family: MethodFamily; title: string; hint: string }> = [
+  { family: 'cam-gradient', title: 'At a layer, from gradients', hint: 'CAM methods: the layer\'s channels weighted by the class score\'s gradient.' },
+  { family: 'cam-free', title: 'At a layer, no gradient', hint: 'CAM methods from activations and forward passes only.' },
+  { family: 'input-gradient', title: 'On the input, from gradients', hint: 'Saliency and attribution methods from input gradients.' },
+  { family: 'perturbation', title: 'On the input, by perturbation', hint: 'Forward passes of perturbed copies only: they explain any model, also one without a gradient.' },
+];
+
+export function methodFamily(info: MethodInfo): MethodFamily {
+  if (info.needs === 'layer' && info.output === 'heatmap') return info.gradients ? 'cam-gradient' : 'cam-free';
+  return info.gradients ? 'input-gradient' : 'perturbation';
+}
+
 /** Whether the method, or one it is built from, needs the gradient of the score. */
 export function methodNeedsGradient(id: MethodId): boolean {
   const info = methodInfo(id);

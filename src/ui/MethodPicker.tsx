@@ -3,7 +3,7 @@
  * chosen method's settings — all read from the method registry (src/shared/methods.ts), so a new
  * method appears here with no change to this file.
  */
-import { METHODS, methodInfo, methodNeedsGradient, type MethodId, type MethodInfo, type MethodOptionSpec, type MethodOptionValue } from '../shared/methods';
+import { METHOD_FAMILIES, METHODS, methodFamily, methodInfo, methodNeedsGradient, type MethodId, type MethodInfo, type MethodOptionSpec, type MethodOptionValue } from '../shared/methods';
 import { setGrid, setMethodOption, setSmoothing, toggleMethod } from '../store/actions';
 import { useStore } from '../store/store';
 
@@ -14,11 +14,8 @@ const COST_NOTE: Partial<Record<MethodInfo['cost'], string>> = {
   'forward-per-sample': 'a forward pass per perturbed image',
 };
 
-/** Layer methods first (the CAM family), then those on the input pixels. */
-const GROUPS: { title: string; methods: MethodInfo[] }[] = [
-  { title: 'At a layer', methods: METHODS.filter((m) => m.needs === 'layer' && m.output === 'heatmap') },
-  { title: 'On the input', methods: METHODS.filter((m) => m.needs === 'input' || m.output === 'rgb') },
-];
+/** Grouped by family (shared/methods.ts): layer methods with and without gradients, then input gradients, then perturbation. */
+const GROUPS: { title: string; hint: string; methods: MethodInfo[] }[] = METHOD_FAMILIES.map((f) => ({ title: f.title, hint: f.hint, methods: METHODS.filter((m) => methodFamily(m) === f.family) }));
 
 export function MethodPicker() {
   const chosen = useStore((s) => s.explanation.methods);
@@ -42,7 +39,7 @@ export function MethodPicker() {
       </div>
       {GROUPS.map((group) => (
         <div className="method-group" key={group.title} role="group" aria-label={group.title}>
-          <div className="muted small">{group.title}</div>
+          <div className="muted small" title={group.hint}>{group.title}</div>
           {group.methods.map((m) => {
             const on = chosen.includes(m.id);
             const cost = COST_NOTE[m.cost];
