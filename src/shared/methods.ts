@@ -39,7 +39,9 @@ export type MethodId =
   | 'gradient-shap'
   | 'kpca-cam'
   | 'finer-cam'
-  | 'dff';
+  | 'dff'
+  | 'deeplift'
+  | 'deeplift-shap';
 
 /**
  * What one explanation with the method costs, after the image's forward pass (which is cached):
@@ -379,6 +381,18 @@ export const METHODS: readonly MethodInfo[] = [
       { name: 'iterations', label: 'Iterations', hint: 'NMF multiplicative-update rounds.', type: 'integer', default: 200, min: 10, max: 2000 },
     ],
     reference: 'Collins et al., ECCV 2018, arXiv:1806.10206 (pytorch-grad-cam DeepFeatureFactorization)',
+  },
+  {
+    id: 'deeplift', label: 'DeepLIFT', hint: '(input − baseline) × the gradient with each nonlinearity\'s slope replaced by its secant between input and baseline (rescale rule).',
+    needs: 'input', gradients: true, output: 'heatmap', cost: 'backward-to-input', counterfactual: true, classSpecific: true, camOptions: false,
+    options: [BASELINE_OPTION],
+    reference: 'Shrikumar et al., ICML 2017, arXiv:1704.02685 (Captum DeepLift, rescale rule)',
+  },
+  {
+    id: 'deeplift-shap', label: 'DeepLIFT-SHAP', hint: 'DeepLIFT averaged over several baselines (black, zeros, blurred, mean colour and noise images).',
+    needs: 'input', gradients: true, output: 'heatmap', cost: 'pass-per-sample', counterfactual: true, classSpecific: true, camOptions: false,
+    options: [{ name: 'samples', label: 'Noise baselines', hint: 'Uniform-noise baselines besides the four standard ones.', type: 'integer', default: 4, min: 0, max: 100 }],
+    reference: 'Lundberg & Lee, NeurIPS 2017, arXiv:1705.07874 (Captum DeepLiftShap)',
   },
 ];
 

@@ -35,6 +35,8 @@ import { gradientShapMethod } from './gradient-shap';
 import { kpcaCam } from './kpca-cam';
 import { finerCam } from './finer-cam';
 import { deepFeatureFactorization } from './dff';
+import { deepLift } from './deeplift';
+import { deepLiftShapMethod } from './deeplift-shap';
 
 export const METHOD_IMPLEMENTATIONS: Readonly<Record<MethodId, MethodImplementation>> = {
   'gradcam': gradcam,
@@ -68,6 +70,8 @@ export const METHOD_IMPLEMENTATIONS: Readonly<Record<MethodId, MethodImplementat
   'kpca-cam': kpcaCam,
   'finer-cam': finerCam,
   'dff': deepFeatureFactorization,
+  'deeplift': deepLift,
+  'deeplift-shap': deepLiftShapMethod,
 };
 
 export type { MethodImplementation } from './types';
