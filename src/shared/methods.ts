@@ -41,7 +41,8 @@ export type MethodId =
   | 'finer-cam'
   | 'dff'
   | 'deeplift'
-  | 'deeplift-shap';
+  | 'deeplift-shap'
+  | 'deconvolution';
 
 /**
  * What one explanation with the method costs, after the image's forward pass (which is cached):
@@ -393,6 +394,11 @@ export const METHODS: readonly MethodInfo[] = [
     needs: 'input', gradients: true, output: 'heatmap', cost: 'pass-per-sample', counterfactual: true, classSpecific: true, camOptions: false,
     options: [{ name: 'samples', label: 'Noise baselines', hint: 'Uniform-noise baselines besides the four standard ones.', type: 'integer', default: 4, min: 0, max: 100 }],
     reference: 'Lundberg & Lee, NeurIPS 2017, arXiv:1705.07874 (Captum DeepLiftShap)',
+  },
+  {
+    id: 'deconvolution', label: 'Deconvolution', hint: 'Input gradient where each ReLU passes the positive part of the incoming gradient, whatever its input.',
+    needs: 'input', gradients: true, output: 'rgb', cost: 'backward-to-input', counterfactual: true, classSpecific: true, camOptions: false,
+    options: [], reference: 'Zeiler & Fergus, ECCV 2014, arXiv:1311.2901 (Captum Deconvolution)',
   },
 ];
 

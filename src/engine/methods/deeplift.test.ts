@@ -92,4 +92,29 @@ describe('DeepLIFT (rescale)', () => {
     owned.dispose();
     lm.dispose();
   });
+
+  it('Deconvolution equals W_convᵀ ReLU(v) on conv → ReLU → pooling → dense (v = ∂S/∂ReLU output), class and counterfactual', async () => {
+    const input = tf.input({ shape: [16, 16, 3] });
+    const conv = tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotNormal({ seed: 19 }) });
+    const dense = tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotNormal({ seed: 21 }) });
+    const out = dense.apply(tf.layers.globalAveragePooling2d({}).apply(conv.apply(input) as tf.SymbolicTensor) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const lm = await loadedModelFromLayersModel(tf.model({ inputs: input, outputs: out }));
+    const x = preprocessImage(IMAGE, lm.summary.imageSize, PREPROCESS);
+    const [kernel] = conv.getWeights();
+    const wd = (dense.getWeights()[0] as tf.Tensor).dataSync();
+    for (const counterfactual of [false, true]) {
+      const sign = counterfactual ? -1 : 1;
+      const r = await lm.explain(IMAGE, { methods: ['deconvolution'], target: 1, counterfactual });
+      // The gradient reaching each ReLU output is sign · w_k1 / (h·w) at every position; ReLU of it, back through the conv.
+      const back = tf.tensor4d(Float32Array.from({ length: 256 * 6 }, (_, i) => Math.max(0, (sign * (wd[(i % 6) * 3 + 1] ?? 0)) / 256)), [1, 16, 16, 6]);
+      const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(v as tf.Tensor4D, kernel as tf.Tensor4D, 1, 'same'), back)))(x).dataSync();
+      const reference = Float64Array.from({ length: 256 }, (_, p) => Math.abs(g[p * 3] ?? 0) + Math.abs(g[p * 3 + 1] ?? 0) + Math.abs(g[p * 3 + 2] ?? 0));
+      const map = r.maps.deconvolution as unknown as { kind: string; saliency: { data: Float32Array } };
+      expect(map.kind).toBe('rgb');
+      expect(pearson(map.saliency.data, reference)).toBeGreaterThanOrEqual(0.999);
+      back.dispose();
+    }
+    x.dispose();
+    lm.dispose();
+  });
 });

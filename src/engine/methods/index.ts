@@ -37,6 +37,7 @@ import { finerCam } from './finer-cam';
 import { deepFeatureFactorization } from './dff';
 import { deepLift } from './deeplift';
 import { deepLiftShapMethod } from './deeplift-shap';
+import { deconvolution } from './deconvolution';
 
 export const METHOD_IMPLEMENTATIONS: Readonly<Record<MethodId, MethodImplementation>> = {
   'gradcam': gradcam,
@@ -72,6 +73,7 @@ export const METHOD_IMPLEMENTATIONS: Readonly<Record<MethodId, MethodImplementat
   'dff': deepFeatureFactorization,
   'deeplift': deepLift,
   'deeplift-shap': deepLiftShapMethod,
+  'deconvolution': deconvolution,
 };
 
 export type { MethodImplementation } from './types';
