@@ -42,7 +42,8 @@ export type MethodId =
   | 'dff'
   | 'deeplift'
   | 'deeplift-shap'
-  | 'deconvolution';
+  | 'deconvolution'
+  | 'lrp-epsilon';
 
 /**
  * What one explanation with the method costs, after the image's forward pass (which is cached):
@@ -399,6 +400,12 @@ export const METHODS: readonly MethodInfo[] = [
     id: 'deconvolution', label: 'Deconvolution', hint: 'Input gradient where each ReLU passes the positive part of the incoming gradient, whatever its input.',
     needs: 'input', gradients: true, output: 'rgb', cost: 'backward-to-input', counterfactual: true, classSpecific: true, camOptions: false,
     options: [], reference: 'Zeiler & Fergus, ECCV 2014, arXiv:1311.2901 (Captum Deconvolution)',
+  },
+  {
+    id: 'lrp-epsilon', label: 'LRP-ε', hint: 'Layer-wise relevance propagation, ε rule: the score redistributed layer by layer in proportion to each input\'s contribution.',
+    needs: 'input', gradients: true, output: 'heatmap', cost: 'backward-to-input', counterfactual: true, classSpecific: true, camOptions: false,
+    options: [{ name: 'epsilon', label: 'ε', hint: 'Stabiliser added to each unit\'s pre-activation (0: gradient × input).', type: 'number', default: 0.01, min: 0, max: 10 }],
+    reference: 'Bach et al., PLOS ONE 2015; Montavon et al. 2019 (Captum LRP, EpsilonRule)',
   },
 ];
 

@@ -38,6 +38,7 @@ import { deepFeatureFactorization } from './dff';
 import { deepLift } from './deeplift';
 import { deepLiftShapMethod } from './deeplift-shap';
 import { deconvolution } from './deconvolution';
+import { lrpEpsilonMethod } from './lrp';
 
 export const METHOD_IMPLEMENTATIONS: Readonly<Record<MethodId, MethodImplementation>> = {
   'gradcam': gradcam,
@@ -74,6 +75,7 @@ export const METHOD_IMPLEMENTATIONS: Readonly<Record<MethodId, MethodImplementat
   'deeplift': deepLift,
   'deeplift-shap': deepLiftShapMethod,
   'deconvolution': deconvolution,
+  'lrp-epsilon': lrpEpsilonMethod,
 };
 
 export type { MethodImplementation } from './types';

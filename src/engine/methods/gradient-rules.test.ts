@@ -1,9 +1,12 @@
 /**
+ * The methods that change the backward pass's rules (on the taped path).
  * DeepLIFT (rescale) and DeepLIFT-SHAP: summation-to-delta on the nested test models (ReLU, ReLU6,
  * batch norm, depthwise conv, skip additions, pooling, dense), for several baselines — Σ a =
  * S(x) − S(x′) within 1 % (DeepLIFT-SHAP: S(x) − mean_b S(x′_b)); and on a one-nonlinearity model
  * against a hand-made reference: the secant multipliers computed in plain loops from the layer's
- * values on x and x′, then (x − x′) ⊙ ∂/∂x Σ m·z(x)·v by the tape of a linear function. CPU backend.
+ * values on x and x′, then (x − x′) ⊙ ∂/∂x Σ m·z(x)·v by the tape of a linear function.
+ * Deconvolution against W_convᵀ ReLU(v) written out; LRP-ε = gradient × input as ε → 0 on a bias-free
+ * ReLU network, and for ε > 0 the rule written out layer by layer. CPU backend.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -115,6 +118,49 @@ describe('DeepLIFT (rescale)', () => {
       back.dispose();
     }
     x.dispose();
+    lm.dispose();
+  });
+
+  it('LRP-ε: ε → 0 on a bias-free ReLU network = gradient × input; ε > 0 = the rule written out on conv → ReLU → pooling → dense', async () => {
+    const input = tf.input({ shape: [16, 16, 3] });
+    const conv = tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', useBias: false, kernelInitializer: tf.initializers.glorotNormal({ seed: 29 }) });
+    const conv2 = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', useBias: false, kernelInitializer: tf.initializers.glorotNormal({ seed: 30 }) });
+    const dense = tf.layers.dense({ units: 3, useBias: false, kernelInitializer: tf.initializers.glorotNormal({ seed: 31 }) });
+    const out = dense.apply(tf.layers.globalAveragePooling2d({}).apply(conv2.apply(conv.apply(input) as tf.SymbolicTensor) as tf.SymbolicTensor) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: out });
+    const lm = await loadedModelFromLayersModel(model);
+    const x = preprocessImage(IMAGE, lm.summary.imageSize, PREPROCESS);
+    const values = plainValues(lm.program, x);
+    const { lrpEpsilon } = await import('./lrp');
+    const owned = createContext({ program: lm.program, values, classIndex: 0 });
+    const r0 = await lrpEpsilon(owned.ctx, 1e-9);
+    const gx = tf.mul(x, tf.grad((v: tf.Tensor) => (model.apply(v) as tf.Tensor).slice([0, 0], [1, 1]).sum())(x));
+    const scale = tf.max(tf.abs(gx)).dataSync()[0] ?? 0;
+    expect(scale).toBeGreaterThan(0);
+    expect(tf.max(tf.abs(tf.sub(r0, gx))).dataSync()[0] ?? 1).toBeLessThanOrEqual(1e-5 * scale);
+    // ε = 0.5, by hand: c at the second ReLU's output = w_·0 / (h·w) · S/(S + ε sign S); each ReLU scales by step(z)·z/(z + ε sign z).
+    const epsilon = 0.5;
+    const [k1] = conv.getWeights();
+    const [k2] = conv2.getWeights();
+    const wd = (dense.getWeights()[0] as tf.Tensor).dataSync();
+    const s = logits(model, x, 0)[0] ?? 0;
+    const z1 = tf.conv2d(x, k1 as tf.Tensor4D, 1, 'same');
+    const z2 = tf.conv2d(tf.relu(z1), k2 as tf.Tensor4D, 1, 'same');
+    const rule = (z: tf.Tensor) => tf.mul(tf.step(z), tf.div(z, tf.add(z, tf.mul(epsilon, tf.sign(z)))));
+    const c2 = tf.mul(tf.tensor4d(Float32Array.from({ length: 256 * 4 }, (_, i) => ((wd[(i % 4) * 3] ?? 0) / 256) * (s / (s + epsilon * Math.sign(s)))), [1, 16, 16, 4]), rule(z2));
+    const a1 = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(v as tf.Tensor4D, k2 as tf.Tensor4D, 1, 'same'), c2)))(tf.relu(z1));
+    const c1 = tf.mul(a1, rule(z1));
+    const c0 = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(v as tf.Tensor4D, k1 as tf.Tensor4D, 1, 'same'), c1)))(x);
+    const relevance = tf.mul(x, c0).dataSync();
+    const owned2 = createContext({ program: lm.program, values, classIndex: 0 });
+    const engine = (await lrpEpsilon(owned2.ctx, epsilon)).dataSync();
+    const big = Math.max(...Array.from(relevance, Math.abs));
+    let worst = 0;
+    relevance.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - (engine[i] ?? 0)))));
+    expect(worst).toBeLessThanOrEqual(1e-4 * big);
+    tf.dispose([r0, gx, z1, z2, c2, a1, c1, c0, x, ...values]);
+    owned.dispose();
+    owned2.dispose();
     lm.dispose();
   });
 });
