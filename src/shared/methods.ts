@@ -43,7 +43,8 @@ export type MethodId =
   | 'deeplift'
   | 'deeplift-shap'
   | 'deconvolution'
-  | 'lrp-epsilon';
+  | 'lrp-epsilon'
+  | 'fullgrad';
 
 /**
  * What one explanation with the method costs, after the image's forward pass (which is cached):
@@ -56,7 +57,8 @@ export type MethodId =
  * - `pass-per-sample`: a forward and a backward pass per sample (SmoothGrad's noisy copies,
  *   Integrated Gradients' path points), in batches;
  * - `forward-per-sample`: one forward pass of the whole model per perturbed copy of the image (a
- *   window, a mask, a coalition of superpixels), in batches; no gradient at all.
+ *   window, a mask, a coalition of superpixels), in batches; no gradient at all;
+ * - `backward-per-layer`: a backward pass from the score to every biased layer (FullGrad).
  */
 export type MethodCost =
   | 'activations'
@@ -66,7 +68,8 @@ export type MethodCost =
   | 'forward-per-channel'
   | 'downstream-per-channel'
   | 'pass-per-sample'
-  | 'forward-per-sample';
+  | 'forward-per-sample'
+  | 'backward-per-layer';
 
 export type MethodOptionValue = number | string | boolean;
 
@@ -406,6 +409,11 @@ export const METHODS: readonly MethodInfo[] = [
     needs: 'input', gradients: true, output: 'heatmap', cost: 'backward-to-input', counterfactual: true, classSpecific: true, camOptions: false,
     options: [{ name: 'epsilon', label: 'ε', hint: 'Stabiliser added to each unit\'s pre-activation (0: gradient × input).', type: 'number', default: 0.01, min: 0, max: 10 }],
     reference: 'Bach et al., PLOS ONE 2015; Montavon et al. 2019 (Captum LRP, EpsilonRule)',
+  },
+  {
+    id: 'fullgrad', label: 'FullGrad', hint: 'The input gradient × input plus every layer\'s bias × its gradient, each channel scaled to [0, 1], summed.',
+    needs: 'input', gradients: true, output: 'heatmap', cost: 'backward-per-layer', counterfactual: true, classSpecific: true, camOptions: false,
+    options: [], reference: 'Srinivas & Fleuret, NeurIPS 2019, arXiv:1905.00780 (pytorch-grad-cam FullGrad)',
   },
 ];
 

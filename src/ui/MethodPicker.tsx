@@ -12,6 +12,7 @@ const COST_NOTE: Partial<Record<MethodInfo['cost'], string>> = {
   'downstream-per-channel': 'the layers after the target once per channel',
   'pass-per-sample': 'a pass per sample',
   'forward-per-sample': 'a forward pass per perturbed image',
+  'backward-per-layer': 'a backward pass per biased layer',
 };
 
 /** Grouped by family (shared/methods.ts): layer methods with and without gradients, then input gradients, then perturbation. */

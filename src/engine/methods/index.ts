@@ -39,6 +39,7 @@ import { deepLift } from './deeplift';
 import { deepLiftShapMethod } from './deeplift-shap';
 import { deconvolution } from './deconvolution';
 import { lrpEpsilonMethod } from './lrp';
+import { fullGrad } from './fullgrad';
 
 export const METHOD_IMPLEMENTATIONS: Readonly<Record<MethodId, MethodImplementation>> = {
   'gradcam': gradcam,
@@ -76,6 +77,7 @@ export const METHOD_IMPLEMENTATIONS: Readonly<Record<MethodId, MethodImplementat
   'deeplift-shap': deepLiftShapMethod,
   'deconvolution': deconvolution,
   'lrp-epsilon': lrpEpsilonMethod,
+  'fullgrad': fullGrad,
 };
 
 export type { MethodImplementation } from './types';
