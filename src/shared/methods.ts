@@ -44,7 +44,8 @@ export type MethodId =
   | 'deeplift-shap'
   | 'deconvolution'
   | 'lrp-epsilon'
-  | 'fullgrad';
+  | 'fullgrad'
+  | 'shapley-cam';
 
 /**
  * What one explanation with the method costs, after the image's forward pass (which is cached):
@@ -414,6 +415,11 @@ export const METHODS: readonly MethodInfo[] = [
     id: 'fullgrad', label: 'FullGrad', hint: 'The input gradient × input plus every layer\'s bias × its gradient, each channel scaled to [0, 1], summed.',
     needs: 'input', gradients: true, output: 'heatmap', cost: 'backward-per-layer', counterfactual: true, classSpecific: true, camOptions: false,
     options: [], reference: 'Srinivas & Fleuret, NeurIPS 2019, arXiv:1905.00780 (pytorch-grad-cam FullGrad)',
+  },
+  {
+    id: 'shapley-cam', label: 'ShapleyCAM', hint: 'Channel weights from the gradient minus half the Hessian–vector product (a Shapley-value estimate), on the residual softmax target.',
+    needs: 'layer', gradients: true, output: 'heatmap', cost: 'backward-to-layer', counterfactual: true, classSpecific: true, camOptions: true,
+    options: [], reference: 'Cai, 2025, arXiv:2501.06261 (pytorch-grad-cam ShapleyCAM, ReST target)',
   },
 ];
 

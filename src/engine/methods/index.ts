@@ -40,6 +40,7 @@ import { deepLiftShapMethod } from './deeplift-shap';
 import { deconvolution } from './deconvolution';
 import { lrpEpsilonMethod } from './lrp';
 import { fullGrad } from './fullgrad';
+import { shapleyCam } from './shapley-cam';
 
 export const METHOD_IMPLEMENTATIONS: Readonly<Record<MethodId, MethodImplementation>> = {
   'gradcam': gradcam,
@@ -78,6 +79,7 @@ export const METHOD_IMPLEMENTATIONS: Readonly<Record<MethodId, MethodImplementat
   'deconvolution': deconvolution,
   'lrp-epsilon': lrpEpsilonMethod,
   'fullgrad': fullGrad,
+  'shapley-cam': shapleyCam,
 };
 
 export type { MethodImplementation } from './types';
