@@ -3,7 +3,7 @@
  * prefers WASM over a software adapter.
  */
 import { expect, test } from '@playwright/test';
-import { setupHarness, TO_TRANSFERRED , type PageClient } from './helpers';
+import { setupHarness, TO_TRANSFERRED, type PageClient } from './helpers';
 import { tinyImage, tinyModelFiles } from './tiny-model';
 
 test('the automatic choice prefers WASM over SwiftShader WebGPU, and says why', async ({ page }) => {

@@ -5,7 +5,7 @@
  * good drop must work.
  */
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { APP_URL, FIXTURES_SKIP_REASON, fixturesAvailable, waitForReady , type PageClient } from './helpers';
+import { APP_URL, FIXTURES_SKIP_REASON, fixturesAvailable, waitForReady, type PageClient } from './helpers';
 import { BAD_INPUT_CASES, HTML_LABELS, HTML_LAYER_NAME, HTML_MODEL_FOLDER, INJECTION_MARKER, goodFiles, type BadInputCase, type CaseFile } from './bad-inputs';
 
 interface Notice {

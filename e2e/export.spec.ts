@@ -6,7 +6,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { PNG } from 'pngjs';
-import { collectConsoleErrors, waitForReady , type PageClient } from './helpers';
+import { collectConsoleErrors, waitForReady, type PageClient } from './helpers';
 import { appState, downloadBytes, explanationId, waitForNewExplanation } from './studio-flows';
 import { CAPTION_LINE_HEIGHT, CAPTION_PADDING, gridLayout } from '../src/render/composite';
 

@@ -9,7 +9,7 @@
 import { expect, test } from '@playwright/test';
 import { ERROR_MESSAGES } from '../src/shared/errors';
 import { CONFIG_KINDS, LOADER_KINDS, loadFixture, makeRng, mutate, type Fixture } from '../src/engine/node/fuzz-mutations';
-import { FIXTURES, FIXTURES_SKIP_REASON, fixturesAvailable, setupHarness , type PageClient } from './helpers';
+import { FIXTURES, FIXTURES_SKIP_REASON, fixturesAvailable, setupHarness, type PageClient } from './helpers';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 

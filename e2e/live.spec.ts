@@ -5,7 +5,7 @@
  * On the Teachable Machine fixture when it is there, else on the built-in demo model.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, fixturesAvailable, tmUploads, waitForReady , type PageClient } from './helpers';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, fixturesAvailable, tmUploads, waitForReady, type PageClient } from './helpers';
 import { afterNewModel, appState } from './studio-flows';
 
 test.use({ launchOptions: { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] } });

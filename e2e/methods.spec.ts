@@ -10,7 +10,7 @@ import { exportLayersModelAsTfjs } from '../src/engine/formats/export-tfjs';
 import { encodePng } from '../src/engine/node/image';
 import { readPngText } from '../src/render/png-text';
 import { gridLayout } from '../src/render/composite';
-import { collectConsoleErrors, panelStats, waitForReady , type PageClient } from './helpers';
+import { collectConsoleErrors, panelStats, waitForReady, type PageClient } from './helpers';
 import { appState, downloadBytes, explanationId, waitForNewExplanation, type AppState } from './studio-flows';
 
 type Studio = { __studio: { getState(): AppState & { status: { explainProgress: { method: string; fraction: number } | null } } } };

@@ -7,7 +7,7 @@
  *  - A worker that stops answering (a synchronous loop) is replaced by the watchdog (WORKER_UNRESPONSIVE).
  */
 import { expect, test, type Page } from '@playwright/test';
-import { FIXTURES_SKIP_REASON, collectConsoleErrors, fixturesAvailable, tmUploads, upload, waitForReady, type Upload , type PageClient } from './helpers';
+import { FIXTURES_SKIP_REASON, collectConsoleErrors, fixturesAvailable, tmUploads, upload, waitForReady, type Upload, type PageClient } from './helpers';
 import { appState, clickAnotherLayer, waitForNewExplanation, type AppState } from './studio-flows';
 import { tinyImage, tinyModelFiles, TINY_LABELS } from './tiny-model';
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { expect, type Download, type Page } from '@playwright/test';
-import { waitForReady, type PageFile , type PageClient } from './helpers';
+import { waitForReady, type PageFile, type PageClient } from './helpers';
 
 /** The parts of the store's state the specs read (see src/store/store.ts). */
 export interface AppState {

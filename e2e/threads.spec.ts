@@ -5,7 +5,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import type { AddressInfo } from 'node:net';
-import { collectConsoleErrors, staticServer, waitForReady , type PageClient } from './helpers';
+import { collectConsoleErrors, staticServer, waitForReady, type PageClient } from './helpers';
 import { appState } from './studio-flows';
 
 interface Explained {

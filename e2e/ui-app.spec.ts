@@ -5,7 +5,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { APP_URL, FIXTURES, FIXTURES_SKIP_REASON, collectConsoleErrors, fixturesAvailable, panelStats, studioState, tmUploads, waitForReady , type PageClient } from './helpers';
+import { APP_URL, FIXTURES, FIXTURES_SKIP_REASON, collectConsoleErrors, fixturesAvailable, panelStats, studioState, tmUploads, waitForReady, type PageClient } from './helpers';
 
 interface PageState {
   model: { summary: { name: string; labels: string[]; defaultLayerPath: string | null } | null };

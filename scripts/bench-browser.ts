@@ -1,4 +1,3 @@
-import type { BackendName } from '../src/shared/types';
 /**
  * `npm run bench` — the benchmark on the real product path: headless Chromium, the built app, its
  * computation worker. Models with the shapes of MobileNetV2 (alpha 1.0), VGG16 and ResNet50 at
@@ -30,6 +29,7 @@ import type { BackendName } from '../src/shared/types';
  * (`npm run bench` builds the app first; the script serves dist/ — or --dist, a build of its own made
  * with `npx vite build --outDir <dir>` — with its own `vite preview`.)
  */
+import type { BackendName } from '../src/shared/types';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,3 @@
-import type { PageClient } from '../e2e/helpers';
 /**
  * `npm run bench -- gallery` — the gallery's throughput and memory, on the real product path
  * (headless Chromium, the built app, its worker, WASM): 500 shape scenes at 224×224 explained with
@@ -11,6 +10,7 @@ import type { PageClient } from '../e2e/helpers';
  *
  * Usage: npm run bench -- gallery [--images 500] [--batch 16] [--out bench-report-gallery.json]
  */
+import type { PageClient } from '../e2e/helpers';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';

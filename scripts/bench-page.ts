@@ -1,9 +1,9 @@
-import type { PageClient } from '../e2e/helpers';
 /**
  * The page side of the browser benchmarks (`npm run bench`, `npm run bench:peer`): the bench models
  * built once in Node and saved as TF.js files, the built app served by `vite preview` and driven in
  * headless Chromium through its own worker client (`window.__studio.client`), as a drop would.
  */
+import type { PageClient } from '../e2e/helpers';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,3 @@
-import type { PageClient } from '../e2e/helpers';
 /**
  * `npm run bench:soak` — the reliability soak (issue 10): in headless Chromium, on the built app and
  * through the page's own actions (what clicks do), 1,000 explanations alternating layer and class
@@ -11,6 +10,7 @@ import type { PageClient } from '../e2e/helpers';
  *
  * Usage: npm run bench:soak [-- --explanations 1000 --swaps 50 --warmup-cycles 10 --trace]
  */
+import type { PageClient } from '../e2e/helpers';
 import { chromium, type Page } from 'playwright-core';
 import * as tf from '@tensorflow/tfjs';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/helpers';

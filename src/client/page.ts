@@ -15,12 +15,14 @@ export function workerOptionsFromPage(): WorkerOptions {
   const threads = pageNumber('threads');
   const threadedStart = pageNumber('testThreadedStartMs');
   const hold = pageNumber('testExplainHoldMs');
+  const galleryHold = pageNumber('testGalleryHoldMs');
   return {
     ...(mb ? { memoryBudgetMb: mb } : {}),
     ...(delay ? { testLoadDelayMs: delay } : {}),
     ...(threads ? { threads } : {}),
     ...(threadedStart ? { testThreadedStartMs: threadedStart } : {}),
     ...(hold ? { testExplainHoldMs: hold } : {}),
+    ...(galleryHold ? { testGalleryHoldMs: galleryHold } : {}),
   };
 }
 

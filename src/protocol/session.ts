@@ -32,6 +32,8 @@ export interface WorkerOptions {
   testLoadDelayMs?: number;
   /** Tests (`?testExplainHoldMs=`): a costly method waits this long at 0 % before it runs, so a test can watch and cancel its panel. */
   testExplainHoldMs?: number;
+  /** Tests (`?testGalleryHoldMs=`): the first gallery run waits this long (or until paused) before its first batch. */
+  testGalleryHoldMs?: number;
   /** WASM threads (the page's `?threads=`; 1 = single-threaded); default: one per core when cross-origin isolated. */
   threads?: number;
   /** Tests (`?testThreadedStartMs=`): the threaded WASM build's start limit, so that a test can see the single-threaded fallback. */

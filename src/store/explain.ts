@@ -60,21 +60,39 @@ export async function runExplain(): Promise<ExplainOutcome> {
   inFlight++;
   const controller = new AbortController();
   explainController = controller;
+  const methods = s.explanation.grid === 'methods' ? [...s.explanation.methods] : [];
+  const setRunning = (running: ExplanationSlice['running'], unfinished: ExplanationSlice['unfinished'] = null) =>
+    useStore.setState((st) => ({ explanation: { ...st.explanation, running, unfinished } }));
+  setRunning({ methods, method: null, methodSince: Date.now() });
   const onProgress = (event: ProgressEvent) => {
     if (seq !== explainSeq || !('explain' in event)) return;
     const progress = event.explain;
-    useStore.setState((st) => ({ status: { ...st.status, explainProgress: progress, phase: `${methodLabel(progress.method)}: ${Math.round(progress.fraction * 100)} %` } }));
+    useStore.setState((st) => {
+      const running = st.explanation.running;
+      const moved = running && running.method !== progress.method ? { ...running, method: progress.method, methodSince: Date.now() } : running;
+      return {
+        status: { ...st.status, explainProgress: progress, phase: `${methodLabel(progress.method)}: ${Math.round(progress.fraction * 100)} %` },
+        explanation: moved === running ? st.explanation : { ...st.explanation, running: moved },
+      };
+    });
   };
   try {
     const done = await track('Explaining…', () => c.call('explain', [explainOptions(s), gridSpec(s)], { signal: controller.signal, lane: 'explain', onProgress }));
     if (seq === explainSeq) useStore.setState((st) => ({ status: { ...st.status, explainProgress: null } }));
-    if (!done.ok) return done.cancelled ? 'cancelled' : 'failed';
+    if (!done.ok) {
+      // The panels it would have drawn say why they are empty (a newer request speaks for itself).
+      if (seq === explainSeq) {
+        const drawn = new Set(useStore.getState().explanation.last?.methods ?? []);
+        setRunning(null, { outcome: done.cancelled ? 'cancelled' : 'failed', methods: methods.filter((m) => !drawn.has(m)) });
+      }
+      return done.cancelled ? 'cancelled' : 'failed';
+    }
     // A newer request was issued meanwhile: its answer is the one to show.
     if (seq !== explainSeq) return 'cancelled';
     const summary = done.value;
     for (const n of summary.warnings) pushNotice(n, 'warning');
     // The scores were of the maps now replaced.
-    useStore.setState((st) => ({ explanation: { ...st.explanation, last: summary }, metrics: { ...st.metrics, faithfulness: null, sanity: null } }));
+    useStore.setState((st) => ({ explanation: { ...st.explanation, last: summary, running: null, unfinished: null }, metrics: { ...st.metrics, faithfulness: null, sanity: null } }));
     return 'ok';
   } finally {
     inFlight--;

@@ -110,6 +110,28 @@ export class Gallery {
     return entry.file;
   }
 
+  /**
+   * Tests only (?testGalleryHoldMs=): the next run waits up to this long before its first batch, or
+   * until it is paused, so a test can pause a run in flight without racing it. Used once.
+   */
+  holdNextRunMs = 0;
+  private onPause: (() => void) | null = null;
+
+  /** Wait `ms`, or until paused or aborted (the test hold above). */
+  private holdUntilPaused(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.onPause = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.onPause = done;
+      signal.addEventListener('abort', done, { once: true });
+      if (this.pausedNow) done();
+    });
+  }
+
   /** Whether a run waits between batches (the page shows the same). */
   get paused(): boolean {
     return this.pausedNow;
@@ -117,6 +139,7 @@ export class Gallery {
 
   setPaused(paused: boolean): void {
     this.pausedNow = paused;
+    if (paused) this.onPause?.();
     if (!paused) {
       this.resume?.();
       this.resume = null;
@@ -182,6 +205,11 @@ export class Gallery {
     };
     // The next batch is decoded while this one is explained: at most two batches of images are held.
     let next: Promise<{ ready: Ready[]; failed: GalleryItem[] }> | null = decodeBatch(0);
+    if (this.holdNextRunMs > 0) {
+      const hold = this.holdNextRunMs;
+      this.holdNextRunMs = 0;
+      await this.holdUntilPaused(hold, signal);
+    }
     for (let start = 0; start < total; start += batchSize) {
       // Between batches: the page's other calls (a ping, a cancel, a single-image explanation) get in.
       await yieldToEvents();

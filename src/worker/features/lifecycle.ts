@@ -21,6 +21,7 @@ export function makeLifecycleApi(session: WorkerSession) {
         if (options?.firstVersion && options.firstVersion > session.version) session.version = options.firstVersion;
         session.testLoadDelayMs = options?.testLoadDelayMs ?? 0;
         session.testExplainHoldMs = options?.testExplainHoldMs ?? 0;
+        session.gallery.holdNextRunMs = options?.testGalleryHoldMs ?? 0;
         let backend;
         try {
           backend = await initBackend(preferred, avoid ?? [], options?.threads, options?.testThreadedStartMs);
