@@ -196,3 +196,39 @@ describe('KPCA-CAM and Finer-CAM = their reference formulas', () => {
     });
   }
 });
+
+describe('the costly new gradient methods', () => {
+  it('stop between batches when the signal aborts (CANCELLED), leaving no tensor behind; progress reaches 1 otherwise', async () => {
+    const { StudioError } = await import('../../shared/errors');
+    const s = await setup('c');
+    await s.lm.explain(IMAGE, { methods: ['integrated-gradients'], methodOptions: { 'integrated-gradients': { steps: 2 } } }); // the image cache
+    const cases = [
+      ['smoothgrad-sq', { samples: 10, batchSize: 1 }],
+      ['vargrad', { samples: 10, batchSize: 1 }],
+      ['gradient-shap', { samples: 10, batchSize: 1 }],
+      ['deeplift-shap', { samples: 6 }],
+    ] as const;
+    for (const [id, options] of cases) {
+      const before = tf.memory().numTensors;
+      const controller = new AbortController();
+      const fractions: number[] = [];
+      let error: unknown = null;
+      try {
+        await s.lm.explain(IMAGE, { methods: [id], methodOptions: { [id]: options } }, controller.signal, (p) => {
+          fractions.push(p.fraction);
+          if (p.fraction > 0.2) controller.abort();
+        });
+      } catch (e) {
+        error = e;
+      }
+      expect(error instanceof StudioError && error.code, id).toBe('CANCELLED');
+      expect(Math.max(...fractions), `${id} stopped early`).toBeLessThan(0.5);
+      expect(tf.memory().numTensors, id).toBe(before);
+      const done: number[] = [];
+      await s.lm.explain(IMAGE, { methods: [id], methodOptions: { [id]: options } }, undefined, (p) => done.push(p.fraction));
+      expect(done.filter((f) => f > 0 && f < 1).length, `${id} reports progress`).toBeGreaterThan(2);
+      expect(tf.memory().numTensors, id).toBe(before);
+    }
+    s.dispose();
+  });
+});
