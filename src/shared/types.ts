@@ -169,6 +169,16 @@ export interface HeatmapMethodMap {
   layerPaths: string[];
   /** Resolved options (+ eigenSmooth, augSmooth, fusedLayers for CAM methods): methodSettingsText(id, settings) captions it. */
   settings: MethodSettings;
+  /** The superpixels a perturbation method moved (feature ablation, LIME, KernelSHAP, Shapley sampling): drawn over its panel. */
+  segments?: Segments;
+}
+
+/** A segmentation of the model's input: labels 0 … count − 1, row-major [height · width]. */
+export interface Segments {
+  width: number;
+  height: number;
+  count: number;
+  labels: Int32Array;
 }
 
 /** An RGB (gradient image) method's result. */

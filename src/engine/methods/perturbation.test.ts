@@ -283,6 +283,17 @@ describe('running the perturbation methods', () => {
     const bigBatches = Object.fromEntries(Object.entries(small).map(([id, o]) => [id, { ...o, batchSize: 64 }]));
     const b = await s.lm.explain(IMAGE, { methods, target: 1, methodOptions: bigBatches });
     expect(tf.memory().numTensors).toBe(before);
+    // The superpixel methods leave their segmentation for the panel; the others none.
+    for (const id of methods) {
+      const segments = heat(a.maps[id]).segments;
+      if (['feature-ablation', 'lime', 'kernel-shap', 'shapley-sampling'].includes(id)) {
+        expect(segments, id).toMatchObject({ width: 16, height: 16 });
+        expect(segments?.labels.length).toBe(256);
+        expect(Math.max(...(segments?.labels ?? [])) + 1).toBe(segments?.count);
+      } else {
+        expect(segments, id).toBeUndefined();
+      }
+    }
     for (const id of methods) {
       const ma = heat(a.maps[id]).map.data;
       const mb = heat(b.maps[id]).map.data;

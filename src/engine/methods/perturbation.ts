@@ -146,9 +146,11 @@ export function paintGrid(cells: ArrayLike<number>, grid: number, height: number
   }
 }
 
-/** The SLIC segmentation of the model's input with the options `segments` and `compactness`. */
+/** The SLIC segmentation of the model's input with the options `segments` and `compactness` (also left for the panel: attachSegments). */
 export async function inputSegments(ctx: ExplainContext): Promise<Segmentation> {
   const [, height, width, channels] = ctx.input.shape;
   const pixels = await ctx.input.data();
-  return slic(pixels, height, width, channels, Number(ctx.options.segments ?? 50), Number(ctx.options.compactness ?? 10));
+  const segmentation = slic(pixels, height, width, channels, Number(ctx.options.segments ?? 50), Number(ctx.options.compactness ?? 10));
+  ctx.attachSegments?.({ width, height, count: segmentation.count, labels: segmentation.labels });
+  return segmentation;
 }
