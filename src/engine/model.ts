@@ -585,7 +585,7 @@ class LoadedModelImpl implements LoadedModel {
     const maps: Partial<Record<MethodId, MethodMap>> = {};
     for (const [id, t] of tensors) {
       maps[id] = t.kind === 'heatmap'
-        ? { kind: 'heatmap', map: await heatmap(t.map.clone()), upsampled: await heatmap(t.upsampled.clone()), rawMax: t.rawMax, layerPaths: t.layerPaths, settings: t.settings, ...(t.segments ? { segments: t.segments } : {}) }
+        ? { kind: 'heatmap', map: await heatmap(t.map.clone()), upsampled: await heatmap(t.upsampled.clone()), rawMax: t.rawMax, layerPaths: t.layerPaths, settings: t.settings, ...(t.segments ? { segments: t.segments } : {}), ...(t.concepts ? { concepts: t.concepts } : {}) }
         : { kind: 'rgb', map: await rgbMap(t.visual.clone()), saliency: await heatmap(t.saliency.clone()), layerPaths: t.layerPaths, settings: t.settings };
     }
     return maps;

@@ -43,7 +43,7 @@ export function drawRegion(source: Source, region: Region, width: number, height
 export async function renderMethodPanel(original: PanelPixels, map: MethodMap, view: ViewOptions): Promise<PanelPixels> {
   // On the GPU the blend runs as tfjs ops; on WASM / CPU the same blend in plain JavaScript is much
   // faster (the tfjs path's strided slice, gather and read-back took ~40 ms of a 320-px live frame).
-  if (!gpuBackendActive()) return methodPictureAt(original, map, view);
+  if (!gpuBackendActive() || (map.kind === 'heatmap' && map.concepts)) return methodPictureAt(original, map, view);
   const { width, height } = original;
   if (map.kind === 'heatmap') {
     const overlay = await renderOverlay(original, map.upsampled, colormapLut(view.colormap), view);

@@ -385,6 +385,10 @@ export const METHODS: readonly MethodInfo[] = [
     options: [
       { name: 'concepts', label: 'Concepts', hint: 'k: how many concepts the activations are factorised into.', type: 'integer', default: 4, min: 1, max: 16 },
       { name: 'iterations', label: 'Iterations', hint: 'NMF multiplicative-update rounds.', type: 'integer', default: 200, min: 10, max: 2000 },
+      {
+        name: 'show', label: 'Show', hint: 'The concept the head links with the class, or all concepts in distinct colours.', type: 'choice', default: 'class',
+        choices: [{ value: 'class', label: "the class's concept" }, { value: 'combined', label: 'all concepts' }],
+      },
     ],
     reference: 'Collins et al., ECCV 2018, arXiv:1806.10206 (pytorch-grad-cam DeepFeatureFactorization)',
   },

@@ -87,6 +87,21 @@ describe('Deep Feature Factorization', () => {
     const r = await lm.explain(image, { methods: ['dff'], layerPath, target: 1, methodOptions: { dff: { concepts: 3, iterations: 300 } } });
     const chosen = concepts[conceptFor(concepts, 1)];
     expect(pearson((r.maps.dff as HeatmapMethodMap).map.data, chosen?.map ?? [])).toBeGreaterThanOrEqual(0.9999);
+    // show = combined: every concept comes back with the map, scaled to [0, 1], its top three classes and a distinct colour.
+    const combined = await lm.explain(image, { methods: ['dff'], layerPath, target: 1, methodOptions: { dff: { concepts: 3, iterations: 300, show: 'combined' } } });
+    const all = (combined.maps.dff as HeatmapMethodMap).concepts;
+    expect(all?.count).toBe(3);
+    expect(all?.maps.length).toBe(3 * positions);
+    for (let j = 0; j < 3; j++) {
+      const m = Array.from(all?.maps.subarray(j * positions, (j + 1) * positions) ?? []);
+      expect(Math.max(...m)).toBeCloseTo(1, 6);
+      expect(pearson(m, concepts[j]?.map ?? [])).toBeGreaterThanOrEqual(0.9999);
+      const top = all?.topClasses[j] ?? [];
+      expect(top.map((t) => t.index)).toEqual(concepts[j]?.ranked.slice(0, 3));
+      expect(top[0]?.probability ?? 0).toBeGreaterThanOrEqual(top[1]?.probability ?? 0);
+    }
+    expect(new Set(all?.colours.map((c) => c.join(','))).size).toBe(3);
+    expect((r.maps.dff as HeatmapMethodMap).concepts).toBeUndefined(); // only when asked
     tf.dispose(values);
     owned.dispose();
     lm.dispose();

@@ -7,7 +7,9 @@
  * the target, as a 1 × 1 activation (for the usual last conv → global pooling → dense head this is
  * the classifier applied to the concept, as pytorch-grad-cam does), giving its class scores; its top
  * classes name it. As a method panel the map is that of the concept whose scores favour the explained
- * class most (the concept with the highest softmax probability for it); dffConcepts gives all k.
+ * class most (the concept with the highest softmax probability for it); with show = combined the
+ * panel draws all k concepts in distinct colours instead (the map stays the class's concept, for the
+ * metrics), and the result carries each concept's map and top classes (HeatmapMethodMap.concepts).
  *
  * NMF: Lee & Seung's multiplicative updates for the Frobenius norm (NeurIPS 2000),
  *   H ← H ⊙ (WᵀV) / (WᵀWH + ε),   W ← W ⊙ (VHᵀ) / (WHHᵀ + ε),
@@ -19,6 +21,7 @@ import type { ExplainContext } from './context';
 import { layerActivation } from './cam';
 import { seededRandom } from './perturbation';
 import { downstreamSteps, forwardLogits } from '../forward';
+import type { Concepts } from '../../shared/types';
 
 const NMF_SEED = 20_180_906;
 const EPSILON = 1e-10;
@@ -126,10 +129,32 @@ export function conceptFor(concepts: readonly DffConcept[], cls: number): number
   return best;
 }
 
+/** Distinct colours for up to 16 concepts (matplotlib's tab10, then six more). */
+export const CONCEPT_COLOURS: ReadonlyArray<[number, number, number]> = [
+  [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75], [227, 119, 194], [127, 127, 127],
+  [188, 189, 34], [23, 190, 207], [0, 0, 128], [128, 128, 0], [0, 128, 128], [128, 0, 128], [255, 215, 0], [0, 0, 0],
+];
+
+/** Every concept for the panel (show = combined): maps scaled to [0, 1], top three classes, colours. */
+export function conceptsForPanel(concepts: readonly DffConcept[], height: number, width: number): Concepts {
+  const maps = new Float32Array(concepts.length * height * width);
+  concepts.forEach((c, j) => {
+    let max = 0;
+    for (const v of c.map) max = Math.max(max, v);
+    c.map.forEach((v, q) => (maps[j * height * width + q] = max > 0 ? v / max : 0));
+  });
+  return {
+    width, height, count: concepts.length, maps,
+    topClasses: concepts.map((c) => c.ranked.slice(0, 3).map((index) => ({ index, probability: c.probabilities[index] ?? 0 }))),
+    colours: concepts.map((_, j) => CONCEPT_COLOURS[j % CONCEPT_COLOURS.length] ?? [0, 0, 0]),
+  };
+}
+
 export const deepFeatureFactorization: MethodImplementation = {
   id: 'dff',
   async run(ctx) {
     const { concepts, height, width } = await dffConcepts(ctx);
+    if (ctx.options.show === 'combined') ctx.attachConcepts?.(conceptsForPanel(concepts, height, width));
     const chosen = concepts[conceptFor(concepts, ctx.classIndex)];
     return tf.tensor2d(chosen?.map ?? new Float32Array(height * width), [height, width]);
   },
