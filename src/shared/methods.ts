@@ -45,7 +45,8 @@ export type MethodId =
   | 'deconvolution'
   | 'lrp-epsilon'
   | 'fullgrad'
-  | 'shapley-cam';
+  | 'shapley-cam'
+  | 'lrp-alpha-beta';
 
 /**
  * What one explanation with the method costs, after the image's forward pass (which is cached):
@@ -424,6 +425,15 @@ export const METHODS: readonly MethodInfo[] = [
     id: 'shapley-cam', label: 'ShapleyCAM', hint: 'Channel weights from the gradient minus half the Hessian–vector product (a Shapley-value estimate), on the residual softmax target.',
     needs: 'layer', gradients: true, output: 'heatmap', cost: 'backward-to-layer', counterfactual: true, classSpecific: true, camOptions: true,
     options: [], reference: 'Cai, 2025, arXiv:2501.06261 (pytorch-grad-cam ShapleyCAM, ReST target)',
+  },
+  {
+    id: 'lrp-alpha-beta', label: 'LRP-αβ', hint: 'Layer-wise relevance propagation, αβ rule: positive and negative contributions redistributed apart (α − β = 1).',
+    needs: 'input', gradients: true, output: 'heatmap', cost: 'backward-to-input', counterfactual: true, classSpecific: true, camOptions: false,
+    options: [{
+      name: 'rule', label: 'Rule', hint: 'α and β: α₁β₀ keeps only positive contributions, α₂β₁ also subtracts the negative ones.', type: 'choice', default: 'a1b0',
+      choices: [{ value: 'a1b0', label: 'α = 1, β = 0' }, { value: 'a2b1', label: 'α = 2, β = 1' }],
+    }],
+    reference: 'Bach et al., PLOS ONE 2015; Montavon et al. 2019 (Captum LRP, Alpha1_Beta0 / Alpha2_Beta1)',
   },
 ];
 

@@ -41,6 +41,7 @@ import { deconvolution } from './deconvolution';
 import { lrpEpsilonMethod } from './lrp';
 import { fullGrad } from './fullgrad';
 import { shapleyCam } from './shapley-cam';
+import { lrpAlphaBetaMethod } from './lrp-alpha-beta';
 
 export const METHOD_IMPLEMENTATIONS: Readonly<Record<MethodId, MethodImplementation>> = {
   'gradcam': gradcam,
@@ -80,6 +81,7 @@ export const METHOD_IMPLEMENTATIONS: Readonly<Record<MethodId, MethodImplementat
   'lrp-epsilon': lrpEpsilonMethod,
   'fullgrad': fullGrad,
   'shapley-cam': shapleyCam,
+  'lrp-alpha-beta': lrpAlphaBetaMethod,
 };
 
 export type { MethodImplementation } from './types';
