@@ -22,7 +22,7 @@ import { perturbationPasses } from './bench-floor';
 
 function argument(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 && process.argv[index + 1] ? process.argv[index + 1]! : fallback;
+  return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
 }
 
 const SMALL: Partial<Record<MethodId, Record<string, MethodOptionValue>>> = {
