@@ -98,7 +98,7 @@ export function gradientFloors(model: tf.LayersModel, lastLayer: string, earlyLa
  * - `pass-per-sample` (SmoothGrad, Integrated Gradients): 1 + 2n — a forward and a backward pass
  *   (to the input) per sample or step.
  */
-export function methodFloor(program: Program, id: MethodId, layerSlot: number, options: Readonly<Record<string, unknown>> = {}): number {
+export function methodFloor(program: Program, id: MethodId, layerSlot: number, options: Readonly<Record<string, unknown>> = {}, inputSize: readonly [number, number] = [224, 224]): number {
   const total = program.steps.reduce((sum, s) => sum + stepMacs(s), 0);
   const tail = (slot: number) => downstreamSteps(program, slot).reduce((sum, s) => sum + stepMacs(s), 0) / total;
   const channelStep = program.steps.find((s) => s.outputs.includes(layerSlot));
@@ -130,8 +130,44 @@ export function methodFloor(program: Program, id: MethodId, layerSlot: number, o
       floor = 1 + 2 * n;
       break;
     }
+    case 'backward-per-layer':
+      floor = 1 + tail(program.inputSlot) + program.steps.filter((s) => ['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'BatchNormalization'].includes(s.layer.getClassName())).reduce((sum, s) => sum + tail(s.outputs[0] ?? program.inputSlot), 0);
+      break;
+    case 'forward-per-sample': {
+      floor = 1 + perturbationPasses(id, resolveMethodOptions(id, options as Record<string, MethodOptionValue>), inputSize[0], inputSize[1]);
+      break;
+    }
   }
   return Math.round(floor * 100) / 100;
+}
+
+/**
+ * How many forward passes a perturbation method runs (superpixel methods: the requested count of
+ * superpixels, which SLIC meets only roughly).
+ */
+export function perturbationPasses(id: MethodId, o: Readonly<Record<string, MethodOptionValue>>, height: number, width: number): number {
+  const n = (name: string) => Number(o[name] ?? 0);
+  const starts = (size: number, window: number, stride: number) => Math.floor((size - window) / stride) + 1 + ((size - window) % stride === 0 ? 0 : 1);
+  switch (id) {
+    case 'occlusion': {
+      const w = Math.min(n('window'), height, width);
+      return starts(height, w, n('stride')) * starts(width, w, n('stride'));
+    }
+    case 'rise':
+    case 'lime':
+    case 'hsic':
+      return n('samples');
+    case 'feature-ablation':
+      return n('segments');
+    case 'kernel-shap':
+      return Math.min(n('samples'), 2 ** n('segments') - 2) + 1;
+    case 'shapley-sampling':
+      return 1 + n('permutations') * (n('segments') - 1);
+    case 'sobol':
+      return n('designs') * (n('grid') ** 2 + 2);
+    default:
+      return 1;
+  }
 }
 
 /**

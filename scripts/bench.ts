@@ -87,8 +87,11 @@ async function timeIt(runs: number, fn: () => Promise<unknown>): Promise<Stats> 
   return stats(times);
 }
 
-/** The methods of the second table (the first one covers Grad-CAM, guided backprop and guided Grad-CAM). */
-const EXTRA_METHODS: readonly MethodId[] = METHOD_IDS.filter((m) => !['gradcam', 'guided-backprop', 'guided-gradcam'].includes(m));
+/**
+ * The methods of the second table (the first one covers Grad-CAM, guided backprop and guided
+ * Grad-CAM); the perturbation methods have their own bench (bench-perturbation.ts).
+ */
+const EXTRA_METHODS: readonly MethodId[] = METHOD_IDS.filter((m) => !['gradcam', 'guided-backprop', 'guided-gradcam'].includes(m) && methodInfo(m).cost !== 'forward-per-sample');
 
 interface BenchSettings {
   runs: number;
@@ -132,10 +135,11 @@ async function benchModel(name: BenchModelName, settings: BenchSettings): Promis
   for (const method of settings.methods) {
     if (method === 'scorecam' && !settings.scoreCamEverywhere && name !== 'mobilenet_v2') continue;
     const info = methodInfo(method);
-    const options: Record<string, number | string> = method === 'smoothgrad' ? { samples: settings.samples } : method === 'integrated-gradients' ? { steps: settings.steps } : {};
+    const hasOption = (name: string) => info.options.some((o) => o.name === name);
+    const options: Record<string, number | string> = hasOption('samples') ? { samples: settings.samples } : hasOption('steps') ? { steps: settings.steps } : {};
     const fn = explain([method], info.needs === 'layer' ? last : undefined, { methodOptions: { [method]: options } });
     // The costly ones: no warm-up (their kernels are warm from the cases above) and fewer runs.
-    const costly = info.cost === 'forward-per-channel' || info.cost === 'pass-per-sample' || info.cost === 'downstream-per-channel';
+    const costly = info.cost === 'forward-per-channel' || info.cost === 'pass-per-sample' || info.cost === 'downstream-per-channel' || info.cost === 'backward-per-layer';
     if (!costly) await fn();
     const s = await timeIt(info.cost === 'forward-per-channel' ? 1 : costly ? Math.min(runs, 2) : runs, fn);
     const floor = methodFloor(loaded.program, method, lastSlot, options);

@@ -8,7 +8,8 @@
  * - the cascading sanity check on the first --sanity-scenes scenes: the mean Spearman ρ and SSIM of
  *   each method's map with the original, per step.
  *
- * Usage: npm run bench:faithfulness [-- --scenes 50 --sanity-scenes 20 --steps 20 --baseline blur|mean --out report.json]
+ * Usage: npm run bench:faithfulness [-- --scenes 50 --sanity-scenes 20 --steps 20 --baseline blur|mean --methods gradcam,occlusion,… --out report.json]
+ * (--methods: any registry ids, Grad-CAM and guided backprop by default; Grad-CAM is always included.)
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -16,13 +17,12 @@ import '@tensorflow/tfjs-backend-wasm';
 import { useBackend, loadModel, measureFaithfulness, sanityCheck } from '../src/engine';
 import { filesFromPaths } from '../src/engine/node';
 import type { FaithfulnessBaseline, MapFaithfulness } from '../src/shared/metrics';
-import type { MethodId } from '../src/shared/methods';
+import { isMethodId, type MethodId } from '../src/shared/methods';
 import type { Heatmap } from '../src/shared/types';
 import { renderScene } from './demo-data';
 import { pointingScenes, POINTING_SEED } from './pointing';
 
 const RENDER_SIZE = 256;
-const METHODS: MethodId[] = ['gradcam', 'guided-backprop'];
 
 function argument(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -33,6 +33,8 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.le
 const f3 = (x: number) => x.toFixed(3);
 
 async function main(): Promise<void> {
+  const requested = argument('methods', 'gradcam,guided-backprop').split(',').filter(isMethodId);
+  const METHODS: MethodId[] = ['gradcam', ...requested.filter((m) => m !== 'gradcam')];
   const sceneCount = Number(argument('scenes', '50'));
   const sanityScenes = Number(argument('sanity-scenes', '20'));
   const steps = Number(argument('steps', '20'));

@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { METHODS, methodInfo, resolveMethodOptions, type MethodId, type MethodOptionValue, type MethodSettings } from '../shared/methods';
-import type { ExplainProgress } from '../shared/types';
+import type { Concepts, ExplainProgress, Segments } from '../shared/types';
 import type { GradientPath } from './executor/leaf';
 import type { Program } from './executor/program';
 import { METHOD_IMPLEMENTATIONS } from './methods/index';
@@ -64,7 +64,7 @@ export interface MethodRunPlan {
 
 /** One method's result as tensors (the caller reads them back and disposes them). */
 export type MethodTensors =
-  | { kind: 'heatmap'; map: tf.Tensor2D; upsampled: tf.Tensor2D; rawMax: number; layerPaths: string[]; settings: MethodSettings }
+  | { kind: 'heatmap'; map: tf.Tensor2D; upsampled: tf.Tensor2D; rawMax: number; layerPaths: string[]; settings: MethodSettings; segments?: Segments; concepts?: Concepts }
   | { kind: 'rgb'; visual: tf.Tensor3D; saliency: tf.Tensor2D; saliencyMax: number; layerPaths: string[]; settings: MethodSettings };
 
 /** The requested methods and everything they use, in registry order. */
@@ -145,6 +145,7 @@ export async function runMethods(plan: MethodRunPlan): Promise<Map<MethodId, Met
         const passes = plan.layers.length * augs;
         const perLayer: tf.Tensor2D[] = [];
         let rawMax = 0;
+        let concepts: Concepts | undefined;
         try {
           for (const [li, layer] of plan.layers.entries()) {
             const maps: tf.Tensor2D[] = [];
@@ -153,6 +154,7 @@ export async function runMethods(plan: MethodRunPlan): Promise<Map<MethodId, Met
                 const pass = li * augs + a;
                 const ctx = (a === 0 ? family : mirrored()).withTarget({
                   slot: layer.slot, layerPath: layer.path, options, onProgress: (f) => report((pass + f) / passes),
+                  attachConcepts: pass === 0 ? (c) => (concepts = c) : undefined,
                 });
                 const raw = (await implementation.run(ctx)) as tf.Tensor2D;
                 const max = await maxOf(raw);
@@ -184,17 +186,18 @@ export async function runMethods(plan: MethodRunPlan): Promise<Map<MethodId, Met
           upsampled = tf.clone(map);
         }
         const settings: MethodSettings = { ...options, eigenSmooth: Boolean(plan.eigenSmooth), augSmooth: Boolean(plan.augSmooth), fusedLayers: plan.layers.length };
-        out.set(id, { kind: 'heatmap', map, upsampled, rawMax, layerPaths, settings });
+        out.set(id, { kind: 'heatmap', map, upsampled, rawMax, layerPaths, settings, ...(concepts ? { concepts } : {}) });
         if (id === 'gradcam') family.remember(plan.layers[0]!.slot, 'gradcam', tf.clone(upsampled));
       } else {
         const layer = info.needs === 'layer' ? plan.layers[0]! : null;
-        const ctx = family.withTarget({ slot: layer?.slot ?? program.inputSlot, layerPath: layer?.path ?? null, options, onProgress: report });
+        let segments: Segments | undefined;
+        const ctx = family.withTarget({ slot: layer?.slot ?? program.inputSlot, layerPath: layer?.path ?? null, options, onProgress: report, attachSegments: (s) => (segments = s) });
         const raw = await implementation.run(ctx);
         if (info.output === 'heatmap') {
           const rawMax = await maxOf(raw);
           const map = normaliseMap(raw as tf.Tensor2D, rawMax);
           raw.dispose();
-          out.set(id, { kind: 'heatmap', map, upsampled: tf.clone(map), rawMax, layerPaths: [], settings: { ...options } });
+          out.set(id, { kind: 'heatmap', map, upsampled: tf.clone(map), rawMax, layerPaths: [], settings: { ...options }, ...(segments ? { segments } : {}) });
         } else {
           const visual = visualiseGradient(raw as tf.Tensor3D);
           const magnitude = magnitudeMap(raw);

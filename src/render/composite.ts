@@ -8,6 +8,7 @@ import type { PanelPixels, Region } from './pixels';
 import { addPngText } from './png-text';
 import { gpuBackendActive, renderOverlay, renderRgbMap } from './tf-render';
 import { methodPictureAt } from './upsample';
+import { drawSegmentBoundaries } from './segments';
 
 /** Export layout: a grid of titled panels, a colour bar when a heatmap is shown, then the caption strip. */
 export const CAPTION_LINE_HEIGHT = 18;
@@ -42,9 +43,12 @@ export function drawRegion(source: Source, region: Region, width: number, height
 export async function renderMethodPanel(original: PanelPixels, map: MethodMap, view: ViewOptions): Promise<PanelPixels> {
   // On the GPU the blend runs as tfjs ops; on WASM / CPU the same blend in plain JavaScript is much
   // faster (the tfjs path's strided slice, gather and read-back took ~40 ms of a 320-px live frame).
-  if (!gpuBackendActive()) return methodPictureAt(original, map, view);
+  if (!gpuBackendActive() || (map.kind === 'heatmap' && map.concepts)) return methodPictureAt(original, map, view);
   const { width, height } = original;
-  if (map.kind === 'heatmap') return renderOverlay(original, map.upsampled, colormapLut(view.colormap), view);
+  if (map.kind === 'heatmap') {
+    const overlay = await renderOverlay(original, map.upsampled, colormapLut(view.colormap), view);
+    return map.segments ? drawSegmentBoundaries(overlay, map.segments) : overlay;
+  }
   return renderRgbMap(map.map, width, height);
 }
 

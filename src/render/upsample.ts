@@ -8,6 +8,8 @@
 import { colormapLut } from './colormaps';
 import { blendOverlayPure, rgbMapToRgbaPure, type PanelPixels } from './pixels';
 import type { MethodMap, ViewOptions } from '../shared/types';
+import { drawSegmentBoundaries } from './segments';
+import { drawConceptPicture } from './concepts';
 
 /** Bilinear resize of a row-major [h, w, channels] float image to [height, width, channels] (half-pixel centres). */
 export function upsampleBilinear(data: Float32Array, w: number, h: number, channels: number, width: number, height: number): Float32Array {
@@ -51,8 +53,10 @@ export function upsampleBilinear(data: Float32Array, w: number, h: number, chann
 export function methodPictureAt(original: PanelPixels, map: MethodMap, view: ViewOptions): PanelPixels {
   const { width, height } = original;
   if (map.kind === 'heatmap') {
+    if (map.concepts) return drawConceptPicture(original, map.concepts);
     const values = upsampleBilinear(map.upsampled.data, map.upsampled.width, map.upsampled.height, 1, width, height);
-    return { width, height, data: blendOverlayPure(original.data, values, width, height, colormapLut(view.colormap), view) };
+    const picture = { width, height, data: blendOverlayPure(original.data, values, width, height, colormapLut(view.colormap), view) };
+    return map.segments ? drawSegmentBoundaries(picture, map.segments) : picture;
   }
   const rgb = upsampleBilinear(map.map.data, map.map.width, map.map.height, 3, width, height);
   return { width, height, data: rgbMapToRgbaPure(rgb, width, height) };

@@ -68,6 +68,7 @@ export const ERROR_MESSAGES = {
   CLASS_NOT_FOUND: (d: { query: string; count: number }) => `No class "${d.query}": give an index 0–${d.count - 1} or one of the labels.`,
   MAP_ALL_ZERO: (d: { reason: string }) => `The map is all zero: ${d.reason}`,
   GRADIENT_UNSUPPORTED: (d: { op: string; backend: string }) => `The ${d.backend} backend cannot differentiate ${d.op}.`,
+  GRADIENT_METHODS_SKIPPED: (d: { op: string; methods: string }) => `This model has an op without a gradient (${d.op}), so ${d.methods} cannot run; the gradient-free methods (Occlusion, RISE, LIME, KernelSHAP…) still explain it.`,
   CANCELLED: () => 'Cancelled by a newer request.',
   // Faithfulness and the sanity check
   METRICS_NOTHING_EXPLAINED: () => 'Nothing to measure yet: explain the image first (the scores are of the maps on screen).',

@@ -1,13 +1,13 @@
 /** The shared method registry: well-formed entries, option resolution and caption text. */
 import { describe, expect, it } from 'vitest';
 import {
-  CLASSIC_METHODS, METHODS, METHOD_IDS, isMethodId, methodInfo, methodLabel, methodOptionProblems, methodSettingsText, resolveMethodOptions,
+  CLASSIC_METHODS, METHOD_FAMILIES, METHODS, methodFamily, methodNeedsGradient, methodsForModel, METHOD_IDS, isMethodId, methodInfo, methodLabel, methodOptionProblems, methodSettingsText, resolveMethodOptions,
 } from './methods';
 
 describe('METHODS', () => {
   it('lists each id once, keeps the original three spellings, and every entry is complete', () => {
     expect(new Set(METHOD_IDS).size).toBe(METHODS.length);
-    expect(METHODS.length).toBe(16);
+    expect(METHODS.length).toBe(38);
     for (const id of ['gradcam', 'guided-backprop', 'guided-gradcam']) expect(METHOD_IDS).toContain(id);
     expect(CLASSIC_METHODS).toEqual(['gradcam', 'guided-backprop', 'guided-gradcam']);
     for (const m of METHODS) {
@@ -53,5 +53,20 @@ describe('METHODS', () => {
     expect(methodSettingsText('integrated-gradients', { steps: 32, baseline: 'blurred', batchSize: 4 })).toBe('Integrated Gradients (32 steps, baseline blurred image)');
     expect(methodSettingsText('scorecam', { batchSize: 4 })).toBe('Score-CAM');
     expect(methodSettingsText('guided-backprop', { eigenSmooth: true })).toBe('Guided backprop');
+  });
+});
+
+describe('method families and gradient-free models', () => {
+  it('every method is in one family; every family has methods; the perturbation family needs no gradient', () => {
+    for (const f of METHOD_FAMILIES) expect(METHODS.filter((m) => methodFamily(m) === f.family).length, f.family).toBeGreaterThan(0);
+    for (const m of METHODS.filter((info) => methodFamily(info) === 'perturbation')) expect(methodNeedsGradient(m.id), m.id).toBe(false);
+    expect(methodNeedsGradient('guided-gradcam')).toBe(true);
+    expect(methodNeedsGradient('scorecam')).toBe(false);
+  });
+
+  it('a model without a gradient keeps the gradient-free choices, else Occlusion', () => {
+    expect(methodsForModel(['gradcam', 'rise', 'eigencam'], false)).toEqual(['rise', 'eigencam']);
+    expect(methodsForModel(['gradcam', 'guided-gradcam'], false)).toEqual(['occlusion']);
+    expect(methodsForModel(['gradcam'], true)).toEqual(['gradcam']);
   });
 });

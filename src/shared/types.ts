@@ -81,7 +81,14 @@ export interface ModelSummary {
   params: number;
   weightBytes: number;
   warnings: StudioNotice[];
+  /**
+   * Whether the class score can be differentiated (probed once at load): a model with an op that has
+   * no gradient on this backend explains only with the gradient-free methods. Absent: not probed.
+   */
+  gradients?: GradientSupport;
 }
+
+export type GradientSupport = { supported: true } | { supported: false; op: string; message: string };
 
 export interface ExplainOptions extends CamSmoothing {
   /** Layer path from the tree; null or absent = the model's default layer. */
@@ -162,6 +169,31 @@ export interface HeatmapMethodMap {
   layerPaths: string[];
   /** Resolved options (+ eigenSmooth, augSmooth, fusedLayers for CAM methods): methodSettingsText(id, settings) captions it. */
   settings: MethodSettings;
+  /** The superpixels a perturbation method moved (feature ablation, LIME, KernelSHAP, Shapley sampling): drawn over its panel. */
+  segments?: Segments;
+  /** Deep Feature Factorization with show = combined: every concept's map, its top classes and colour (the panel draws them all). */
+  concepts?: Concepts;
+}
+
+/** k concept maps at a layer's resolution with the classes the head links them with. */
+export interface Concepts {
+  width: number;
+  height: number;
+  count: number;
+  /** [count · height · width], each concept's map scaled to [0, 1]. */
+  maps: Float32Array;
+  /** Per concept, its three most probable classes (indices) and their probabilities. */
+  topClasses: Array<Array<{ index: number; probability: number }>>;
+  /** Per concept, its colour [r, g, b] (0–255), distinct for up to 16 concepts. */
+  colours: Array<[number, number, number]>;
+}
+
+/** A segmentation of the model's input: labels 0 … count − 1, row-major [height · width]. */
+export interface Segments {
+  width: number;
+  height: number;
+  count: number;
+  labels: Int32Array;
 }
 
 /** An RGB (gradient image) method's result. */

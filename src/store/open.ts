@@ -5,6 +5,7 @@
  * newer model cancels an older model load, which is said in the status history.
  */
 import { studioError } from '../shared/errors';
+import { methodsForModel } from '../shared/methods';
 import type { CommittedState, DroppedResult, TransferredFile } from '../protocol';
 import { runExplain } from './explain';
 import { leafLayers } from './layer-tree';
@@ -28,7 +29,8 @@ function applyState(state: CommittedState, how: { restored?: boolean } = {}): bo
     for (const n of summary.warnings) pushNotice(n, 'warning');
     useStore.setState((s) => ({
       model: { summary, ignored },
-      explanation: { ...s.explanation, selectedLayerPath: summary.defaultLayerPath, target: null, counterfactual: false, output: null },
+      // A model without a gradient keeps only the gradient-free methods chosen (the picker says why).
+      explanation: { ...s.explanation, methods: methodsForModel(s.explanation.methods, summary.gradients?.supported !== false), selectedLayerPath: summary.defaultLayerPath, target: null, counterfactual: false, output: null },
       preprocess: {},
     }));
     committed.modelToken = model.token;

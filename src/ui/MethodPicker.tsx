@@ -3,7 +3,7 @@
  * chosen method's settings — all read from the method registry (src/shared/methods.ts), so a new
  * method appears here with no change to this file.
  */
-import { METHODS, methodInfo, type MethodId, type MethodInfo, type MethodOptionSpec, type MethodOptionValue } from '../shared/methods';
+import { METHOD_FAMILIES, METHODS, methodFamily, methodInfo, methodNeedsGradient, type MethodId, type MethodInfo, type MethodOptionSpec, type MethodOptionValue } from '../shared/methods';
 import { setGrid, setMethodOption, setSmoothing, toggleMethod } from '../store/actions';
 import { useStore } from '../store/store';
 
@@ -11,13 +11,12 @@ const COST_NOTE: Partial<Record<MethodInfo['cost'], string>> = {
   'forward-per-channel': 'one forward pass per channel',
   'downstream-per-channel': 'the layers after the target once per channel',
   'pass-per-sample': 'a pass per sample',
+  'forward-per-sample': 'a forward pass per perturbed image',
+  'backward-per-layer': 'a backward pass per biased layer',
 };
 
-/** Layer methods first (the CAM family), then those on the input pixels. */
-const GROUPS: { title: string; methods: MethodInfo[] }[] = [
-  { title: 'At a layer', methods: METHODS.filter((m) => m.needs === 'layer' && m.output === 'heatmap') },
-  { title: 'On the input', methods: METHODS.filter((m) => m.needs === 'input' || m.output === 'rgb') },
-];
+/** Grouped by family (shared/methods.ts): layer methods with and without gradients, then input gradients, then perturbation. */
+const GROUPS: { title: string; hint: string; methods: MethodInfo[] }[] = METHOD_FAMILIES.map((f) => ({ title: f.title, hint: f.hint, methods: METHODS.filter((m) => methodFamily(m) === f.family) }));
 
 export function MethodPicker() {
   const chosen = useStore((s) => s.explanation.methods);
@@ -25,6 +24,9 @@ export function MethodPicker() {
   const smoothing = useStore((s) => s.explanation.smoothing);
   const options = useStore((s) => s.explanation.methodOptions);
   const anyCam = chosen.some((m) => methodInfo(m).camOptions);
+  // A model with an op that has no gradient (probed at load): only the gradient-free methods can run.
+  const gradients = useStore((s) => s.model.summary?.gradients);
+  const noGradient = gradients && !gradients.supported ? `Disabled: this model has an op without a gradient (${gradients.op}); only the gradient-free methods can explain it.` : null;
   return (
     <fieldset className="control-group method-picker" data-testid="method-picker">
       <legend>Methods</legend>
@@ -38,16 +40,19 @@ export function MethodPicker() {
       </div>
       {GROUPS.map((group) => (
         <div className="method-group" key={group.title} role="group" aria-label={group.title}>
-          <div className="muted small">{group.title}</div>
+          <div className="muted small" title={group.hint}>{group.title}</div>
           {group.methods.map((m) => {
             const on = chosen.includes(m.id);
             const cost = COST_NOTE[m.cost];
+            const blocked = noGradient !== null && methodNeedsGradient(m.id);
             return (
-              <label key={m.id} className="method-choice" title={`${m.hint}${cost ? ` (${cost})` : ''}\n${m.reference}`}>
+              <label key={m.id} className="method-choice" title={`${blocked ? `${noGradient}\n` : ''}${m.hint}${cost ? ` (${cost})` : ''}\n${m.reference}`}>
                 <input
                   type="checkbox"
                   checked={on}
-                  disabled={on && chosen.length === 1}
+                  // A blocked method that is chosen can still be unchosen.
+                  disabled={(on && chosen.length === 1) || (blocked && !on)}
+                  data-gradient-blocked={blocked || undefined}
                   data-method={m.id}
                   onChange={(e) => void toggleMethod(m.id, e.target.checked)}
                 />{' '}
@@ -58,6 +63,7 @@ export function MethodPicker() {
           })}
         </div>
       ))}
+      {noGradient && <p className="muted small" data-testid="gradient-note">{noGradient}</p>}
       {grid === 'layers' && chosen.length > 1 && <p className="muted small">The layers grid shows {methodInfo(chosen[0]!).label}, the first method chosen.</p>}
       {anyCam && (
         <div className="method-group" role="group" aria-label="CAM smoothing">

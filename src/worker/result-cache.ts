@@ -50,7 +50,7 @@ function mapKey(head: string, method: MethodId, options: ExplainOptions): string
 }
 
 function bytesOf(map: MethodMap): number {
-  return map.kind === 'heatmap' ? map.map.data.byteLength + map.upsampled.data.byteLength : map.map.data.byteLength + map.saliency.data.byteLength;
+  return map.kind === 'heatmap' ? map.map.data.byteLength + map.upsampled.data.byteLength + (map.segments?.labels.byteLength ?? 0) + (map.concepts?.maps.byteLength ?? 0) : map.map.data.byteLength + map.saliency.data.byteLength;
 }
 
 export class ResultCache {

@@ -14,6 +14,12 @@ describe('gradientError', () => {
     expect((e as StudioError).message).toBe(`The wasm backend cannot differentiate ${op}.`);
   });
 
+  it("tfjs's tape without a gradient function → GRADIENT_UNSUPPORTED naming the op", () => {
+    const e = gradientError(new Error('Cannot compute gradient: gradient function not found for DepthToSpace.'));
+    expect((e as StudioError).code).toBe('GRADIENT_UNSUPPORTED');
+    expect((e as StudioError).message).toContain('DepthToSpace');
+  });
+
   it('anything else passes through unchanged', () => {
     const other = new Error('something else');
     expect(gradientError(other)).toBe(other);

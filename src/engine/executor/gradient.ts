@@ -186,7 +186,8 @@ export function gradientError(e: unknown): unknown {
   // tfjs says "Kernel 'X' not registered for backend 'wasm'"; our own kernels say "… is not registered …".
   const missingKernel = /Kernel '(\w+)' (?:is )?not registered for backend '(\w+)'/.exec(message);
   if (missingKernel) return studioError('GRADIENT_UNSUPPORTED', { op: missingKernel[1], backend: missingKernel[2] });
-  const unsupported = /Error in gradient of (\w+)/.exec(message) ?? /gradient .*not (?:yet )?supported/i.exec(message);
+  // tfjs's tape: "Cannot compute gradient: gradient function not found for DepthToSpace."
+  const unsupported = /Error in gradient of (\w+)/.exec(message) ?? /gradient function not found for (\w+)/.exec(message) ?? /gradient .*not (?:yet )?supported/i.exec(message);
   if (unsupported) return studioError('GRADIENT_UNSUPPORTED', { op: unsupported[1] ?? message, backend: tf.getBackend() });
   return e;
 }

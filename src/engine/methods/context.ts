@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { studioError } from '../../shared/errors';
 import type { MethodId, MethodOptionValue } from '../../shared/methods';
+import type { Concepts, Segments } from '../../shared/types';
 import type { Program } from '../executor/program';
 import type { GradientPath } from '../executor/leaf';
 import { gradientAt } from '../executor/gradient';
@@ -43,6 +44,10 @@ export interface ExplainContext {
   blackInput(): tf.Tensor4D;
   /** A method's raw result computed earlier in this explanation at this target (guided Grad-CAM reads Grad-CAM's). */
   earlier(id: MethodId): tf.Tensor | undefined;
+  /** Where a superpixel method leaves the segmentation it perturbed (shown over its panel); absent: nobody asks. */
+  readonly attachSegments?: (segments: Segments) => void;
+  /** Where Deep Feature Factorization leaves all its concepts (show = combined); absent: nobody asks. */
+  readonly attachConcepts?: (concepts: Concepts) => void;
 }
 
 export interface ContextInit {
@@ -67,7 +72,7 @@ export interface ContextInit {
 export interface OwnedContext {
   ctx: ExplainContext;
   /** A context for another target or method sharing this one's memo (same image, class and sign). */
-  withTarget(changes: Partial<Pick<ExplainContext, 'slot' | 'layerPath' | 'options' | 'onProgress'>>): ExplainContext;
+  withTarget(changes: Partial<Pick<ExplainContext, 'slot' | 'layerPath' | 'options' | 'onProgress' | 'attachSegments' | 'attachConcepts'>>): ExplainContext;
   /** Remember a method's raw result for later methods at the same slot (the memo owns it from then on). */
   remember(slot: number, id: MethodId, raw: tf.Tensor): void;
   dispose(): void;
@@ -104,7 +109,7 @@ export function createContext(init: ContextInit): OwnedContext {
       return black;
     },
   };
-  const make = (slot: number, layerPath: string | null, options: Readonly<Record<string, MethodOptionValue>>, onProgress?: (f: number) => void): ExplainContext => ({
+  const make = (slot: number, layerPath: string | null, options: Readonly<Record<string, MethodOptionValue>>, onProgress?: (f: number) => void, attachSegments?: (s: Segments) => void, attachConcepts?: (c: Concepts) => void): ExplainContext => ({
     program: init.program,
     values: init.values,
     input,
@@ -121,11 +126,13 @@ export function createContext(init: ContextInit): OwnedContext {
     guidedGradient: shared.guidedGradient,
     blackInput: shared.blackInput,
     earlier: (id) => earlier.get(`${slot}|${id}`),
+    attachSegments,
+    attachConcepts,
   });
   const ctx = make(init.slot ?? init.program.inputSlot, init.layerPath ?? null, init.options ?? {}, init.onProgress);
   return {
     ctx,
-    withTarget: (c) => make(c.slot ?? ctx.slot, c.layerPath !== undefined ? c.layerPath : ctx.layerPath, c.options ?? ctx.options, c.onProgress ?? ctx.onProgress),
+    withTarget: (c) => make(c.slot ?? ctx.slot, c.layerPath !== undefined ? c.layerPath : ctx.layerPath, c.options ?? ctx.options, c.onProgress ?? ctx.onProgress, c.attachSegments, c.attachConcepts),
     remember(slot, id, raw) {
       const key = `${slot}|${id}`;
       earlier.get(key)?.dispose();

@@ -20,6 +20,28 @@ import { scorecam } from './scorecam';
 import { smoothgrad } from './smoothgrad';
 import { vanillaGradient } from './vanilla-gradient';
 import { xgradcam } from './xgradcam';
+import { occlusion } from './occlusion';
+import { rise } from './rise';
+import { featureAblation } from './feature-ablation';
+import { lime } from './lime';
+import { kernelShap } from './kernel-shap';
+import { shapleySampling } from './shapley-sampling';
+import { sobol } from './sobol';
+import { hsic } from './hsic';
+import { smoothgradSq } from './smoothgrad-sq';
+import { vargrad } from './vargrad';
+import { squaregrad } from './squaregrad';
+import { gradientShapMethod } from './gradient-shap';
+import { kpcaCam } from './kpca-cam';
+import { finerCam } from './finer-cam';
+import { deepFeatureFactorization } from './dff';
+import { deepLift } from './deeplift';
+import { deepLiftShapMethod } from './deeplift-shap';
+import { deconvolution } from './deconvolution';
+import { lrpEpsilonMethod } from './lrp';
+import { fullGrad } from './fullgrad';
+import { shapleyCam } from './shapley-cam';
+import { lrpAlphaBetaMethod } from './lrp-alpha-beta';
 
 export const METHOD_IMPLEMENTATIONS: Readonly<Record<MethodId, MethodImplementation>> = {
   'gradcam': gradcam,
@@ -38,6 +60,28 @@ export const METHOD_IMPLEMENTATIONS: Readonly<Record<MethodId, MethodImplementat
   'smoothgrad': smoothgrad,
   'integrated-gradients': integratedGradientsMethod,
   'gradient-x-input': gradientXInput,
+  'occlusion': occlusion,
+  'rise': rise,
+  'feature-ablation': featureAblation,
+  'lime': lime,
+  'kernel-shap': kernelShap,
+  'shapley-sampling': shapleySampling,
+  'sobol': sobol,
+  'hsic': hsic,
+  'smoothgrad-sq': smoothgradSq,
+  'vargrad': vargrad,
+  'squaregrad': squaregrad,
+  'gradient-shap': gradientShapMethod,
+  'kpca-cam': kpcaCam,
+  'finer-cam': finerCam,
+  'dff': deepFeatureFactorization,
+  'deeplift': deepLift,
+  'deeplift-shap': deepLiftShapMethod,
+  'deconvolution': deconvolution,
+  'lrp-epsilon': lrpEpsilonMethod,
+  'fullgrad': fullGrad,
+  'shapley-cam': shapleyCam,
+  'lrp-alpha-beta': lrpAlphaBetaMethod,
 };
 
 export type { MethodImplementation } from './types';

@@ -389,7 +389,11 @@ describe('running methods', () => {
   it('every method runs on a nested model and gives maps of the right size in [0, 1]; no tensor is left behind', async () => {
     const s = await setup('e');
     const all = METHODS.map((m) => m.id);
-    const options = { methods: all, target: 1, layerPath: s.inner, methodOptions: { 'smoothgrad': { samples: 3 }, 'integrated-gradients': { steps: 8 } } };
+    const options = { methods: all, target: 1, layerPath: s.inner, methodOptions: {
+      'smoothgrad': { samples: 3 }, 'integrated-gradients': { steps: 8 },
+      // The perturbation methods at small settings (perturbation.test.ts checks them in full).
+      'rise': { samples: 20 }, 'lime': { samples: 20 }, 'kernel-shap': { samples: 20 }, 'shapley-sampling': { permutations: 2 }, 'sobol': { grid: 3, designs: 4 }, 'hsic': { grid: 3, samples: 20 },
+    } };
     const progress: string[] = [];
     // The first request fills the image cache (activations, mirrored activations, black image, guided gradient)…
     const first = await s.lm.explain(IMAGE, { ...options, augSmooth: true, eigenSmooth: true }, undefined, (p) => progress.push(`${p.method}:${p.fraction.toFixed(2)}`));

@@ -13,6 +13,7 @@ import type { GradientPath } from '../executor/leaf';
 import { buildGraphHost } from '../graph/load-graph';
 import { imageSizeOf, summarise, type SummaryMeta } from './summary';
 import { warmUp } from './warm-up';
+import { probeGradientSupport } from '../gradient-support';
 import { LoadedModelImpl, type LoadedModel } from './loaded-model';
 
 export interface LoadedModelMeta extends SummaryMeta {
@@ -85,5 +86,7 @@ export async function loadedModelFromHost(host: ProgramHost, meta: LoadedModelMe
   const summary = summarise(host, meta);
   const gradientPath = meta.gradientPath ?? 'fast';
   await warmUp(host.program, summary.imageSize, summary.defaultLayerPath, gradientPath, meta.onProgress);
+  summary.gradients = await probeGradientSupport(host.program, summary.imageSize, gradientPath);
+  meta.onProgress?.({ phase: 'done', message: 'Model ready.' });
   return new LoadedModelImpl(host, summary, gradientPath);
 }

@@ -17,6 +17,7 @@ import { resolvePreprocess } from '../preprocess';
 import { releaseFreedRearrangedFilters } from '../kernels/wasm-gradients';
 import { disposeMethodTensors, runMethods, type MethodTensors } from '../explain';
 import { resolveRequest, resolveTarget } from '../request';
+import { methodsWithoutGradients } from '../gradient-support';
 import { ImageCache, readFloats, type CachedModel } from './image-cache';
 import { predictionsOf } from './summary';
 
@@ -58,7 +59,7 @@ async function readMaps(tensors: Map<MethodId, MethodTensors>): Promise<Partial<
   const maps: Partial<Record<MethodId, MethodMap>> = {};
   for (const [id, t] of tensors) {
     maps[id] = t.kind === 'heatmap'
-      ? { kind: 'heatmap', map: await heatmap(t.map.clone()), upsampled: await heatmap(t.upsampled.clone()), rawMax: t.rawMax, layerPaths: t.layerPaths, settings: t.settings }
+      ? { kind: 'heatmap', map: await heatmap(t.map.clone()), upsampled: await heatmap(t.upsampled.clone()), rawMax: t.rawMax, layerPaths: t.layerPaths, settings: t.settings, ...(t.segments ? { segments: t.segments } : {}), ...(t.concepts ? { concepts: t.concepts } : {}) }
       : { kind: 'rgb', map: await rgbMap(t.visual.clone()), saliency: await heatmap(t.saliency.clone()), layerPaths: t.layerPaths, settings: t.settings };
   }
   return maps;
@@ -164,8 +165,19 @@ export class LoadedModelImpl implements LoadedModel, CachedModel {
     const t0 = performance.now();
     const preprocess = resolvePreprocess(this.summary.preprocess, options.preprocess);
     const request = resolveRequest(this.summary, this.program, options);
-    const { methods, layers, output, out } = request;
+    const { layers, output, out } = request;
+    let { methods } = request;
     const warnings: StudioNotice[] = [...request.warnings];
+    // A model with an op that has no gradient: the gradient methods are skipped, with the reason.
+    const gradients = this.summary.gradients;
+    if (gradients?.supported === false) {
+      const { runnable, skipped } = methodsWithoutGradients(methods, gradients);
+      if (skipped.length > 0) {
+        if (runnable.length === 0) throw studioError('GRADIENT_UNSUPPORTED', { op: gradients.op, backend: tf.getBackend() });
+        warnings.push(notice('GRADIENT_METHODS_SKIPPED', { op: gradients.op, methods: skipped.map(methodLabel).join(', ') }));
+        methods = runnable;
+      }
+    }
 
     const cache = await this.ensureCache(image, preprocess);
     throwIfAborted(signal);

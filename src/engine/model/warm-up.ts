@@ -37,7 +37,6 @@ export async function warmUp(
     throw e;
   }
   if (SHADER_BACKENDS.has(tf.getBackend())) await warmGradientShaders(program, imageSize, defaultLayerPath, onProgress);
-  onProgress?.({ phase: 'done', message: 'Model ready.' });
 }
 
 /**
