@@ -24,6 +24,7 @@ import { notice, studioError, type StudioNotice } from '../shared/errors';
 import { resolveClass } from '../shared/classes';
 import { compileProgram, programForOutput, type Program, type ProgramHost } from './program';
 import { buildGraphHost } from './graph/load-graph';
+import { buildOnnxHost } from './onnx/load-onnx';
 import type { GradientPath } from './leaf';
 import { materializeSlot } from './compiled-forward';
 import { logitFromSlots, runForward, runOutput } from './forward';
@@ -85,8 +86,8 @@ export async function loadedModelFromOpened(opened: OpenedModel, onProgress?: (p
     weightBytes: weightBytes(opened.artifacts),
     onProgress,
   };
-  if (opened.kind === 'graph') {
-    const host = await buildGraphHost(opened);
+  if (opened.kind === 'graph' || opened.kind === 'onnx') {
+    const host = opened.kind === 'onnx' ? buildOnnxHost(opened) : await buildGraphHost(opened);
     try {
       return await loadedModelFromHost(host, { ...meta, warnings: [...(meta.warnings ?? []), ...host.warnings] });
     } catch (e) {

@@ -1,0 +1,193 @@
+/**
+ * An ONNX graph → the graph program's GraphDef (graph/graph-def.ts), in NHWC (onnx-layout.ts).
+ * Ops with a Keras twin become the TF op graph-ops.ts already presents as that Keras layer (Conv →
+ * Conv2D / DepthwiseConv2dNative with HWIO weights transposed once, Gemm → _FusedMatMul, Relu,
+ * Clip(0, 6) → Relu6, pools, GlobalAveragePool → Mean, Concat → ConcatV2), so the written-out
+ * backward pass and the guided rule reach them; the rest become `Onnx<Op>` nodes run by the
+ * closures in `custom` (onnx-ops.ts). Constant subgraphs are folded here; Identity and Dropout
+ * vanish. Node names keep ONNX's module paths (`/layer4/layer4.1/conv2/Conv`) for the tree.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { studioError } from '../../shared/errors';
+import type { AttrValue, GraphDef, GraphNode } from '../graph/graph-def';
+import type { OnnxAttr, OnnxModel, OnnxNode, OnnxTensor } from './onnx-proto';
+import { isFloatType } from './onnx-proto';
+import type { Dynamic, Value } from './onnx-layout';
+import { translateNode } from './onnx-node-rules';
+
+export interface CustomOp {
+  /** Graph tensors it reads, in order (the program feeds them by these names). */
+  inputs: string[];
+  run: (xs: tf.Tensor[]) => tf.Tensor;
+}
+
+export interface OnnxTranslation {
+  def: GraphDef;
+  weights: Record<string, tf.Tensor[]>;
+  custom: Map<string, CustomOp>;
+  /** Graph node name → its ONNX op type (the tree shows ONNX's names). */
+  onnxOps: Map<string, string>;
+  /** ONNX tensor name → graph tensor (tests find a module's output through it). */
+  tensors: Map<string, string>;
+  /** Every tensor made here (freed with the model). */
+  owned: tf.Tensor[];
+}
+
+/** What a node rule gets: the node, its inputs as values, and ways to emit graph nodes. */
+export interface RuleContext {
+  node: OnnxNode;
+  opset: number;
+  ins: Array<Value | null>;
+  attr: (name: string) => OnnxAttr | undefined;
+  int: (name: string, fallback: number) => number;
+  float: (name: string, fallback: number) => number;
+  ints: (name: string, fallback: number[]) => number[];
+  str: (name: string, fallback: string) => string;
+  /** A constant input's values, or null. */
+  constValues: (k: number) => number[] | null;
+  /** Emit a TF op node; constants are registered as weights. Returns the graph tensor. */
+  emit: (op: string, inputs: Array<string | tf.Tensor>, attrs?: Record<string, AttrValue>, suffix?: string) => string;
+  /** Emit an Onnx<op> node run by `run` with the dynamic inputs given. */
+  custom: (inputs: Dynamic[], run: (xs: tf.Tensor[]) => tf.Tensor, suffix?: string) => string;
+  /** Keep a tensor made here alive with the model. */
+  own: <T extends tf.Tensor>(t: T) => T;
+  unsupported: (reason?: string) => never;
+}
+
+/** Ops refused by name: a step-by-step program has no control flow; quantized models cannot be explained. */
+const REFUSED: Record<string, string> = {
+  Loop: 'control flow', If: 'control flow', Scan: 'control flow',
+  QLinearConv: 'quantized op', QLinearMatMul: 'quantized op', QuantizeLinear: 'quantized op', DequantizeLinear: 'quantized op',
+  DynamicQuantizeLinear: 'quantized op', ConvInteger: 'quantized op', MatMulInteger: 'quantized op', QLinearAdd: 'quantized op',
+};
+
+export function refuseOnnxOps(model: OnnxModel): void {
+  model.nodes.forEach((n, i) => {
+    const node = n.name || `${n.opType}_${i}`;
+    if (n.domain && n.domain !== 'ai.onnx') throw studioError('ONNX_OP_UNSUPPORTED', { op: `${n.domain}.${n.opType}`, node, opset: model.opset, reason: `domain ${n.domain}` });
+    const reason = REFUSED[n.opType];
+    if (reason) throw studioError('ONNX_OP_UNSUPPORTED', { op: n.opType, node, opset: model.opset, reason });
+  });
+}
+
+function tensorOf(t: OnnxTensor): tf.Tensor {
+  if (isFloatType(t.dataType)) return tf.tensor(t.data, t.dims, 'float32');
+  // Integer data are shapes, axes and indices here: int32 holds them (INT64_MAX "to the end" clamps).
+  const ints = Int32Array.from(t.data, (v) => Math.max(-2147483648, Math.min(2147483647, v)));
+  return tf.tensor(ints, t.dims, 'int32');
+}
+
+/** Unique, tree-friendly node names: ONNX's own, else `<Op>_<index>` (flat exports). */
+function nodeNames(model: OnnxModel): string[] {
+  const used = new Set<string>();
+  return model.nodes.map((n, i) => {
+    let name = (n.name || `${n.opType}_${i}`).replace(/:/g, '_');
+    if (used.has(name)) name = `${name}_${i}`;
+    used.add(name);
+    return name;
+  });
+}
+
+export interface ImageInput {
+  name: string;
+  /** [batch, h, w, c] as the program takes it. */
+  nhwcShape: number[];
+  /** True when the model's input is NCHW (it is then held permuted). */
+  nchw: boolean;
+}
+
+export function translateOnnx(model: OnnxModel, input: ImageInput): OnnxTranslation {
+  const weights: Record<string, tf.Tensor[]> = {};
+  const custom = new Map<string, CustomOp>();
+  const onnxOps = new Map<string, string>();
+  const owned: tf.Tensor[] = [];
+  const values = new Map<string, Value>();
+  const tensors = new Map<string, string>();
+  const own = <T extends tf.Tensor>(t: T): T => {
+    owned.push(t);
+    return t;
+  };
+  const placeholder: GraphNode = { name: input.name.replace(/:/g, '_'), op: 'Placeholder', inputs: [], attrs: { shape: input.nhwcShape } };
+  const nodes: GraphNode[] = [placeholder];
+  values.set(input.name, { kind: 'dyn', ref: placeholder.name, rank: 4, permuted: input.nchw });
+  tensors.set(input.name, placeholder.name);
+  let constCount = 0;
+  const constName = (t: tf.Tensor) => {
+    const name = `onnx_const_${constCount++}`;
+    weights[name] = [t];
+    return name;
+  };
+  const initializer = (name: string): Value | undefined => {
+    const t = model.initializers.get(name);
+    if (!t) return undefined;
+    const v: Value = { kind: 'const', t: own(tensorOf(t)) };
+    values.set(name, v);
+    return v;
+  };
+
+  const names = nodeNames(model);
+  try {
+    model.nodes.forEach((node, index) => {
+      const base = names[index] ?? `${node.opType}_${index}`;
+      const ins = node.inputs.map((name) => {
+        if (!name) return null;
+        const v = values.get(name) ?? initializer(name);
+        if (!v) throw studioError('ONNX_INVALID', { file: 'model', reason: `node "${base}" reads "${name}", which no node makes` });
+        return v;
+      });
+      const unsupported = (reason?: string): never => {
+        throw studioError('ONNX_OP_UNSUPPORTED', { op: node.opType, node: base, opset: model.opset, ...(reason ? { reason } : {}) });
+      };
+      const attr = (n: string) => node.attrs[n];
+      let emitted = 0;
+      const nextName = (suffix?: string) => {
+        const name = suffix ? `${base}_${suffix}` : emitted === 0 ? base : `${base}_${emitted}`;
+        emitted++;
+        return name;
+      };
+      const ctx: RuleContext = {
+        node, opset: model.opset, ins, attr, own, unsupported,
+        int: (n, f) => (typeof attr(n) === 'number' ? (attr(n) as number) : f),
+        float: (n, f) => (typeof attr(n) === 'number' ? (attr(n) as number) : f),
+        ints: (n, f) => (Array.isArray(attr(n)) ? (attr(n) as number[]) : f),
+        str: (n, f) => (typeof attr(n) === 'string' ? (attr(n) as string) : f),
+        constValues: (k) => {
+          const v = ins[k];
+          return v && v.kind === 'const' ? Array.from(v.t.dataSync()) : null;
+        },
+        emit: (op, inputs, attrs = {}, suffix) => {
+          const name = nextName(suffix);
+          nodes.push({ name, op, inputs: inputs.map((i) => (typeof i === 'string' ? i : constName(own(i)))), attrs });
+          onnxOps.set(name, node.opType);
+          return name;
+        },
+        custom: (inputs, run, suffix) => {
+          const name = nextName(suffix);
+          nodes.push({ name, op: `Onnx${node.opType}`, inputs: inputs.map((i) => i.ref), attrs: {} });
+          custom.set(name, { inputs: inputs.map((i) => i.ref), run });
+          onnxOps.set(name, node.opType);
+          return name;
+        },
+      };
+      const outs = translateNode(ctx);
+      outs.forEach((v, k) => {
+        const name = node.outputs[k];
+        if (!name) return;
+        values.set(name, v);
+        if (v.kind === 'dyn') tensors.set(name, v.ref);
+        else own(v.t);
+      });
+    });
+  } catch (e) {
+    tf.dispose(owned);
+    throw e;
+  }
+
+  const outputs = model.outputs.map((o) => {
+    const v = values.get(o.name);
+    if (!v || v.kind !== 'dyn') throw studioError('ONNX_INVALID', { file: 'model', reason: `output ${o.name} is not computed from the input` });
+    return v.ref;
+  });
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  return { def: { nodes, byName, input: placeholder, inputShape: input.nhwcShape, outputs }, weights, custom, onnxOps, tensors, owned };
+}

@@ -1,0 +1,139 @@
+/**
+ * ONNX exports of torchvision families (test-fixtures/onnx, made by scripts/onnx-fixtures.py with
+ * Debian's PyTorch) against PyTorch's own numbers: logits, Grad-CAM at the default and an inner
+ * module (pytorch-grad-cam's formula with hooks), guided backprop (the ReLU backward rule).
+ * Skips a fixture whose files are absent.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerFastWasmGradients } from '../kernels/wasm-gradients';
+import { runForward } from '../forward';
+import { createContext } from '../methods/context';
+import { METHOD_IMPLEMENTATIONS } from '../methods/index';
+import { pearson } from '../node/method-reference';
+import { defaultLayerPath } from '../tree';
+import { decodeOnnxModel, type OnnxModel } from './onnx-proto';
+import { buildOnnxProgram, slotOfOnnxTensor, type OnnxProgram } from './load-onnx';
+
+const DIR = resolve(process.cwd(), 'test-fixtures/onnx');
+const FAMILIES = ['resnet18', 'mobilenet_v2', 'mobilenet_v3_small', 'efficientnet_b0', 'densenet121', 'regnet_y_400mf', 'squeezenet1_1', 'convnext_tiny'];
+
+interface Reference {
+  inputShapeNCHW: number[];
+  inputNHWC: string;
+  logits: number[];
+  target: number;
+  defaultModule: string;
+  cams: Array<{ module: string; target: number; cam: number[][] }>;
+  guidedNHWC: string;
+  onnx: Record<string, string>;
+}
+
+function floats(b64: string): Float32Array {
+  const bytes = Buffer.from(b64, 'base64');
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+/** A PyTorch module's output in the export: the last node under its scope (`layer4` → `/layer4/…`). */
+export function moduleOutput(model: OnnxModel, module: string): string {
+  // The exporter's scopes: a named child by its name, an indexed one dotted back to the last name
+  // (features.4.1 → /features/features.4/features.4.1/, trunk_output.block3 → /trunk_output/block3/).
+  const parts = module.split('.');
+  const scopes = parts.map((part, i) => {
+    let j = i;
+    while (j > 0 && /^\d+$/.test(parts[j] ?? '')) j--;
+    return /^\d+$/.test(part) ? parts.slice(j, i + 1).join('.') : part;
+  });
+  const prefix = `/${scopes.join('/')}/`;
+  const nodes = model.nodes.filter((n) => n.name.startsWith(prefix));
+  const last = nodes[nodes.length - 1];
+  if (!last?.outputs[0]) throw new Error(`no node under ${prefix}`);
+  return last.outputs[0];
+}
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  await tf.ready();
+  registerFastWasmGradients();
+});
+
+for (const family of FAMILIES) {
+  const refPath = resolve(DIR, `${family}.json`);
+  const ref: Reference | null = existsSync(refPath) ? (JSON.parse(readFileSync(refPath, 'utf8')) as Reference) : null;
+  for (const opset of ['13', '17']) {
+    const file = ref ? resolve(DIR, ref.onnx[opset] ?? '') : '';
+    describe.skipIf(!ref || !existsSync(file))(`${family} opset ${opset} against PyTorch`, () => {
+      let model: OnnxModel;
+      let built: OnnxProgram;
+      let x: tf.Tensor4D;
+      let values: Array<tf.Tensor | undefined>;
+
+      beforeAll(() => {
+        model = decodeOnnxModel(new Uint8Array(readFileSync(file)));
+        built = buildOnnxProgram(model, family);
+        const [, , h = 0, w = 0] = ref!.inputShapeNCHW;
+        x = tf.tensor4d(floats(ref!.inputNHWC), [1, h, w, 3]);
+        values = tf.tidy(() => runForward(built.host.program, x.clone()));
+      });
+
+      it('gives PyTorch\'s logits (max |diff| ≤ 1e-4 × max |logit|)', () => {
+        const out = values[built.host.program.outputSlots[0]!]!;
+        const ours = Array.from(out.dataSync());
+        const scale = Math.max(...ref!.logits.map(Math.abs));
+        const diff = Math.max(...ours.map((v, i) => Math.abs(v - (ref!.logits[i] ?? NaN))));
+        console.log(`${family} op${opset}: logits max|diff| ${diff.toExponential(2)} (max |logit| ${scale.toFixed(3)})`);
+        expect(ours).toHaveLength(ref!.logits.length);
+        expect(diff).toBeLessThanOrEqual(1e-4 * scale);
+      });
+
+      it('Grad-CAM at the default and an inner module equals PyTorch\'s (Pearson ≥ 0.999)', async () => {
+        for (const [i, cam] of ref!.cams.entries()) {
+          // The default module's map is taken where the app's default layer is (checked below to be that module).
+          const defaultPath = defaultLayerPath(built.host.program);
+          const slot = i === 0 && defaultPath ? built.host.program.slotsByPath.get(defaultPath) : slotOfOnnxTensor(built, moduleOutput(model, cam.module));
+          expect(slot, cam.module).toBeDefined();
+          const owned = createContext({ program: built.host.program, values, classIndex: cam.target, sign: 1, path: 'fast', slot: slot! });
+          try {
+            const map = (await METHOD_IMPLEMENTATIONS.gradcam.run(owned.ctx)) as tf.Tensor;
+            const ours = map.dataSync();
+            map.dispose();
+            const theirs = cam.cam.flat();
+            expect(ours.length).toBe(theirs.length);
+            const r = pearson(Float32Array.from(ours), Float32Array.from(theirs));
+            console.log(`${family} op${opset}: Grad-CAM at ${cam.module} (${cam.cam.length}×${cam.cam[0]?.length}, class ${cam.target}) 1 − r = ${(1 - r).toExponential(1)}`);
+            expect(r).toBeGreaterThanOrEqual(0.999);
+          } finally {
+            owned.dispose();
+          }
+        }
+      });
+
+      it('guided backprop equals PyTorch\'s (Pearson ≥ 0.999)', () => {
+        const owned = createContext({ program: built.host.program, values, classIndex: ref!.target, sign: 1, path: 'fast' });
+        try {
+          const ours = owned.ctx.guidedGradient().dataSync();
+          const r = pearson(Float32Array.from(ours), floats(ref!.guidedNHWC));
+          console.log(`${family} op${opset}: guided backprop 1 − r = ${(1 - r).toExponential(1)}`);
+          expect(r).toBeGreaterThanOrEqual(0.999);
+        } finally {
+          owned.dispose();
+        }
+      });
+
+      it('defaults to the module a pytorch-grad-cam user picks', () => {
+        const program = built.host.program;
+        const path = defaultLayerPath(program);
+        expect(path).not.toBeNull();
+        const slot = program.slotsByPath.get(path!);
+        const output = moduleOutput(model, ref!.defaultModule);
+        // DenseNet applies F.relu after `features` outside any module: the default is that ReLU's output.
+        const relu = model.nodes.find((n) => n.opType === 'Relu' && n.inputs[0] === output && !n.name.includes(`/${ref!.defaultModule}/`));
+        const expected = [output, ...(relu?.outputs[0] ? [relu.outputs[0]] : [])].map((t) => slotOfOnnxTensor(built, t));
+        expect(expected).toContain(slot);
+      });
+    });
+  }
+}
