@@ -142,7 +142,7 @@ function DemoPicker() {
 export function ShareButtons() {
   const hasResult = useStore((s) => s.explanation.last !== null);
   const hasModel = useStore((s) => s.model.summary !== null);
-  const isGraph = useStore((s) => s.model.summary?.format === 'tfjs-graph');
+  const isGraph = useStore((s) => s.model.summary?.format === 'tfjs-graph' || s.model.summary?.format === 'onnx');
   const route = useStore((s) => shareRoute(s));
   return (
     <div className="share-buttons" role="group" aria-label="Share">
@@ -150,7 +150,7 @@ export function ShareButtons() {
         Export PNG
       </button>
       <CopyShareButtons disabled={!hasResult} route={route} onCopy={() => void copyImage()} onShare={() => void share()} />
-      {/* A graph model already is TF.js files: there is nothing to convert. */}
+      {/* A graph model already is TF.js files, and an ONNX graph has no Keras layers to write: nothing to convert. */}
       {hasModel && !isGraph && (
         <button
           type="button"

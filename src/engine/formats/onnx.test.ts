@@ -51,7 +51,7 @@ describe.skipIf(!existsSync(RESNET))('a PyTorch resnet18 export opened from file
       expect(s.preprocess).toMatchObject({ normalization: 'imagenet', resize: 'center-crop' });
       const nodes = flattenTree(s.tree);
       const block = nodes.find((n) => n.path === 'resnet18-op17/layer4/layer4.1');
-      expect(block).toMatchObject({ className: 'Module', explainable: true, outputShape: [null, 4, 4, 64] });
+      expect(block).toMatchObject({ className: 'Module', explainable: true, outputShape: [null, 4, 4, 64], displayShape: [1, 64, 4, 4] });
       expect(block!.children!.map((c) => c.name)).toEqual(['conv1', 'relu', 'conv2', 'Add', 'relu_1']);
       expect(nodes.find((n) => n.path === 'resnet18-op17/layer4/layer4.1/conv2')?.className).toBe('Conv');
       expect(s.defaultLayerPath).toBe('resnet18-op17/layer4/layer4.1');

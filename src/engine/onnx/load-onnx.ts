@@ -49,11 +49,21 @@ function layerName(step: Step): string {
 }
 
 /** Scopes explainable at their last op's output; leaves named by ONNX op; module-ending steps carry the module path. */
-function pytorchTree(tree: ProgramTreeNode, steps: Step[], slotsByPath: Map<string, number>, onnxOps: Map<string, string>): void {
+function pytorchTree(tree: ProgramTreeNode, steps: Step[], slotsByPath: Map<string, number>, translation: OnnxTranslation): void {
+  const { onnxOps, permuted } = translation;
+  // PyTorch's view: batch 1, NCHW for the tensors held NHWC.
+  const display = (step: Step) => {
+    const [, ...rest] = step.outputShape;
+    const [h, w, c] = rest;
+    return permuted.has(layerName(step)) && rest.length === 3 ? [1, c ?? null, h ?? null, w ?? null] : [1, ...rest];
+  };
   const visit = (node: ProgramTreeNode, isRoot: boolean): number => {
     if (node.kind === 'layer') {
       const step = node.stepIndex !== undefined ? steps[node.stepIndex] : undefined;
-      if (step) node.className = onnxOps.get(layerName(step)) ?? node.className;
+      if (step) {
+        node.className = onnxOps.get(layerName(step)) ?? node.className;
+        node.displayShape = display(step);
+      }
       return node.stepIndex ?? -1;
     }
     let last = -1;
@@ -64,6 +74,7 @@ function pytorchTree(tree: ProgramTreeNode, steps: Step[], slotsByPath: Map<stri
       if (step) {
         node.outputSlot = step.outputs[0] ?? -1;
         node.outputShape = step.outputShape;
+        node.displayShape = display(step);
         slotsByPath.set(node.path, node.outputSlot);
       }
     }
@@ -105,7 +116,7 @@ export function buildOnnxProgram(model: OnnxModel, rootName: string): OnnxProgra
   };
   try {
     const { program, layers, folded } = compileGraphProgram(translation.def, translation.weights, converter, rootName);
-    pytorchTree(program.tree, program.steps, program.slotsByPath, translation.onnxOps);
+    pytorchTree(program.tree, program.steps, program.slotsByPath, translation);
     const floats = [...model.initializers.values()].filter((t) => isFloatType(t.dataType));
     const outputShapes = program.outputSlots.map((slot) => program.steps.find((s) => s.outputs.includes(slot))?.outputShape ?? []);
     const [, h, w, c] = input.nhwcShape;

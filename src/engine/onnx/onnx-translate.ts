@@ -29,6 +29,8 @@ export interface OnnxTranslation {
   onnxOps: Map<string, string>;
   /** ONNX tensor name → graph tensor (tests find a module's output through it). */
   tensors: Map<string, string>;
+  /** Graph tensors held NHWC while ONNX means NCHW (the tree shows them NCHW). */
+  permuted: Set<string>;
   /** Every tensor made here (freed with the model). */
   owned: tf.Tensor[];
 }
@@ -103,6 +105,7 @@ export function translateOnnx(model: OnnxModel, input: ImageInput): OnnxTranslat
   const owned: tf.Tensor[] = [];
   const values = new Map<string, Value>();
   const tensors = new Map<string, string>();
+  const permuted = new Set<string>();
   const own = <T extends tf.Tensor>(t: T): T => {
     owned.push(t);
     return t;
@@ -174,8 +177,12 @@ export function translateOnnx(model: OnnxModel, input: ImageInput): OnnxTranslat
         const name = node.outputs[k];
         if (!name) return;
         values.set(name, v);
-        if (v.kind === 'dyn') tensors.set(name, v.ref);
-        else own(v.t);
+        if (v.kind === 'const') {
+          own(v.t);
+          return;
+        }
+        tensors.set(name, v.ref);
+        if (v.permuted) permuted.add(v.ref);
       });
     });
   } catch (e) {
@@ -189,5 +196,5 @@ export function translateOnnx(model: OnnxModel, input: ImageInput): OnnxTranslat
     return v.ref;
   });
   const byName = new Map(nodes.map((n) => [n.name, n]));
-  return { def: { nodes, byName, input: placeholder, inputShape: input.nhwcShape, outputs }, weights, custom, onnxOps, tensors, owned };
+  return { def: { nodes, byName, input: placeholder, inputShape: input.nhwcShape, outputs }, weights, custom, onnxOps, tensors, permuted, owned };
 }
