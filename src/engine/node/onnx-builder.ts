@@ -2,7 +2,7 @@
  * Test support: small ONNX files written with protobufjs and ONNX's own schema (the encoder twin
  * of onnx/onnx-proto.ts), so reader tests need no Python.
  */
-import { Root } from 'protobufjs/light';
+import { protobufLight } from '../onnx/onnx-proto';
 import { ONNX_SCHEMA } from '../onnx/onnx-schema';
 
 export type AttrSpec = { name: string } & ({ f: number } | { i: number } | { ints: number[] } | { floats: number[] } | { s: string } | { t: TensorSpec });
@@ -73,7 +73,7 @@ function valueInfo(v: { name: string; shape?: Array<number | string>; elemType?:
 }
 
 export function encodeOnnx(spec: ModelSpec): Uint8Array {
-  const type = Root.fromJSON(ONNX_SCHEMA).lookupType('onnx.ModelProto');
+  const type = protobufLight.Root.fromJSON(ONNX_SCHEMA).lookupType('onnx.ModelProto');
   const message = type.fromObject({
     ir_version: 8,
     producer_name: 'onnx-builder',

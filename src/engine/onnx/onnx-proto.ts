@@ -5,7 +5,8 @@
  * alignment), float_data / int32_data / int64_data (Long → number) / double_data and float16 are
  * converted; tensors kept in an external file carry where to find them. Nothing here touches tfjs.
  */
-import { Root, type Type } from 'protobufjs/light';
+import * as protobufModule from 'protobufjs/light';
+import type { Type } from 'protobufjs/light';
 import { ONNX_SCHEMA } from './onnx-schema';
 
 /** TensorProto.DataType values used here. */
@@ -62,10 +63,13 @@ export interface OnnxModel {
   outputs: OnnxValueInfo[];
 }
 
+/** protobufjs is CommonJS: Node's ESM loader (the CLI) gives its exports as `default`, bundlers as names. */
+export const protobufLight = (protobufModule as unknown as { default?: typeof protobufModule }).default ?? protobufModule;
+
 let modelType: Type | null = null;
 
 function modelProto(): Type {
-  modelType ??= Root.fromJSON(ONNX_SCHEMA).lookupType('onnx.ModelProto');
+  modelType ??= protobufLight.Root.fromJSON(ONNX_SCHEMA).lookupType('onnx.ModelProto');
   return modelType;
 }
 
