@@ -81,6 +81,13 @@ function pytorchTree(tree: ProgramTreeNode, steps: Step[], slotsByPath: Map<stri
     return last;
   };
   visit(tree, true);
+  tree.className = 'OnnxModel';
+  const [inputRow] = tree.children ?? [];
+  if (inputRow?.className === 'Placeholder') {
+    const [, h = null, w = null, c = null] = inputRow.outputShape;
+    inputRow.className = 'Input';
+    inputRow.displayShape = translation.permuted.has(translation.def.input.name) ? [1, c, h, w] : [1, h, w, c];
+  }
   // Innermost module first: a step keeps the path of the smallest module it ends.
   const named = new Set<Step>();
   const rename = (node: ProgramTreeNode, isRoot: boolean) => {

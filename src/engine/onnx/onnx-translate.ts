@@ -114,6 +114,7 @@ export function translateOnnx(model: OnnxModel, input: ImageInput): OnnxTranslat
   const nodes: GraphNode[] = [placeholder];
   values.set(input.name, { kind: 'dyn', ref: placeholder.name, rank: 4, permuted: input.nchw });
   tensors.set(input.name, placeholder.name);
+  if (input.nchw) permuted.add(placeholder.name);
   let constCount = 0;
   const constName = (t: tf.Tensor) => {
     const name = `onnx_const_${constCount++}`;
