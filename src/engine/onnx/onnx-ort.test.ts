@@ -33,7 +33,7 @@ describe.skipIf(!ort || files.length === 0)('forward pass = onnxruntime-node on 
   it.each(files)('%s', async (name) => {
     const bytes = new Uint8Array(readFileSync(resolve(DIR, name)));
     const built = buildOnnxProgram(decodeOnnxModel(bytes), name);
-    const [, h = 0, w = 0, c = 0] = built.host.inputShape;
+    const [h, w, c] = built.host.inputShape.slice(1).map((d) => d ?? 0) as [number, number, number];
     const nchw = Float32Array.from(seeded(c * h * w, 42));
     const session = await ort!.InferenceSession.create(bytes);
     const inputName = session.inputNames[0]!;
