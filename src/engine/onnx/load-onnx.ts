@@ -102,12 +102,9 @@ function pytorchTree(tree: ProgramTreeNode, steps: Step[], slotsByPath: Map<stri
   rename(tree, true);
 }
 
-export function buildOnnxProgram(model: OnnxModel, rootName: string): OnnxProgram {
-  const warnings: StudioNotice[] = [];
-  const input = imageInput(model, warnings);
-  const translation = translateOnnx(model, input);
-  const { custom } = translation;
-  const converter: ConverterRun = (feeds, outputs) => {
+/** Runs the translation's Onnx<op> nodes for the graph program (its fallback for ops without a TF twin). */
+export function onnxConverter(custom: OnnxTranslation['custom']): ConverterRun {
+  return (feeds, outputs) => {
     const name = outputs[0] ?? '';
     const op = custom.get(name);
     if (!op) throw studioError('INTERNAL', { reason: `no ONNX op for node ${name}` });
@@ -121,6 +118,13 @@ export function buildOnnxProgram(model: OnnxModel, rootName: string): OnnxProgra
       ),
     ];
   };
+}
+
+export function buildOnnxProgram(model: OnnxModel, rootName: string): OnnxProgram {
+  const warnings: StudioNotice[] = [];
+  const input = imageInput(model, warnings);
+  const translation = translateOnnx(model, input);
+  const converter = onnxConverter(translation.custom);
   try {
     const { program, layers, folded } = compileGraphProgram(translation.def, translation.weights, converter, rootName);
     pytorchTree(program.tree, program.steps, program.slotsByPath, translation);

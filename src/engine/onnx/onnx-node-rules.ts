@@ -212,6 +212,7 @@ function reduce(ctx: RuleContext, kind: 'Mean' | 'Sum' | 'Max' | 'Min'): Out {
   const raw = fromInput ? ctx.constValues(1) : Array.isArray(ctx.attr('axes')) ? ctx.ints('axes', []) : null;
   const axes = raw && raw.length > 0 ? raw.map((a) => axisOf(a, rank)).sort((p, q) => p - q) : null;
   const keep = ctx.int('keepdims', 1) === 1;
+  if (!axes && ctx.int('noop_with_empty_axes', 0) === 1 && x) return [x];
   const f = { Mean: tf.mean, Sum: tf.sum, Max: tf.max, Min: tf.min }[kind];
   if (isDyn(x) && x.permuted && keep && axes && kind !== 'Min') {
     const ref = ctx.emit(kind, [x.ref, ints1d(axes.map(physicalAxis).sort((p, q) => p - q))], { keep_dims: true });
@@ -264,20 +265,31 @@ function axesArg(ctx: RuleContext): number[] | null {
   return ctx.opset >= 13 ? ctx.constValues(1) : Array.isArray(ctx.attr('axes')) ? ctx.ints('axes', []) : null;
 }
 
+/** Every op translateNode has a rule for (the README's list; the backend conformance test runs their cases). */
+export const SUPPORTED_ONNX_OPS: readonly string[] = [
+  'Identity', 'Dropout', 'Constant', 'Conv', 'BatchNormalization', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Elu', 'Clip', 'HardSigmoid', 'HardSwish', 'Erf', 'Sqrt', 'Exp', 'Log', 'Neg', 'Abs', 'Reciprocal', 'Softplus', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Flatten', 'Reshape', 'Gemm', 'MatMul', 'Concat', 'Transpose', 'Softmax', 'LogSoftmax', 'LayerNormalization', 'ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'Pad', 'Gather', 'Unsqueeze', 'Squeeze', 'Slice', 'Shape', 'Cast', 'ConstantOfShape',
+];
+
 /** The rule for one node: the values its outputs hold. */
 export function translateNode(ctx: RuleContext): Value[] {
   const x = ctx.ins[0];
   const rank = rankOf(x);
   switch (ctx.node.opType) {
     case 'Identity':
+      if (!x) return ctx.unsupported('no input');
+      return [x];
     case 'Dropout':
       if (!x) return ctx.unsupported('no input');
+      // Inference is the identity; training mode (random masks) and the mask output are not.
+      if (ctx.constValues(2)?.[0] || ctx.int('is_test', 1) === 0) return ctx.unsupported('training mode');
+      if (ctx.node.outputs[1]) return ctx.unsupported('the mask output');
       return [x];
     case 'Constant': return constantOf(ctx);
     case 'Conv': return conv(ctx);
     case 'BatchNormalization': {
       if (!isDyn(x) || ctx.ins.slice(1, 5).some((v) => !v || v.kind !== 'const')) return ctx.unsupported('statistics computed at run time');
       if (rank !== 4 && rank !== 2) return ctx.unsupported(`a rank-${rank} input`);
+      if (ctx.int('training_mode', 0) === 1 || ctx.node.outputs.slice(1).some(Boolean)) return ctx.unsupported('training mode');
       const stats = ctx.ins.slice(1, 5).map((v) => (v && v.kind === 'const' ? v.t : tf.scalar(0)));
       const ref = ctx.emit('FusedBatchNormV3', [rank === 4 ? nhwcRef(ctx, x) : x.ref, ...stats], { epsilon: ctx.float('epsilon', 1e-5) });
       return [{ kind: 'dyn', ref, rank, permuted: rank === 4 }];
@@ -354,7 +366,14 @@ export function translateNode(ctx: RuleContext): Value[] {
     case 'LayerNormalization': {
       const axis = ctx.int('axis', -1);
       const epsilon = ctx.float('epsilon', 1e-5);
-      return viaLogical(ctx, rank, ([v, s, b]) => ops.layerNorm(need(v), need(s), b ?? null, axis, epsilon));
+      const [y] = viaLogical(ctx, rank, ([v, s, b]) => ops.layerNorm(need(v), need(s), b ?? null, axis, epsilon));
+      if (!y) return ctx.unsupported();
+      // The optional Mean and InvStdDev outputs, over the same axes (kept as 1s).
+      const moments = (v: tf.Tensor) => tf.moments(v, [...Array(v.rank - axisOf(axis, v.rank)).keys()].map((k) => k + axisOf(axis, v.rank)), true);
+      const extra = ctx.node.outputs.slice(1).map((name, k) =>
+        name ? viaLogical(ctx, rank, ([v]) => (k === 0 ? moments(need(v)).mean : tf.rsqrt(tf.add(moments(need(v)).variance, epsilon))))[0] : undefined,
+      );
+      return [y, ...extra.map((v) => v ?? y)];
     }
     case 'ReduceMean': return reduce(ctx, 'Mean');
     case 'ReduceSum': return reduce(ctx, 'Sum');

@@ -176,6 +176,12 @@ function valueInfo(raw: Raw): OnnxValueInfo {
   return { name: str(raw.name), elemType: num(tensorType?.elem_type), shape };
 }
 
+/** One TensorProto (the backend tests' input_N.pb / output_N.pb). */
+export function decodeTensorProto(bytes: Uint8Array): OnnxTensor {
+  const type = protobufLight.Root.fromJSON(ONNX_SCHEMA).lookupType('onnx.TensorProto');
+  return tensorOf(type.toObject(type.decode(bytes), { longs: Number, enums: Number, arrays: true }) as Raw);
+}
+
 /** Decode a ModelProto; throws a plain Error with the reason when the bytes are not one. */
 export function decodeOnnxModel(bytes: Uint8Array): OnnxModel {
   const type = modelProto();

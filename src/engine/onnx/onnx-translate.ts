@@ -96,6 +96,8 @@ export interface ImageInput {
   nhwcShape: number[];
   /** True when the model's input is NCHW (it is then held permuted). */
   nchw: boolean;
+  /** 4 for images; the backend conformance tests feed other ranks. */
+  rank?: number;
 }
 
 export function translateOnnx(model: OnnxModel, input: ImageInput): OnnxTranslation {
@@ -112,7 +114,7 @@ export function translateOnnx(model: OnnxModel, input: ImageInput): OnnxTranslat
   };
   const placeholder: GraphNode = { name: input.name.replace(/:/g, '_'), op: 'Placeholder', inputs: [], attrs: { shape: input.nhwcShape } };
   const nodes: GraphNode[] = [placeholder];
-  values.set(input.name, { kind: 'dyn', ref: placeholder.name, rank: 4, permuted: input.nchw });
+  values.set(input.name, { kind: 'dyn', ref: placeholder.name, rank: input.rank ?? 4, permuted: input.nchw && (input.rank ?? 4) === 4 });
   tensors.set(input.name, placeholder.name);
   if (input.nchw) permuted.add(placeholder.name);
   let constCount = 0;
