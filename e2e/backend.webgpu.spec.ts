@@ -3,7 +3,7 @@
  * prefers WASM over a software adapter.
  */
 import { expect, test } from '@playwright/test';
-import { setupHarness, TO_TRANSFERRED } from './helpers';
+import { setupHarness, TO_TRANSFERRED, type PageClient } from './helpers';
 import { tinyImage, tinyModelFiles } from './tiny-model';
 
 test('the automatic choice prefers WASM over SwiftShader WebGPU, and says why', async ({ page }) => {
@@ -18,19 +18,15 @@ test('a tiny model explained on WebGPU gives the same map as on WASM (max |diff|
   expect(backend.name).toBe('webgpu');
   const maps = await page.evaluate(
     async ({ files, toTransferred }) => {
-      type Client = {
-        openFiles(f: unknown[]): Promise<unknown>;
-        explain(o: object): Promise<{ cam: { data: Float32Array }; classIndex: number }>;
-        init(b: string): Promise<{ name: string }>;
-      };
+      type Client = PageClient;
       const client = (window as unknown as { client: Client }).client;
       const transferred = new Function('files', `return ${toTransferred}`)(files) as unknown[];
-      await client.openFiles(transferred);
-      const gpu = await client.explain({});
-      const onGpu = Array.from(gpu.cam.data);
-      const switched = await client.init('wasm'); // a fresh worker, model and image reloaded
-      const wasm = await client.explain({});
-      const onWasm = Array.from(wasm.cam.data);
+      await client.call('openFiles', [transferred as never]);
+      const gpu = await client.call('explain', [{}]);
+      const onGpu = Array.from(gpu.cam?.data ?? []);
+      const switched = await client.init('wasm' as const); // a fresh worker, model and image reloaded
+      const wasm = await client.call('explain', [{}]);
+      const onWasm = Array.from(wasm.cam?.data ?? []);
       return { onGpu, onWasm, switched: switched.name, classes: [gpu.classIndex, wasm.classIndex] };
     },
     { files: [...files, tinyImage()], toTransferred: TO_TRANSFERRED },

@@ -5,7 +5,7 @@
  * good drop must work.
  */
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { APP_URL, FIXTURES_SKIP_REASON, fixturesAvailable, waitForReady } from './helpers';
+import { APP_URL, FIXTURES_SKIP_REASON, fixturesAvailable, waitForReady, type PageClient } from './helpers';
 import { BAD_INPUT_CASES, HTML_LABELS, HTML_LAYER_NAME, HTML_MODEL_FOLDER, INJECTION_MARKER, goodFiles, type BadInputCase, type CaseFile } from './bad-inputs';
 
 interface Notice {
@@ -36,7 +36,7 @@ type StudioWindow = {
       explanation: { last: { requestId: number; layerPath: string | null; methods: string[]; classLabel: string } | null };
       status: { notices: Notice[]; pending: number };
     };
-    client: { inspectPanels(): Promise<Record<string, { data: Uint8ClampedArray }>> };
+    client: PageClient;
   };
   __before?: { summary: unknown; image: unknown; last: unknown; lastNoticeId: number };
 } & Record<string, unknown>;
@@ -47,7 +47,7 @@ async function snapshot(page: Page): Promise<Snapshot> {
   return page.evaluate(async () => {
     const w = window as unknown as StudioWindow;
     const s = w.__studio.getState();
-    const panels = await w.__studio.client.inspectPanels();
+    const panels = await w.__studio.client.call('inspectPanels', []);
     const digest = (data?: Uint8ClampedArray) => {
       let d = 0;
       data?.forEach((v, i) => (d = (d * 31 + v * ((i % 251) + 1)) % 1_000_000_007));
@@ -222,7 +222,7 @@ async function runCase(page: Page, c: BadInputCase): Promise<void> {
     // Shown portrait (600×4800 → 512×4096), red (the stored left half) on top, blue below.
     const shown = await page.evaluate(async () => {
       const w = window as unknown as StudioWindow;
-      const panels = await w.__studio.client.inspectPanels();
+      const panels = await w.__studio.client.call('inspectPanels', []);
       const p = panels.original as unknown as { width: number; height: number; data: Uint8ClampedArray };
       const at = (fx: number, fy: number) => {
         const i = (Math.floor(fy * (p.height - 1)) * p.width + Math.floor(fx * (p.width - 1))) * 4;

@@ -6,7 +6,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { PNG } from 'pngjs';
-import { collectConsoleErrors, waitForReady } from './helpers';
+import { collectConsoleErrors, waitForReady, type PageClient } from './helpers';
 import { appState, downloadBytes, explanationId, waitForNewExplanation } from './studio-flows';
 import { CAPTION_LINE_HEIGHT, CAPTION_PADDING, gridLayout } from '../src/render/composite';
 
@@ -45,8 +45,8 @@ interface Panel {
 
 async function drawnPanels(page: Page): Promise<Panel[]> {
   return page.evaluate(async () => {
-    type Inspectable = { inspectPanels(): Promise<Record<string, { width: number; height: number; data: Uint8ClampedArray }>> };
-    const panels = await (window as unknown as { __studio: { client: Inspectable } }).__studio.client.inspectPanels();
+    type Inspectable = PageClient;
+    const panels = await (window as unknown as { __studio: { client: Inspectable } }).__studio.client.call('inspectPanels', []);
     // Left to right as on screen and in the export.
     return ['original', 'gradcam', 'guided-backprop', 'guided-gradcam'].map((name) => ({ name, width: panels[name].width, height: panels[name].height, data: Array.from(panels[name].data) }));
   });

@@ -9,7 +9,7 @@
 import { expect, test } from '@playwright/test';
 import { ERROR_MESSAGES } from '../src/shared/errors';
 import { CONFIG_KINDS, LOADER_KINDS, loadFixture, makeRng, mutate, type Fixture } from '../src/engine/node/fuzz-mutations';
-import { FIXTURES, FIXTURES_SKIP_REASON, fixturesAvailable, setupHarness } from './helpers';
+import { FIXTURES, FIXTURES_SKIP_REASON, fixturesAvailable, setupHarness, type PageClient } from './helpers';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -45,7 +45,7 @@ test('64 mutants of the Teachable Machine export through the worker: each a succ
     const { files, kind } = mutate(tm, makeRng(seed), kinds);
     const sent = files.map((f) => (original.get(f.name) === f.data ? { name: f.name, same: true } : { name: f.name, base64: Buffer.from(f.data).toString('base64') }));
     const outcome = await page.evaluate(async ({ sent, bound }): Promise<Outcome> => {
-      type Client = { openFiles(files: { file: File }[]): Promise<unknown>; memory(): Promise<unknown> };
+      type Client = PageClient;
       const w = window as unknown as { client: Client; originals: Record<string, Uint8Array> };
       const files = sent.map((f) => {
         const bytes = 'same' in f ? w.originals[f.name] : Uint8Array.from(atob(f.base64 as string), (c) => c.charCodeAt(0));
@@ -54,7 +54,7 @@ test('64 mutants of the Teachable Machine export through the worker: each a succ
       const started = performance.now();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<Outcome>((done) => (timer = setTimeout(() => done({ ok: false, code: 'HANG', message: `no answer in ${bound} ms`, ms: bound }), bound)));
-      const run = w.client.openFiles(files).then(
+      const run = w.client.call('openFiles', [files]).then(
         (): Outcome => ({ ok: true, ms: performance.now() - started }),
         (e: { code?: string; message?: string }): Outcome => ({ ok: false, code: e.code ?? 'UNTYPED', message: e.message ?? String(e), ms: performance.now() - started }),
       );
@@ -68,8 +68,8 @@ test('64 mutants of the Teachable Machine export through the worker: each a succ
     if (!outcome.ok && !KNOWN.has(outcome.code)) failures.push(`seed ${seed} (${kind}): ${outcome.code} ${outcome.message}`);
     // The worker still answers after every mutant.
     const alive = await page.evaluate(async () => {
-      const w = window as unknown as { client: { memory(): Promise<{ numTensors: number }> } };
-      return Promise.race([w.client.memory().then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
+      const w = window as unknown as { client: PageClient };
+      return Promise.race([w.client.call('memory', []).then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
     });
     if (!alive) failures.push(`seed ${seed} (${kind}): the worker no longer answers`);
   }
@@ -77,11 +77,11 @@ test('64 mutants of the Teachable Machine export through the worker: each a succ
 
   // The real model still loads and explains in the same worker.
   const good = await page.evaluate(async (files) => {
-    type Client = { openFiles(f: { file: File }[]): Promise<{ model?: { summary: { labels: string[] } } }>; explain(o: object): Promise<{ layerPath: string | null }> };
+    type Client = PageClient;
     const w = window as unknown as { client: Client; originals: Record<string, Uint8Array> };
     const photo = new File([Uint8Array.from(atob(files.photo), (c) => c.charCodeAt(0)) as BlobPart], 'photo.png');
-    const r = await w.client.openFiles([...Object.entries(w.originals).map(([name, bytes]) => ({ file: new File([bytes as BlobPart], name) })), { file: photo }]);
-    const e = await w.client.explain({});
+    const r = await w.client.call('openFiles', [[...Object.entries(w.originals).map(([name, bytes]) => ({ file: new File([bytes as BlobPart], name) })), { file: photo }]]);
+    const e = await w.client.call('explain', [{}]);
     return { labels: r.model?.summary.labels, layer: e.layerPath };
   }, { photo: readFileSync(join(FIXTURES, 'images/skimage_astronaut.png')).toString('base64') });
 

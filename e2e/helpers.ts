@@ -62,15 +62,15 @@ export interface PanelStats {
 }
 
 /**
- * Stats of the panels last drawn by the worker, computed in the page from `client.inspectPanels()`.
+ * Stats of the panels last drawn by the worker, computed in the page from `client.call('inspectPanels', [])`.
  * `where`: the app (`window.__studio.client`) or the harness (`window.client`).
  */
 export async function panelStats(page: Page, where: 'app' | 'harness' = 'app'): Promise<Partial<Record<PanelName, PanelStats>>> {
   return page.evaluate(async (which) => {
-    type Inspectable = { inspectPanels(): Promise<Record<string, { width: number; height: number; data: Uint8ClampedArray }>> };
+    type Inspectable = PageClient;
     const w = window as unknown as { __studio?: { client: Inspectable }; client?: Inspectable };
     const client = (which === 'app' ? w.__studio?.client : w.client) as Inspectable;
-    const panels = await client.inspectPanels();
+    const panels = await client.call('inspectPanels', []);
     const original = panels.original;
     const out: Record<string, unknown> = {};
     for (const [name, p] of Object.entries(panels)) {
@@ -188,3 +188,6 @@ export function staticServer(): Promise<Server> {
   });
   return new Promise((done) => server.listen(0, '127.0.0.1', () => done(server)));
 }
+
+/** The worker client as the page exposes it (`window.__studio.client`): its one `call` bridge and its life. */
+export type PageClient = import('../src/client/studio-client').StudioClientPort & { readonly backend: import('../src/shared/types').BackendInfo | null };

@@ -5,16 +5,16 @@
  * On the Teachable Machine fixture when it is there, else on the built-in demo model.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, fixturesAvailable, tmUploads, waitForReady } from './helpers';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, fixturesAvailable, tmUploads, waitForReady, type PageClient } from './helpers';
 import { afterNewModel, appState } from './studio-flows';
 
 test.use({ launchOptions: { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] } });
 
 type LiveState = { frames: number; fps: number; running: boolean; active: boolean; last: { classLabel: string } | null; error: string | null };
-type StudioWindow = { __studio: { getState(): { live: LiveState }; client: { memory(): Promise<{ numTensors: number; numBytes: number; wasmHeapBytes?: number }> } }; __longTasks: { duration: number; startTime: number }[]; __liveStream?: MediaStream };
+type StudioWindow = { __studio: { getState(): { live: LiveState }; client: PageClient }; __longTasks: { duration: number; startTime: number }[]; __liveStream?: MediaStream };
 
 const live = (page: Page) => page.evaluate(() => (window as unknown as StudioWindow).__studio.getState().live);
-const memory = (page: Page) => page.evaluate(() => (window as unknown as StudioWindow).__studio.client.memory());
+const memory = (page: Page) => page.evaluate(() => (window as unknown as StudioWindow).__studio.client.call('memory', []));
 
 async function framesAtLeast(page: Page, n: number, timeout = 240_000): Promise<void> {
   await page.waitForFunction((count) => (window as unknown as StudioWindow).__studio.getState().live.frames >= count, n, { timeout, polling: 250 });

@@ -10,7 +10,7 @@ import { exportLayersModelAsTfjs } from '../src/engine/formats/export-tfjs';
 import { encodePng } from '../src/engine/node/image';
 import { readPngText } from '../src/render/png-text';
 import { gridLayout } from '../src/render/composite';
-import { collectConsoleErrors, panelStats, waitForReady } from './helpers';
+import { collectConsoleErrors, panelStats, waitForReady, type PageClient } from './helpers';
 import { appState, downloadBytes, explanationId, waitForNewExplanation, type AppState } from './studio-flows';
 
 type Studio = { __studio: { getState(): AppState & { status: { explainProgress: { method: string; fraction: number } | null } } } };
@@ -49,8 +49,8 @@ test('three methods: three titled panels that differ; the layers grid; the grid 
   expect(titles.map((t) => t.trim())).toEqual(['Original', 'Grad-CAM', 'Score-CAM', 'Integrated Gradients']);
   const stats = await panelStats(page);
   const pixels = await page.evaluate(async () => {
-    type Inspectable = { inspectPanels(): Promise<Record<string, { data: Uint8ClampedArray }>> };
-    const panels = await (window as unknown as { __studio: { client: Inspectable } }).__studio.client.inspectPanels();
+    type Inspectable = PageClient;
+    const panels = await (window as unknown as { __studio: { client: Inspectable } }).__studio.client.call('inspectPanels', []);
     return Object.fromEntries(Object.entries(panels).map(([k, p]) => [k, Array.from(p.data.filter((_, i) => i % 16 === 0))]));
   });
   for (const key of ['gradcam', 'scorecam', 'integrated-gradients']) {

@@ -7,7 +7,7 @@
  *  - A worker that stops answering (a synchronous loop) is replaced by the watchdog (WORKER_UNRESPONSIVE).
  */
 import { expect, test, type Page } from '@playwright/test';
-import { FIXTURES_SKIP_REASON, collectConsoleErrors, fixturesAvailable, tmUploads, upload, waitForReady, type Upload } from './helpers';
+import { FIXTURES_SKIP_REASON, collectConsoleErrors, fixturesAvailable, tmUploads, upload, waitForReady, type Upload, type PageClient } from './helpers';
 import { appState, clickAnotherLayer, waitForNewExplanation, type AppState } from './studio-flows';
 import { tinyImage, tinyModelFiles, TINY_LABELS } from './tiny-model';
 
@@ -118,7 +118,7 @@ test.describe('degenerate models are refused with a specific code, and the worke
   });
 });
 
-type Studio = { __studio: { client: { trapForTest(): Promise<void>; hangForTest(ms: number): Promise<void>; memory(): Promise<{ numTensors: number }> }; getState(): AppState } };
+type Studio = { __studio: { client: PageClient; getState(): AppState } };
 
 test('a WebAssembly trap in the worker: replaced, the model and image come back, said once, explaining works', async ({ page }) => {
   const errors = collectConsoleErrors(page);
@@ -128,7 +128,7 @@ test('a WebAssembly trap in the worker: replaced, the model and image come back,
   const outcome = await page.evaluate(async () => {
     const w = window as unknown as Studio;
     try {
-      await w.__studio.client.trapForTest();
+      await w.__studio.client.call('trapForTest', []);
       return { code: 'none', message: '' };
     } catch (e) {
       return { code: (e as { code: string }).code, message: (e as Error).message };
@@ -142,7 +142,7 @@ test('a WebAssembly trap in the worker: replaced, the model and image come back,
   expect(after.image?.name).toBe('tiny.png');
   // Said once: the restart itself adds no second message.
   expect(after.status.notices.filter((n) => n.code === 'WORKER_CRASHED')).toEqual([]);
-  const memory = await page.evaluate(() => (window as unknown as Studio).__studio.client.memory());
+  const memory = await page.evaluate(() => (window as unknown as Studio).__studio.client.call('memory', []));
   expect(memory.numTensors).toBeGreaterThan(0); // the reloaded model lives in the new worker
   // A layer click on the restored model works.
   await clickAnotherLayer(page, after);
@@ -157,7 +157,7 @@ test('a worker that stops answering is replaced by the watchdog; the model and i
   const outcome = await page.evaluate(async () => {
     const w = window as unknown as Studio;
     try {
-      await w.__studio.client.hangForTest(60_000);
+      await w.__studio.client.call('hangForTest', [60_000]);
       return { code: 'none', message: '' };
     } catch (e) {
       return { code: (e as { code: string }).code, message: (e as Error).message };

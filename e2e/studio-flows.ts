@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { expect, type Download, type Page } from '@playwright/test';
-import { waitForReady, type PageFile } from './helpers';
+import { waitForReady, type PageFile, type PageClient } from './helpers';
 
 /** The parts of the store's state the specs read (see src/store/store.ts). */
 export interface AppState {
@@ -143,8 +143,8 @@ export async function downloadBytes(download: Download): Promise<Buffer> {
 /** Grad-CAM panel pixels (RGB), read through the worker: the canvases are transferred, the page cannot read them. */
 export async function gradcamPixels(page: Page): Promise<{ width: number; height: number; rgb: number[] }> {
   return page.evaluate(async () => {
-    type Inspectable = { inspectPanels(): Promise<Record<string, { width: number; height: number; data: Uint8ClampedArray }>> };
-    const panels = await (window as unknown as { __studio: { client: Inspectable } }).__studio.client.inspectPanels();
+    type Inspectable = PageClient;
+    const panels = await (window as unknown as { __studio: { client: Inspectable } }).__studio.client.call('inspectPanels', []);
     const p = panels.gradcam;
     const rgb: number[] = [];
     for (let i = 0; i < p.data.length; i += 4) rgb.push(p.data[i], p.data[i + 1], p.data[i + 2]);

@@ -5,7 +5,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import type { AddressInfo } from 'node:net';
-import { collectConsoleErrors, staticServer, waitForReady } from './helpers';
+import { collectConsoleErrors, staticServer, waitForReady, type PageClient } from './helpers';
 import { appState } from './studio-flows';
 
 interface Explained {
@@ -16,9 +16,9 @@ interface Explained {
 /** The demo's Grad-CAM at its default layer, straight from the app's worker client. */
 async function demoGradCam(page: Page): Promise<Explained> {
   return page.evaluate(async () => {
-    const client = (window as unknown as { __studio: { client: { explain(o: object): Promise<{ classIndex: number; cam: { data: ArrayLike<number> } }> } } }).__studio.client;
-    const s = await client.explain({ methods: ['gradcam'] });
-    return { classIndex: s.classIndex, cam: Array.from(s.cam.data) };
+    const client = (window as unknown as { __studio: { client: PageClient } }).__studio.client;
+    const s = await client.call('explain', [{ methods: ['gradcam'] }]);
+    return { classIndex: s.classIndex, cam: Array.from(s.cam?.data ?? []) };
   });
 }
 

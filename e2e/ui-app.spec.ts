@@ -5,7 +5,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { APP_URL, FIXTURES, FIXTURES_SKIP_REASON, collectConsoleErrors, fixturesAvailable, panelStats, studioState, tmUploads, waitForReady } from './helpers';
+import { APP_URL, FIXTURES, FIXTURES_SKIP_REASON, collectConsoleErrors, fixturesAvailable, panelStats, studioState, tmUploads, waitForReady, type PageClient } from './helpers';
 
 interface PageState {
   model: { summary: { name: string; labels: string[]; defaultLayerPath: string | null } | null };
@@ -40,8 +40,8 @@ async function openTmGestures(page: Page): Promise<PageState> {
 /** A digest of the Grad-CAM panel's pixels (read through the worker: the canvas is transferred). */
 async function gradcamDigest(page: Page): Promise<number> {
   return page.evaluate(async () => {
-    type Inspectable = { inspectPanels(): Promise<Record<string, { data: Uint8ClampedArray }>> };
-    const panels = await (window as unknown as { __studio: { client: Inspectable } }).__studio.client.inspectPanels();
+    type Inspectable = PageClient;
+    const panels = await (window as unknown as { __studio: { client: Inspectable } }).__studio.client.call('inspectPanels', []);
     let digest = 0;
     panels.gradcam.data.forEach((v, i) => (digest = (digest * 31 + v * (i % 251)) % 1_000_000_007));
     return digest;

@@ -38,7 +38,7 @@ async function inPage<T>(page: Page, body: string, files: PageFile[] = []): Prom
 async function loadTiny(page: Page): Promise<void> {
   const loaded = await inPage<{ labels: string[]; width: number }>(
     page,
-    `const r = await client.openFiles($FILES); return { labels: r.model.summary.labels, width: r.image.width };`,
+    `const r = await client.call('openFiles', [$FILES]); return { labels: r.model.summary.labels, width: r.image.width };`,
     [...model.files, image],
   );
   expect(loaded).toEqual({ ok: true, value: { labels: TINY_LABELS, width: 64 } });
@@ -50,7 +50,7 @@ test('loads, explains, draws four panels, recolours without recomputing, exports
   if (/software/.test(backend.reason)) expect(backend.name).toBe('wasm');
   await loadTiny(page);
 
-  const explained = await inPage<{ methods: string[]; camMax: number; label: string }>(page, `const s = await client.explain({}); return { methods: s.methods, camMax: Math.max(...s.cam.data), label: s.classLabel };`);
+  const explained = await inPage<{ methods: string[]; camMax: number; label: string }>(page, `const s = await client.call('explain', [{}]); return { methods: s.methods, camMax: Math.max(...s.cam.data), label: s.classLabel };`);
   expect(explained.ok && explained.value.methods).toEqual(['gradcam', 'guided-backprop', 'guided-gradcam']);
   expect(explained.ok && explained.value.camMax).toBeCloseTo(1, 5);
   const stats = await panelStats(page, 'harness');
@@ -60,9 +60,9 @@ test('loads, explains, draws four panels, recolours without recomputing, exports
   expect(stats['guided-gradcam']!.distinctColours).toBeGreaterThan(5);
 
   // Recolour: only the Grad-CAM panel changes.
-  const sums = `const p = await client.inspectPanels(); const sum = (k) => p[k].data.reduce((a, v, i) => (a + v * ((i % 97) + 1)) % 1000000007, 0); return { o: sum('original'), g: sum('gradcam'), b: sum('guided-backprop') };`;
+  const sums = `const p = await client.call('inspectPanels', []); const sum = (k) => p[k].data.reduce((a, v, i) => (a + v * ((i % 97) + 1)) % 1000000007, 0); return { o: sum('original'), g: sum('gradcam'), b: sum('guided-backprop') };`;
   const before = await inPage<Record<string, number>>(page, sums);
-  const recoloured = await inPage(page, `await client.setView({ colormap: 'viridis', opacity: 0.9, threshold: 0.4 }); return true;`);
+  const recoloured = await inPage(page, `await client.call('setView', [{ colormap: 'viridis', opacity: 0.9, threshold: 0.4 }]); return true;`);
   expect(recoloured.ok).toBe(true);
   const after = await inPage<Record<string, number>>(page, sums);
   expect(before.ok && after.ok).toBe(true);
@@ -75,7 +75,7 @@ test('loads, explains, draws four panels, recolours without recomputing, exports
   const label = explained.ok ? explained.value.label : '';
   const png = await inPage<string>(
     page,
-    `const blob = await client.exportPng(['model: tiny', 'layer: ${model.innerLayerPath}', 'class: ${label} (0.5)', 'method: Grad-CAM']);
+    `const blob = await client.call('exportPng', [['model: tiny', 'layer: ${model.innerLayerPath}', 'class: ${label} (0.5)', 'method: Grad-CAM']]);
      const bytes = new Uint8Array(await blob.arrayBuffer()); let s = ''; for (const b of bytes) s += String.fromCharCode(b); return btoa(s);`,
   );
   expect(png.ok).toBe(true);
@@ -96,29 +96,29 @@ test('the newest explanation wins; a failed load keeps the current model; no ten
   await loadTiny(page);
   const race = await inPage<string[]>(
     page,
-    `const first = client.explain({ layerPath: '${model.innerLayerPath}' }).then(() => 'done', (e) => e.code);
-     const second = client.explain({ target: 2 }).then((s) => 'done:' + s.classIndex, (e) => e.code);
+    `const first = client.call('explain', [{ layerPath: '${model.innerLayerPath}' }]).then(() => 'done', (e) => e.code);
+     const second = client.call('explain', [{ target: 2 }]).then((s) => 'done:' + s.classIndex, (e) => e.code);
      return Promise.all([first, second]);`,
   );
   expect(race).toEqual({ ok: true, value: ['CANCELLED', 'done:2'] });
 
-  const bad = await inPage(page, `return client.openFiles([{ file: new File(['{"modelTopology": '], 'model.json') }]);`);
+  const bad = await inPage(page, `return client.call('openFiles', [[{ file: new File(['{"modelTopology": '], 'model.json') }]]);`);
   expect(bad.ok).toBe(false);
   expect(bad.ok ? '' : bad.code).toMatch(/MODEL_JSON_INVALID|NOT_A_TFJS_MODEL/);
-  const still = await inPage<number>(page, `const s = await client.explain({ target: 1 }); return s.classIndex;`);
+  const still = await inPage<number>(page, `const s = await client.call('explain', [{ target: 1 }]); return s.classIndex;`);
   expect(still).toEqual({ ok: true, value: 1 });
 
   const leak = await inPage<{ before: number; after: number }>(
     page,
     `const methods = [['gradcam'], ['guided-backprop'], ['gradcam', 'guided-backprop', 'guided-gradcam']];
-     await client.explain({});
-     const before = (await client.memory()).numTensors;
+     await client.call('explain', [{}]);
+     const before = (await client.call('memory', [])).numTensors;
      for (let i = 0; i < 100; i++) {
-       await client.explain({ layerPath: i % 2 ? '${model.innerLayerPath}' : null, target: i % 3, counterfactual: i % 5 === 0, methods: methods[i % 3] });
-       if (i % 10 === 0) await client.setView({ colormap: i % 20 ? 'jet' : 'inferno', opacity: 0.5, threshold: 0.1 });
+       await client.call('explain', [{ layerPath: i % 2 ? '${model.innerLayerPath}' : null, target: i % 3, counterfactual: i % 5 === 0, methods: methods[i % 3] }]);
+       if (i % 10 === 0) await client.call('setView', [{ colormap: i % 20 ? 'jet' : 'inferno', opacity: 0.5, threshold: 0.1 }]);
      }
-     await client.explain({});
-     return { before, after: (await client.memory()).numTensors };`,
+     await client.call('explain', [{}]);
+     return { before, after: (await client.call('memory', [])).numTensors };`,
   );
   expect(leak.ok).toBe(true);
   if (leak.ok) expect(leak.value.after).toBe(leak.value.before);
@@ -129,7 +129,7 @@ test('a worker killed mid-explanation is restarted, reloads the model and finish
   await loadTiny(page);
   const outcome = await inPage<{ classIndex: number; events: string[] }>(
     page,
-    `const pending = client.explain({ target: 1, methods: ['gradcam', 'guided-backprop', 'guided-gradcam'] });
+    `const pending = client.call('explain', [{ target: 1, methods: ['gradcam', 'guided-backprop', 'guided-gradcam'] }]);
      await new Promise((r) => setTimeout(r, 5)); // the request is on its way or running
      client.killWorkerForTest();
      const s = await pending;
@@ -147,7 +147,7 @@ test('a worker killed mid-explanation is restarted, reloads the model and finish
   const lost = await inPage<string[]>(
     page,
     `window.events.length = 0; client.simulateDeviceLossForTest();
-     const s = await client.explain({ target: 2 });
+     const s = await client.call('explain', [{ target: 2 }]);
      await new Promise((r) => setTimeout(r, 50));
      return [String(s.classIndex), ...window.events.map((e) => e.type + (e.code ? ':' + e.code : ''))];`,
   );
@@ -165,17 +165,17 @@ test('images: huge ones are decoded downscaled, SVG is rasterised, 0×0 and unde
   const brokenJpg = { name: 'broken.jpg', base64: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]).toString('base64') };
   const svg = { name: 'drawing.svg', base64: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="90" height="60"><circle cx="45" cy="30" r="20" fill="red"/></svg>').toString('base64') };
 
-  const big = await inPage<{ width: number; height: number; codes: string[] }>(page, `const r = await client.openFiles($FILES); return { width: r.image.width, height: r.image.height, codes: r.image.notices.map((n) => n.code) };`, [hugePng]);
+  const big = await inPage<{ width: number; height: number; codes: string[] }>(page, `const r = await client.call('openFiles', [$FILES]); return { width: r.image.width, height: r.image.height, codes: r.image.notices.map((n) => n.code) };`, [hugePng]);
   expect(big).toEqual({ ok: true, value: { width: 4096, height: 300, codes: ['IMAGE_DOWNSCALED'] } });
 
-  const drawn = await inPage<{ width: number; height: number }>(page, `const r = await client.openFiles($FILES); return { width: r.image.width, height: r.image.height };`, [svg]);
+  const drawn = await inPage<{ width: number; height: number }>(page, `const r = await client.call('openFiles', [$FILES]); return { width: r.image.width, height: r.image.height };`, [svg]);
   expect(drawn).toEqual({ ok: true, value: { width: 90, height: 60 } });
 
-  const empty = await inPage(page, `return client.openFiles($FILES);`, [emptyPng]);
+  const empty = await inPage(page, `return client.call('openFiles', [$FILES]);`, [emptyPng]);
   expect(empty.ok ? '' : empty.code).toBe('IMAGE_EMPTY');
-  const broken = await inPage(page, `return client.openFiles($FILES);`, [brokenJpg]);
+  const broken = await inPage(page, `return client.call('openFiles', [$FILES]);`, [brokenJpg]);
   expect(broken.ok ? '' : broken.code).toBe('IMAGE_DECODE_FAILED');
   // The SVG (the last good image) and the model are still there.
-  const still = await inPage<number[]>(page, `await client.explain({}); const p = await client.inspectPanels(); return [p.original.width, p.original.height];`);
+  const still = await inPage<number[]>(page, `await client.call('explain', [{}]); const p = await client.call('inspectPanels', []); return [p.original.width, p.original.height];`);
   expect(still).toEqual({ ok: true, value: [320, 213] }); // 90×60 shown with the longer side 320
 });

@@ -29,12 +29,13 @@
  * (`npm run bench` builds the app first; the script serves dist/ — or --dist, a build of its own made
  * with `npx vite build --outDir <dir>` — with its own `vite preview`.)
  */
+import type { BackendName } from '../src/shared/types';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import * as tf from '@tensorflow/tfjs';
-import type { BenchCase, KernelProfile } from '../src/worker/api';
+import type { BenchCase, KernelProfile } from '../src/protocol';
 import { CLASSIC_METHODS, METHOD_IDS, isMethodId, methodInfo, methodSettingsText, resolveMethodOptions, type MethodCost, type MethodId, type MethodOptionValue } from '../src/shared/methods';
 import { BENCH_MODELS, type BenchModelName } from './bench-models';
 import { stats, type Stats } from './bench-stats';
@@ -146,7 +147,7 @@ function methodReport(id: MethodId, timings: Stats, forward: Stats, floor: numbe
 function timedOnce(page: Page, c: BenchCase): Promise<number> {
   return page.evaluate(async (benchCase) => {
     const t0 = performance.now();
-    await (window as unknown as { __studio: Studio }).__studio.client.benchmark({ runs: 0, cases: [benchCase] });
+    await (window as unknown as { __studio: Studio }).__studio.client.call('benchmark', [{ runs: 0, cases: [benchCase] }]);
     return performance.now() - t0;
   }, c);
 }
@@ -166,9 +167,13 @@ function cancelScoreCam(page: Page, layerPath: string, afterMs: number): Promise
       let progressAfterAbort = 0;
       const started = performance.now();
       const outcome = client
-        .explain({ methods: ['scorecam'], layerPath, target: 0 }, controller.signal, undefined, (p) => {
-          fraction = p.fraction;
-          if (abortedAt) progressAfterAbort++;
+        .call('explain', [{ methods: ['scorecam'], layerPath, target: 0 }], {
+          signal: controller.signal,
+          onProgress: (event) => {
+            if (!('explain' in event)) return;
+            fraction = event.explain.fraction;
+            if (abortedAt) progressAfterAbort++;
+          },
         })
         .then(
           () => 'completed (not cancelled)',
@@ -180,9 +185,9 @@ function cancelScoreCam(page: Page, layerPath: string, afterMs: number): Promise
       controller.abort();
       const code = await outcome;
       const rejectedMs = performance.now() - abortedAt;
-      await client.benchmark({ runs: 0, cases: [] });
+      await client.call('benchmark', [{ runs: 0, cases: [] }]);
       const stoppedMs = performance.now() - abortedAt;
-      const after = await client.benchmark({ runs: 1, cases: [{ label: 'forward', methods: 'forward' }] });
+      const after = await client.call('benchmark', [{ runs: 1, cases: [{ label: 'forward', methods: 'forward' }] }]);
       return { abortAfterMs: abortedAt - started, fractionAtAbort, outcome: code, rejectedMs, stoppedMs, progressAfterAbort, forwardAfterMs: after.cases[0]?.runs[0] ?? NaN };
     },
     { layerPath, afterMs },
@@ -559,7 +564,7 @@ async function main(): Promise<void> {
         const page = await newPage(threadsAsked);
         try {
           const current = await page.evaluate(() => (window as unknown as { __studio: Studio }).__studio.client.backend!);
-          const info = current.name === backend ? current : await page.evaluate((b) => (window as unknown as { __studio: Studio }).__studio.client.init(b), backend);
+          const info = current.name === backend ? current : await page.evaluate((b) => (window as unknown as { __studio: Studio }).__studio.client.init(b as BackendName), backend);
           if (info.name !== backend) {
             notes.push(`${backend}: not available (the worker started ${info.name} instead)`);
             break modelRuns; // the next backend

@@ -10,6 +10,7 @@
  *
  * Usage: npm run bench -- gallery [--images 500] [--batch 16] [--out bench-report-gallery.json]
  */
+import type { PageClient } from '../e2e/helpers';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import { chromium, type Page } from 'playwright-core';
 import * as tf from '@tensorflow/tfjs';
 import { exportLayersModelAsTfjs } from '../src/engine/formats/export-tfjs';
 import { encodePng } from '../src/engine/node/image';
-import type { GalleryRunOptions } from '../src/worker/api';
+import type { GalleryRunOptions } from '../src/protocol';
 import { buildBenchModel } from './bench-models';
 import { Rng, SHAPE_CLASSES, randomScene, renderScene } from './demo-data';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/helpers';
@@ -82,12 +83,7 @@ interface RunReport {
   timings: Record<string, number>;
 }
 
-type Client = {
-  openFiles(files: { file: File; path?: string }[]): Promise<{ model?: unknown }>;
-  gallerySetFiles(files: { file: File; path?: string }[]): Promise<{ count: number }>;
-  galleryRun(options: GalleryRunOptions, signal?: AbortSignal, onProgress?: (p: { done: number }) => void): Promise<{ done: number; elapsedMs: number; imagesPerSecond: number; timings: Record<string, number> }>;
-  memory(): Promise<Memory>;
-};
+type Client = PageClient;
 
 /** In the page: put `names` in the gallery, run it, and take the worker's memory as the run passes each checkpoint. */
 async function run(page: Page, names: string[], options: Partial<GalleryRunOptions>, checkpoints: number[]): Promise<RunReport> {
@@ -97,23 +93,25 @@ async function run(page: Page, names: string[], options: Partial<GalleryRunOptio
       const files = await Promise.all(
         names.map(async (name) => ({ file: new File([await (await fetch(`/__bench/images/${name}`)).blob()], name.split('/').pop()!), path: name })),
       );
-      await client.gallerySetFiles(files);
+      await client.call('gallerySetFiles', [files]);
       const memory: Record<number, Memory> = {};
       const pending: Promise<void>[] = [];
       const full: GalleryRunOptions = { layerPath: null, method: 'gradcam', classMode: 'predicted', view: { colormap: 'turbo', opacity: 0.5, threshold: 0 }, ...options };
       const t0 = performance.now();
       const taken = new Set<number>();
-      const result = await client.galleryRun(full, undefined, (p) => {
+      const result = await client.call('galleryRun', [full], { onProgress: (event) => {
+        if (!('gallery' in event)) return;
+        const p = event.gallery;
         // The worker answers between two batches: the memory just after the checkpoint's batch.
         for (const c of checkpoints) {
           if (p.done < c || taken.has(c) || c >= names.length) continue;
           taken.add(c);
-          pending.push(client.memory().then((m) => void (memory[c] = m)));
+          pending.push(client.call('memory', []).then((m) => void (memory[c] = m)));
         }
-      });
+      } });
       const seconds = (performance.now() - t0) / 1000;
       await Promise.all(pending);
-      if (checkpoints.includes(names.length)) memory[names.length] = await client.memory();
+      if (checkpoints.includes(names.length)) memory[names.length] = await client.call('memory', []);
       return { images: result.done, seconds, imagesPerSecond: result.done / seconds, memory, timings: result.timings };
     },
     { names, options, checkpoints },
@@ -153,7 +151,7 @@ async function main(): Promise<void> {
     const backend = await page.evaluate(async (files) => {
       const studio = (window as unknown as { __studio: { client: Client & { backend: { name: string } } } }).__studio;
       const dropped = await Promise.all(files.map(async (f) => ({ file: new File([await (await fetch(`/__bench/mobilenet_v2/${f}`)).blob()], f) })));
-      const result = await studio.client.openFiles(dropped);
+      const result = await studio.client.call('openFiles', [dropped]);
       if (!result.model) throw new Error('the bench model did not open');
       return studio.client.backend.name;
     }, files);

@@ -3,6 +3,7 @@
  * built once in Node and saved as TF.js files, the built app served by `vite preview` and driven in
  * headless Chromium through its own worker client (`window.__studio.client`), as a drop would.
  */
+import type { PageClient } from '../e2e/helpers';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { exportLayersModelAsTfjs } from '../src/engine/formats/export-tfjs';
-import type { BenchResult, BenchSpec } from '../src/worker/api';
+import type { BenchResult, BenchSpec } from '../src/protocol';
 import { METHOD_IDS, type MethodId } from '../src/shared/methods';
 import { buildBenchModel, type BenchModelName } from './bench-models';
 import { gradientFloors, methodFloors, type GradientFloors } from './bench-floor';
@@ -109,18 +110,7 @@ export function benchImage(): Buffer {
 }
 
 export interface Studio {
-  client: {
-    backend: { name: string; reason: string; available: string[]; adapter?: string; threads?: number } | null;
-    init(p: string | null): Promise<{ name: string; reason: string; available: string[]; threads?: number }>;
-    openFiles(files: { file: File }[]): Promise<{ model?: { summary: { params: number; tree: TreeNode } } }>;
-    benchmark(spec: BenchSpec, signal?: AbortSignal): Promise<BenchResult>;
-    explain(
-      options: { methods: MethodId[]; layerPath?: string; target?: number },
-      signal?: AbortSignal,
-      grid?: undefined,
-      onProgress?: (p: { method: string; fraction: number }) => void,
-    ): Promise<unknown>;
-  };
+  client: PageClient;
 }
 export interface TreeNode {
   name: string;
@@ -138,7 +128,7 @@ export async function openBenchModel(page: Page, name: string, files: string[]):
         return { file: new File([await response.blob()], fileName) };
       };
       const dropped = await Promise.all([...files.map((f) => fetchFile(`/__bench/${name}/${f}`, f)), fetchFile('/__bench/image.png', 'noise.png')]);
-      const result = await studio.client.openFiles(dropped);
+      const result = await studio.client.call('openFiles', [dropped]);
       if (!result.model) throw new Error('the model did not open');
       const paths: Record<string, string> = {};
       const visit = (n: TreeNode) => {
@@ -163,7 +153,7 @@ export async function longTasks(page: Page, reset = false): Promise<{ count: num
 
 
 export function benchmarkIn(page: Page, spec: BenchSpec): Promise<BenchResult> {
-  return page.evaluate((s) => (window as unknown as { __studio: Studio }).__studio.client.benchmark(s), spec);
+  return page.evaluate((s) => (window as unknown as { __studio: Studio }).__studio.client.call('benchmark', [s]), spec);
 }
 
 

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { chromium } from 'playwright-core';
 import * as tf from '@tensorflow/tfjs';
-import type { BenchCase } from '../src/worker/api';
+import type { BenchCase } from '../src/protocol';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/helpers';
 import { BENCH_MODELS, type BenchModelName } from './bench-models';
 import { argument, benchImage, benchmarkIn, ensureModelFiles, MODEL_DIR, openBenchModel, ORIGIN, PORT, preparePage, startPreviewOf, type Studio } from './bench-page';

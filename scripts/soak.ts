@@ -10,6 +10,7 @@
  *
  * Usage: npm run bench:soak [-- --explanations 1000 --swaps 50 --warmup-cycles 10 --trace]
  */
+import type { PageClient } from '../e2e/helpers';
 import { chromium, type Page } from 'playwright-core';
 import * as tf from '@tensorflow/tfjs';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/helpers';
@@ -44,7 +45,7 @@ type Studio = {
       status: { pending: number; notices: { code: string | null; level: string; message: string }[] };
       explanation: { last: { requestId: number } | null };
     };
-    client: { memory(): Promise<{ numTensors: number; wasmHeapBytes?: number }> };
+    client: PageClient;
     actions: {
       selectLayer(path: string): Promise<string>;
       setTarget(t: number): Promise<string>;
@@ -70,7 +71,7 @@ async function memory(page: Page): Promise<Memory> {
   return page.evaluate(async () => {
     const w = window as unknown as Studio;
     // Full collections first (--expose-gc): the worker's memory() collects there, gc() here.
-    const tfjs = await w.__studio.client.memory();
+    const tfjs = await w.__studio.client.call('memory', []);
     (globalThis as { gc?: () => void }).gc?.();
     // Forces a garbage collection (ForceEagerMeasureMemory) and attributes bytes to the page and the worker.
     const measured = await (performance as unknown as { measureUserAgentSpecificMemory(): Promise<{ breakdown: { bytes: number; attribution: { scope: string }[] }[] }> }).measureUserAgentSpecificMemory();

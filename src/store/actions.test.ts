@@ -4,7 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BackendInfo, BackendName, ExplainOptions, ModelSummary, ViewOptions } from '../shared/types';
-import type { DroppedResult, ExplainSummary, ExtraPanel, PanelName, TransferredFile } from '../worker/api';
+import type { DroppedResult, ExplainSummary, ExtraPanel, PanelName, TransferredFile, WorkerOperation } from '../protocol';
+import type { CallOptions } from '../client/studio-client';
 import type { FaithfulnessOptions, FaithfulnessResult } from '../shared/metrics';
 import {
   attachPanels,
@@ -80,6 +81,7 @@ class StandInClient implements StudioClientPort {
       methods: o.methods ?? [],
       panels: (o.methods ?? []).map((m) => ({ key: m, method: m, layerPaths: [o.layerPath ?? this.summary.defaultLayerPath ?? ''], output: 'heatmap' as const, settings: {} })),
       grid: 'methods',
+      computed: o.methods ?? [],
       warnings: [],
       timings: {},
     };
@@ -92,7 +94,7 @@ class StandInClient implements StudioClientPort {
     if (preferred === 'webgpu') throw { code: 'BACKEND_FAILED', message: 'The webgpu backend could not start: no adapter' };
     return preferred ? { ...wasm, name: preferred, reason: 'chosen by you' } : wasm;
   }
-  openFiles(files: TransferredFile[]) {
+  openFiles(files: TransferredFile[], _signal?: AbortSignal) {
     return this.openFilesImpl(files);
   }
   async openDemo(): Promise<DroppedResult> {
@@ -133,6 +135,32 @@ class StandInClient implements StudioClientPort {
     for (const l of this.listeners) l(e);
   }
   killWorkerForTest() {}
+  async mountLiveCanvas() {}
+  /** The bridge's one entry point, answered by the stand-in's operations above. */
+  call = (async (op: WorkerOperation, args: readonly unknown[], options: CallOptions = {}) => {
+    switch (op) {
+      case 'openFiles':
+        return this.openFiles(args[0] as TransferredFile[], options.signal);
+      case 'openDemo':
+        return this.openDemo();
+      case 'explain':
+        return this.explain(args[0] as ExplainOptions);
+      case 'setView':
+        return this.setView(args[0] as ViewOptions);
+      case 'exportPng':
+        return this.exportPng(args[0] as string[], args[1] as ExtraPanel[] | undefined);
+      case 'faithfulness':
+        return this.faithfulness(args[0] as FaithfulnessOptions);
+      case 'memory':
+        return this.memory();
+      case 'restoreCached':
+        return null; // this browser has no cached model
+      case 'demoSamples':
+        return [];
+      default:
+        throw { code: 'INTERNAL', message: `the stand-in client has no ${op}` };
+    }
+  }) as StudioClientPort['call'];
 }
 
 let client: StandInClient;
@@ -294,7 +322,7 @@ describe('explaining', () => {
   });
 
   it('after the worker restarted, says so and explains again', async () => {
-    client.emit({ type: 'restarted', reason: 'terminated', backend: wasm });
+    client.emit({ type: 'restarted', reason: 'terminated', backend: wasm, code: 'WORKER_CRASHED', retrying: false });
     expect(latestNotice(useStore.getState())).toMatchObject({ code: 'WORKER_CRASHED', level: 'warning' });
     await new Promise((r) => setTimeout(r, 0));
     expect(client.explains).toHaveLength(2);

@@ -6,8 +6,9 @@
  */
 import { create } from 'zustand';
 import { studioError, toStudioError } from '../shared/errors';
-import type { GalleryClassMode, GalleryOpened, GalleryProgress, GalleryRunOptions } from '../worker/api';
-import { dropFiles, getClient, isCancelled, pushNotice } from './actions';
+import type { GalleryClassMode, GalleryOpened, GalleryProgress, GalleryRunOptions, ProgressEvent } from '../protocol';
+import { getClient, isCancelled, pushNotice } from './session';
+import { openAndExplain } from './open';
 import { useStore, type StudioState } from './store';
 import { confusionMatrix, visibleEntries, type GalleryEntryView, type GalleryFilter, type GallerySort } from './gallery-view';
 import type { StudioClientPort } from './client-port';
@@ -61,12 +62,10 @@ function revokeAll(s: GalleryState): void {
 
 // ---------------------------------------------------------------- actions
 
-function client(): StudioClientPort & Required<Pick<StudioClientPort, 'galleryRun' | 'galleryPause' | 'gallerySummary' | 'galleryContactSheet' | 'galleryExportZip' | 'galleryFile'>> {
+function client(): StudioClientPort {
   const c = getClient();
-  if (!c?.galleryRun || !c.galleryPause || !c.gallerySummary || !c.galleryContactSheet || !c.galleryExportZip || !c.galleryFile) {
-    throw studioError('INTERNAL', { reason: 'the worker client has no gallery' });
-  }
-  return c as ReturnType<typeof client>;
+  if (!c) throw studioError('INTERNAL', { reason: 'the worker client is not started' });
+  return c;
 }
 
 /** A drop filled the gallery: show it and explain it. */
@@ -125,19 +124,19 @@ export async function runGallery(): Promise<void> {
       return { entries, progress: progress ?? st.progress };
     });
   };
-  const onProgress = (p: GalleryProgress) => {
-    if (seq !== runSeq) return;
-    const { items, ...progress } = p;
+  const onProgress = (event: ProgressEvent) => {
+    if (seq !== runSeq || !('gallery' in event)) return;
+    const { items, ...progress } = event.gallery;
     for (const item of items) pending.push({ index: item.index, record: item.record, classIndex: item.classIndex, thumb: item.thumb });
     latest = progress;
     timer ??= setTimeout(flush, PROGRESS_INTERVAL_MS);
   };
   try {
-    await c.galleryRun(runOptions(s, g), controller.signal, onProgress);
+    await c.call('galleryRun', [runOptions(s, g)], { signal: controller.signal, lane: 'gallery', onProgress });
     if (timer) clearTimeout(timer);
     flush();
     if (seq !== runSeq) return;
-    const summary = await c.gallerySummary(useStore.getState().view);
+    const summary = await c.call('gallerySummary', [useStore.getState().view]);
     if (seq !== runSeq) return;
     const failed = useGallery.getState().entries.filter((e) => e?.record.error).length;
     useGallery.setState({
@@ -163,7 +162,7 @@ export function cancelGallery(): void {
 }
 
 export async function pauseGallery(paused: boolean): Promise<void> {
-  await client().galleryPause(paused);
+  await client().call('galleryPause', [paused]);
   useGallery.setState((st) => ({ progress: st.progress ? { ...st.progress, paused } : null }));
 }
 
@@ -186,10 +185,10 @@ export function rememberScroll(scrollTop: number): void {
 
 /** A thumbnail → the single view on that image (the gallery keeps its place). */
 export async function openInSingleView(index: number, scrollTop = useGallery.getState().scrollTop): Promise<void> {
-  const file = await client().galleryFile(index);
+  const file = await client().call('galleryFile', [index]);
   // The grid's place as it was when the thumbnail was clicked (the grid leaves the page now).
   useGallery.setState({ view: 'single', scrollTop });
-  await dropFiles([file]);
+  await openAndExplain([file]);
 }
 
 export function showGallery(): void {
@@ -235,7 +234,7 @@ export async function exportContactSheet(): Promise<void> {
     `${indices.length} of ${g.count} images · filter: ${filterText(g.filter)} · sort: ${g.sort}`,
   ];
   try {
-    download(await client().galleryContactSheet(indices, caption, s.view), 'gallery-contact-sheet.png');
+    download(await client().call('galleryContactSheet', [indices, caption, s.view]), 'gallery-contact-sheet.png');
   } catch (e) {
     pushNotice(toStudioError(e).toNotice(), 'error');
   }
@@ -244,7 +243,7 @@ export async function exportContactSheet(): Promise<void> {
 /** Zip of results.csv and one overlay PNG per image of the grid as filtered and sorted. */
 export async function exportGalleryZip(): Promise<void> {
   try {
-    download(await client().galleryExportZip(shownIndices(), useStore.getState().view), 'gallery-results.zip');
+    download(await client().call('galleryExportZip', [shownIndices(), useStore.getState().view]), 'gallery-results.zip');
   } catch (e) {
     if (!isCancelled(e)) pushNotice(toStudioError(e).toNotice(), 'error');
   }

@@ -8,7 +8,9 @@
  */
 import { studioError, toStudioError } from '../shared/errors';
 import { useStore, initialLive, type LiveSlice } from './store';
-import { dropFiles, explainOptions, whenClient } from './actions';
+import { explainOptions } from './explain';
+import { openAndExplain } from './open';
+import { whenClient } from './session';
 
 interface Running {
   stream: MediaStream;
@@ -69,11 +71,6 @@ export async function startCamera(video: HTMLVideoElement, canvasHost: HTMLEleme
     return;
   }
   const c = await whenClient();
-  if (!c.mountLiveCanvas || !c.explainFrame) {
-    stream.getTracks().forEach((t) => t.stop());
-    setLive({ error: studioError('CAMERA_UNAVAILABLE', { reason: 'this worker client has no live mode' }).message });
-    return;
-  }
   video.srcObject = stream;
   await video.play().catch(() => undefined);
   await c.mountLiveCanvas(canvasHost);
@@ -121,7 +118,7 @@ export async function startCamera(video: HTMLVideoElement, canvasHost: HTMLEleme
       const scale = Math.min(1, FRAME_SIDE / Math.max(video.videoWidth, video.videoHeight));
       const frame = await createImageBitmap(video, { resizeWidth: Math.round(video.videoWidth * scale), resizeHeight: Math.round(video.videoHeight * scale), resizeQuality: 'medium' });
       const options = explainOptions(useStore.getState());
-      const summary = await c.explainFrame!(frame, { ...options, expect: undefined }, controller.signal);
+      const summary = await c.call('explainFrame', [frame, { ...options, expect: undefined }], { signal: controller.signal, transfer: [frame] });
       const now = performance.now();
       completed = [...completed.filter((t) => now - t < 1000), now];
       frames++;
@@ -167,5 +164,5 @@ export async function freezeFrame(): Promise<void> {
   canvas.getContext('2d')?.drawImage(video, 0, 0);
   const blob = await canvas.convertToBlob({ type: 'image/png' });
   closeLive();
-  await dropFiles([{ file: new File([blob], 'camera-frame.png', { type: 'image/png' }) }]);
+  await openAndExplain([{ file: new File([blob], 'camera-frame.png', { type: 'image/png' }) }]);
 }

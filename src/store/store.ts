@@ -15,7 +15,7 @@ import type {
   PreprocessOptions,
   ViewOptions,
 } from '../shared/types';
-import type { DemoSample, ExplainSummary, ImageInfo, SanitySummary } from '../worker/api';
+import type { DemoSample, ExplainSummary, ImageInfo, SanitySummary } from '../protocol';
 import { DEFAULT_FAITHFULNESS, type FaithfulnessBaseline, type FaithfulnessResult, type SanityMode } from '../shared/metrics';
 
 export type NoticeLevel = 'error' | 'warning' | 'info';
@@ -53,6 +53,10 @@ export interface ExplanationSlice {
   smoothing: { eigenSmooth: boolean; augSmooth: boolean };
   /** The comparison grid: the chosen methods side by side, or the first of them at several layers. */
   grid: 'methods' | 'layers';
+  /** The explanation in flight: the methods it asks for (their panels say so until drawn); the running method and since when. */
+  running: { methods: MethodId[]; method: MethodId | null; methodSince: number } | null;
+  /** Panels the last request left undrawn because it was cancelled or failed (they say so instead of "not computed"). */
+  unfinished: { outcome: 'cancelled' | 'failed'; methods: MethodId[] } | null;
 }
 
 /** Faithfulness scores and the sanity check of the maps on screen (cleared when a new explanation lands). */
@@ -151,6 +155,8 @@ export function initialState(): StudioState {
       methodOptions: {},
       smoothing: { eigenSmooth: false, augSmooth: false },
       grid: 'methods',
+      running: null,
+      unfinished: null,
     },
     metrics: { steps: DEFAULT_FAITHFULNESS.steps, baseline: DEFAULT_FAITHFULNESS.baseline, sanityMode: 'cascading', faithfulness: null, sanity: null, running: null, progress: null },
     view: { ...DEFAULT_VIEW },

@@ -7,7 +7,7 @@
 import { useEffect, useRef } from 'react';
 import { methodLabel, type MethodId } from '../shared/methods';
 import { REFERENCE_LABELS, SANITY_FLAG_RHO, type MapFaithfulness, type ReferenceMapId } from '../shared/metrics';
-import type { PanelImage } from '../worker/api';
+import type { PanelImage } from '../protocol';
 import { cancelMetrics, measureFaithfulness, runSanityCheck, setExportExtras, setMetricsSettings } from '../store/actions';
 import { useStore } from '../store/store';
 import { Plot, plotPictures, REFERENCE_COLOURS, SERIES_COLOURS, type PlotSeries } from './Plot';

@@ -12,7 +12,7 @@ import {
 } from '../store/gallery';
 import { formatDuration, isMisclassified, SORT_LABELS, type GalleryEntryView, type GalleryFilter, type GallerySort } from '../store/gallery-view';
 import { useStore } from '../store/store';
-import type { GalleryClassMode } from '../worker/api';
+import type { GalleryClassMode } from '../protocol';
 
 const CELL_WIDTH = 120;
 const CELL_HEIGHT = 156;

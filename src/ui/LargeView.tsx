@@ -10,7 +10,7 @@ import { canvasToImage, clampFrame, drawLargeView, gridPixel, initialFrame, MAX_
 import { LARGE_VIEW_BACKDROP } from '../render/large-view-export';
 import { copyLargeView, exportLargeView, largeViewCaption, largeViewImages, shareLargeView, shareRoute } from '../store/actions';
 import { useStore } from '../store/store';
-import type { LargeViewImages, PanelName } from '../worker/api';
+import type { LargeViewImages, PanelName } from '../protocol';
 import { CopyShareButtons } from './Header';
 
 interface Shown {

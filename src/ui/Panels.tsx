@@ -10,8 +10,9 @@ import { COLORMAP_NAMES, colormapGradientCss } from '../render/colormaps';
 import { methodInfo, methodLabel, type MethodId } from '../shared/methods';
 import type { ColormapName, NormalizationPreset, ResizeMode } from '../shared/types';
 import { layerPanelKey } from '../shared/panels';
-import type { PanelName } from '../worker/api';
-import { attachPanels, resetPreprocess, setPreprocess, setView } from '../store/actions';
+import type { PanelName } from '../protocol';
+import { attachPanels, cancelExplain, resetPreprocess, setPreprocess, setView } from '../store/actions';
+import { formatDuration } from '../store/gallery-view';
 import { gridLayers } from '../store/layer-tree';
 import { useStore } from '../store/store';
 import { fitGrid, type GridFit } from './grid-fit';
@@ -158,7 +159,6 @@ export function Panels() {
             <figcaption className="panel-title" title={p.hint}>
               {p.title}
               {/* Chosen after the last explanation, or impossible for this model (no spatial layer): the warning says which. */}
-              {last && p.key !== 'original' && !drawn.has(p.key) && <span className="muted small"> (not computed)</span>}
             </figcaption>
             {/* Click or Enter opens the panel large (zoom, pan, readout, wipe). */}
             <div
@@ -177,12 +177,45 @@ export function Panels() {
                 }
               }}
             />
+            {p.key !== 'original' && !drawn.has(p.key) && <PanelState panelKey={p.key} explained={Boolean(last)} />}
           </figure>
         ))}
       </div>
       {large && <LargeView panelKey={large.key} title={large.title} onClose={closeLarge} />}
     </section>
   );
+}
+
+/**
+ * What an undrawn panel says: its own progress while it is being computed (percentage, time left, and
+ * Cancel), "waiting" while another method of the same request runs, "cancelled" or "failed" when the
+ * request ended so, and "not computed" only for a panel no request asked for (chosen after the last
+ * explanation, or impossible for this model).
+ */
+function PanelState({ panelKey, explained }: { panelKey: PanelName; explained: boolean }) {
+  const running = useStore((s) => s.explanation.running);
+  const unfinished = useStore((s) => s.explanation.unfinished);
+  const progress = useStore((s) => s.status.explainProgress);
+  const method = panelKey as MethodId;
+  if (running?.methods.includes(method)) {
+    if (running.method !== method || !progress || progress.method !== method) return <div className="muted small panel-state" data-testid={`panel-state-${panelKey}`}>waiting…</div>;
+    const fraction = progress.fraction;
+    const elapsed = (Date.now() - running.methodSince) / 1000;
+    const left = fraction > 0.02 ? (elapsed * (1 - fraction)) / fraction : null;
+    return (
+      <div className="panel-state small" data-testid={`panel-state-${panelKey}`}>
+        computing <progress max={1} value={fraction} aria-label={`${methodLabel(method)} progress`} /> {Math.round(fraction * 100)} %
+        {left !== null && <span className="muted"> · {formatDuration(left)} left</span>}{' '}
+        <button type="button" className="link-button" data-testid={`cancel-panel-${panelKey}`} onClick={cancelExplain}>
+          Cancel
+        </button>
+      </div>
+    );
+  }
+  if (unfinished?.methods.includes(method)) {
+    return <div className="muted small panel-state" data-testid={`panel-state-${panelKey}`}>{unfinished.outcome === 'cancelled' ? 'cancelled' : 'failed: see the status line'}</div>;
+  }
+  return explained ? <div className="muted small panel-state" data-testid={`panel-state-${panelKey}`}>not computed</div> : null;
 }
 
 /** Below the grid: methods, overlay and preprocessing, and what the last explanation ran. */

@@ -6,7 +6,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { ExtraPanel } from '../worker/api';
+import type { ExtraPanel } from '../protocol';
 
 export interface PlotSeries {
   label: string;

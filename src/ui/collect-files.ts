@@ -2,7 +2,7 @@
  * Turn a drop, a picker or a paste into the flat file list the worker takes, keeping each file's
  * path inside a dropped folder (Netron-style: a whole folder is one model).
  */
-import type { TransferredFile } from '../worker/api';
+import type { TransferredFile } from '../protocol';
 
 /** The subset of FileSystemEntry that the walk uses (lets tests hand in plain objects). */
 export interface EntryLike {

@@ -1,5 +1,5 @@
 /** Reading the demo's samples/index.json defensively (pure; unit-tested in Node). */
-import type { DemoSample } from './api';
+import type { DemoSample } from '../protocol/open';
 
 /** A box as `[x, y, w, h]` or `{ x, y, width, height }` (what the demo trainer writes); null if neither. */
 function toBox(raw: unknown): [number, number, number, number] | null {

@@ -18,7 +18,7 @@ import { colormapLut } from '../render/colormaps';
 import { drawRegion } from '../render/composite';
 import { ClassMeans, colouredMap, GALLERY_THUMB, MEAN_IMAGE_SIZE, overlayThumb } from '../render/gallery-render';
 import { displaySize, type PanelPixels } from '../render/pixels';
-import type { GalleryClassSummary, GalleryItem, GalleryOpened, GalleryProgress, GalleryRunOptions, GalleryRunResult } from './api';
+import type { GalleryClassSummary, GalleryItem, GalleryOpened, GalleryProgress, GalleryRunOptions, GalleryRunResult } from '../protocol/gallery';
 import { decodeImage } from './image-decode';
 
 /** Images per batch when the page does not say. */
@@ -82,7 +82,7 @@ function errorRecord(entry: Entry, e: unknown): BatchRecord {
 export class Gallery {
   private entries: Entry[] = [];
   private means = new ClassMeans();
-  private paused = false;
+  private pausedNow = false;
   private resume: (() => void) | null = null;
 
   get size(): number {
@@ -99,6 +99,7 @@ export class Gallery {
       return { file, path, folder, trueLabel: folder, record: null, classIndex: null, map: null, thumb: null };
     });
     this.means = new ClassMeans();
+    this.setPaused(false); // a pause belonged to the old images' run
     const trueLabels = [...new Set(this.entries.flatMap((e) => (e.trueLabel === null ? [] : [e.trueLabel])))].sort();
     return { count: this.entries.length, trueLabels };
   }
@@ -109,8 +110,36 @@ export class Gallery {
     return entry.file;
   }
 
+  /**
+   * Tests only (?testGalleryHoldMs=): the next run waits up to this long before its first batch, or
+   * until it is paused, so a test can pause a run in flight without racing it. Used once.
+   */
+  holdNextRunMs = 0;
+  private onPause: (() => void) | null = null;
+
+  /** Wait `ms`, or until paused or aborted (the test hold above). */
+  private holdUntilPaused(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.onPause = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.onPause = done;
+      signal.addEventListener('abort', done, { once: true });
+      if (this.pausedNow) done();
+    });
+  }
+
+  /** Whether a run waits between batches (the page shows the same). */
+  get paused(): boolean {
+    return this.pausedNow;
+  }
+
   setPaused(paused: boolean): void {
-    this.paused = paused;
+    this.pausedNow = paused;
+    if (paused) this.onPause?.();
     if (!paused) {
       this.resume?.();
       this.resume = null;
@@ -118,7 +147,7 @@ export class Gallery {
   }
 
   private async waitWhilePaused(signal: AbortSignal): Promise<void> {
-    while (this.paused && !signal.aborted) {
+    while (this.pausedNow && !signal.aborted) {
       await new Promise<void>((resolve) => {
         this.resume = resolve;
         signal.addEventListener('abort', () => resolve(), { once: true });
@@ -176,6 +205,11 @@ export class Gallery {
     };
     // The next batch is decoded while this one is explained: at most two batches of images are held.
     let next: Promise<{ ready: Ready[]; failed: GalleryItem[] }> | null = decodeBatch(0);
+    if (this.holdNextRunMs > 0) {
+      const hold = this.holdNextRunMs;
+      this.holdNextRunMs = 0;
+      await this.holdUntilPaused(hold, signal);
+    }
     for (let start = 0; start < total; start += batchSize) {
       // Between batches: the page's other calls (a ping, a cancel, a single-image explanation) get in.
       await yieldToEvents();
@@ -231,7 +265,7 @@ export class Gallery {
       done += chunkSize;
       const seconds = (performance.now() - started - pausedMs) / 1000;
       const rate = seconds > 0 ? done / seconds : 0;
-      report({ done, total, imagesPerSecond: rate, secondsLeft: rate > 0 ? (total - done) / rate : null, paused: this.paused, items: items.sort((a, b) => a.index - b.index) });
+      report({ done, total, imagesPerSecond: rate, secondsLeft: rate > 0 ? (total - done) / rate : null, paused: this.pausedNow, items: items.sort((a, b) => a.index - b.index) });
     }
     const elapsedMs = performance.now() - started - pausedMs;
     return { done, total, elapsedMs, imagesPerSecond: done / Math.max(elapsedMs / 1000, 1e-9), timings };

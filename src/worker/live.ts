@@ -13,7 +13,7 @@ import { methodInfo, type MethodId } from '../shared/methods';
 import type { ExplainOptions, ViewOptions } from '../shared/types';
 import { drawPanel, drawRegion, renderMethodPanel } from '../render/composite';
 import { displaySize } from '../render/pixels';
-import type { LiveFrameSummary } from './api';
+import type { LiveFrameSummary } from '../protocol/live';
 
 /** Costs cheap enough for every frame: one backward pass to the layer, or none (the registry's `cost`). */
 const SINGLE_PASS = new Set(['activations', 'backward-to-layer']);
