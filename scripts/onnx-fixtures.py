@@ -26,7 +26,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
-from torchvision.models import convnext, efficientnet, mobilenetv3, regnet, resnet, squeezenet
+from torchvision.models import convnext, efficientnet, mobilenetv3, regnet, resnet, squeezenet, vision_transformer
 
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), '..', 'test-fixtures', 'onnx')
 SIZE = 112
@@ -179,9 +179,151 @@ def b64(a):
     return base64.b64encode(np.ascontiguousarray(a, dtype='<f4').tobytes()).decode('ascii')
 
 
+VIT_SIZE = 64
+VIT_PATCH = 8
+
+
+def small_vit():
+    """torchvision's VisionTransformer, ViT-B/16's code with 3 layers, 2 heads, 32 dims, 8×8 patches of 64×64."""
+    m = vision_transformer.VisionTransformer(image_size=VIT_SIZE, patch_size=VIT_PATCH, num_layers=3, num_heads=2, hidden_dim=32, mlp_dim=64, num_classes=CLASSES)
+    return m
+
+
+def manual_attention(mha, x):
+    """nn.MultiheadAttention's forward written out (batch first), keeping the attention matrix [B, heads, N, N]."""
+    b, n, e = x.shape
+    h = mha.num_heads
+    qkv = x @ mha.in_proj_weight.T + mha.in_proj_bias
+    q, k, v = (t.reshape(b, n, h, e // h).transpose(1, 2) for t in qkv.split(e, dim=-1))
+    att = torch.softmax(q @ k.transpose(-1, -2) / (e // h) ** 0.5, dim=-1)
+    out = (att @ v).transpose(1, 2).reshape(b, n, e)
+    return att, out @ mha.out_proj.weight.T + mha.out_proj.bias
+
+
+def vit_attentions(model, x, target):
+    """Logits, each block's attention and its gradient for `target`, with the blocks' attention written out."""
+    atts = []
+
+    def block_forward(block, inp):
+        att, out = manual_attention(block.self_attention, block.ln_1(inp))
+        att.retain_grad()
+        atts.append(att)
+        y = block.dropout(out) + inp
+        return y + block.mlp(block.ln_2(y))
+
+    originals = []
+    for block in model.encoder.layers:
+        originals.append(block.forward)
+        block.forward = (lambda blk: (lambda inp: block_forward(blk, inp)))(block)
+    try:
+        logits = model(x)
+        model.zero_grad()
+        logits[0, target].backward()
+    finally:
+        for block, f in zip(model.encoder.layers, originals):
+            block.forward = f
+    return logits.detach(), atts
+
+
+def rollout(atts, fusion, discard, extra, grid):
+    """Attention rollout (Abnar & Zuidema 2020) as jacobgil/vit-explain writes it."""
+    n = atts[0].shape[-1]
+    result = torch.eye(n)
+    with torch.no_grad():
+        for att in atts:
+            fused = {'mean': att.mean(dim=1), 'max': att.max(dim=1)[0], 'min': att.min(dim=1)[0]}[fusion][0]
+            flat = fused.reshape(-1).clone()
+            k = int(flat.numel() * discard)
+            if k > 0:
+                idx = flat.topk(k, largest=False).indices
+                idx = idx[idx != 0]
+                flat[idx] = 0
+            fused = flat.reshape(n, n)
+            a = (fused + torch.eye(n)) / 2
+            a = a / a.sum(dim=-1, keepdim=True)
+            result = a @ result
+    return result[0, extra:].reshape(grid).numpy()
+
+
+def grad_rollout(atts, extra, grid):
+    """Gradient-weighted rollout (Chefer et al. 2021): R += mean_heads(relu(grad ⊙ A)) · R."""
+    n = atts[0].shape[-1]
+    r = torch.eye(n)
+    with torch.no_grad():
+        for att in atts:
+            cam = (att.grad * att).clamp(min=0).mean(dim=1)[0]
+            r = r + cam @ r
+    return r[0, extra:].reshape(grid).numpy()
+
+
+def vit_fixture(seed):
+    torch.manual_seed(1000 + seed)
+    model = small_vit()
+    seed_everything(model, 2000 + seed)
+    with torch.no_grad():
+        g = torch.Generator().manual_seed(4000 + seed)
+        model.heads.head.weight.copy_(torch.randn(model.heads.head.weight.shape, generator=g) * 0.3)
+    model.eval()
+    g = torch.Generator().manual_seed(3000 + seed)
+    x = F.interpolate(torch.randn(1, 3, 8, 8, generator=g), size=(VIT_SIZE, VIT_SIZE), mode='bilinear', align_corners=False)
+    grid = (VIT_SIZE // VIT_PATCH, VIT_SIZE // VIT_PATCH)
+    with torch.no_grad():
+        logits = model(x)[0]
+    target = int(logits.argmax())
+    cams = []
+    for path in ('encoder.layers.encoder_layer_2.ln_1', 'encoder.layers.encoder_layer_1.ln_1'):
+        best = None
+        for k in range(CLASSES):
+            # pytorch-grad-cam's documented ViT reshape_transform: drop the class token, tokens → grid.
+            store = {}
+
+            def fwd(_m, _i, out):
+                out.retain_grad()
+                store['a'] = out
+
+            h = module(model, path).register_forward_hook(fwd)
+            try:
+                out = model(x)
+                model.zero_grad()
+                out[0, k].backward()
+            finally:
+                h.remove()
+            a = store['a'][:, 1:, :].reshape(1, grid[0], grid[1], -1).permute(0, 3, 1, 2)
+            gr = store['a'].grad[:, 1:, :].reshape(1, grid[0], grid[1], -1).permute(0, 3, 1, 2)
+            cam = torch.relu((gr.mean(dim=(2, 3), keepdim=True) * a).sum(dim=1))[0].detach().numpy()
+            key = (int((cam > 1e-3 * max(float(np.abs(cam).max()), 1e-12)).sum()), float(cam.max()))
+            if best is None or key > best[0]:
+                best = (key, k, cam)
+        _, k, cam = best
+        cams.append({'module': path, 'target': k, 'cam': cam.astype(float).tolist()})
+    logits2, atts = vit_attentions(model, x, target)
+    assert float((logits2[0] - logits).abs().max()) < 1e-5, 'the written-out attention must give the same logits'
+    rollouts = [{'fusion': f, 'discard': d, 'map': rollout(atts, f, d, 1, grid).astype(float).tolist()} for f, d in (('mean', 0.0), ('mean', 0.9), ('max', 0.5), ('min', 0.0))]
+    files = {}
+    for opset in (13, 17):
+        name = f'vit-op{opset}.onnx'
+        # Exported with gradients enabled: under no_grad the fused attention has no ONNX symbolic.
+        torch.onnx.export(model, x, os.path.join(OUT, name), opset_version=opset, input_names=['input'], output_names=['logits'], do_constant_folding=True)
+        files[str(opset)] = name
+    ref = {
+        'family': 'vit', 'torch': torch.__version__, 'torchvision': torchvision.__version__,
+        'inputShapeNCHW': list(x.shape), 'inputNHWC': b64(x[0].permute(1, 2, 0).numpy()),
+        'logits': logits.numpy().astype(float).tolist(), 'target': target,
+        'defaultModule': 'encoder.layers.encoder_layer_2.ln_1', 'grid': list(grid), 'extraTokens': 1,
+        'cams': cams, 'guidedNHWC': b64(guided_backprop(model, x, target)),
+        'rollout': rollouts, 'gradRollout': grad_rollout(atts, 1, grid).astype(float).tolist(),
+        'onnx': files,
+    }
+    with open(os.path.join(OUT, 'vit.json'), 'w') as f:
+        json.dump(ref, f)
+    print(f'vit: top {target}, logits max {float(logits.abs().max()):.4f}', flush=True)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     only = set(sys.argv[2:])
+    if not only or 'vit' in only:
+        vit_fixture(len(FAMILIES))
     for seed, (family, (build, default_module, inner_module)) in enumerate(FAMILIES.items()):
         if only and family not in only:
             continue

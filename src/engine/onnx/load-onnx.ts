@@ -10,9 +10,11 @@ import * as tf from '@tensorflow/tfjs';
 import { notice, studioError, type StudioNotice } from '../../shared/errors';
 import type { ProgramHost, ProgramTreeNode, Step } from '../program';
 import { compileGraphProgram } from '../graph/graph-program';
-import type { ConverterRun, StepLayerSurface } from '../graph/graph-ops';
+import type { StepLayerSurface } from '../graph/graph-ops';
 import { dtypeName, isFloatType, type OnnxModel } from './onnx-proto';
-import { translateOnnx, type ImageInput, type OnnxTranslation } from './onnx-translate';
+import { onnxConverter, translateOnnx, type ImageInput, type OnnxTranslation } from './onnx-translate';
+
+export { onnxConverter };
 
 /** Image size used when the model leaves height/width open (torchvision's 224). */
 export const ASSUMED_SIZE = 224;
@@ -100,24 +102,6 @@ function pytorchTree(tree: ProgramTreeNode, steps: Step[], slotsByPath: Map<stri
     }
   };
   rename(tree, true);
-}
-
-/** Runs the translation's Onnx<op> nodes for the graph program (its fallback for ops without a TF twin). */
-export function onnxConverter(custom: OnnxTranslation['custom']): ConverterRun {
-  return (feeds, outputs) => {
-    const name = outputs[0] ?? '';
-    const op = custom.get(name);
-    if (!op) throw studioError('INTERNAL', { reason: `no ONNX op for node ${name}` });
-    return [
-      op.run(
-        op.inputs.map((ref) => {
-          const t = feeds[ref];
-          if (!t) throw studioError('INTERNAL', { reason: `node ${name} was not fed ${ref}` });
-          return t;
-        }),
-      ),
-    ];
-  };
 }
 
 export function buildOnnxProgram(model: OnnxModel, rootName: string): OnnxProgram {

@@ -86,7 +86,8 @@ function run(model: OnnxModel, inputs: OnnxTensor[]): tf.Tensor[] {
   });
   const x = inputs[0]!;
   const rank = x.dims.length;
-  const translation = translateOnnx(model, { name: first.name, nhwcShape: x.dims, nchw: rank === 4, rank });
+  const [n = 1, c = 1, h = 1, w = 1] = x.dims;
+  const translation = translateOnnx(model, { name: first.name, nhwcShape: rank === 4 ? [n, h, w, c] : x.dims, nchw: rank === 4, rank });
   try {
     return tf.tidy(() => {
       const values = new Map<string, tf.Tensor>();

@@ -58,7 +58,11 @@ function unary(ctx: RuleContext, tfOp: string | null, f: (x: tf.Tensor) => tf.Te
 function elementwise(ctx: RuleContext, tfOp: string | null, f: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor): Out {
   const ins = ctx.ins.filter((v): v is Value => !!v);
   const rank = Math.max(...ins.map(rankOf));
-  const reduce: Run = (xs) => xs.map(need).map(asFloat).reduce((a, b) => f(a, b));
+  // Shape arithmetic stays integer (ONNX's int64 Div truncates: (96 + 1) / 3 is 32, not 32.33).
+  const reduce: Run = (xs) => {
+    const ts = xs.map(need);
+    return (ts.every((t) => t.dtype === 'int32') ? ts : ts.map(asFloat)).reduce((a, b) => f(a, b));
+  };
   if (ins.every((v) => v.kind === 'const')) return viaLogical(ctx, rank, reduce);
   const permuted = ins.some((v) => isDyn(v) && v.permuted);
   const allPermuted = ins.every((v) => (isDyn(v) ? v.permuted : v.t.rank <= 4));
@@ -184,6 +188,18 @@ function concat(ctx: RuleContext): Out {
   const permuted = ins.some((v) => isDyn(v) && v.permuted);
   const allPermuted = rank === 4 && ins.every((v) => (isDyn(v) ? v.permuted : v.t.rank === 4));
   if (permuted && !allPermuted) return viaLogical(ctx, rank, general);
+  if (axis !== 0 && ins.some((v) => v.kind === 'const')) {
+    // A constant written with batch 1 (ViT's class token) meets every image of a batch.
+    const consts = ins.map((v) => (v.kind === 'const' ? ctx.own(asFloat(permuted ? constToPhysical(v.t) : v.t.clone())) : null));
+    const at = permuted ? physicalAxis(axis) : axis;
+    const ref = ctx.custom(ins.filter(isDyn), (xs) => {
+      let k = 0;
+      const parts = consts.map((c) => c ?? need(xs[k++]));
+      const batch = xs[0]?.shape[0] ?? 1;
+      return tf.concat(parts.map((p) => (p.shape[0] === 1 && batch > 1 ? tf.tile(p, [batch, ...Array<number>(p.rank - 1).fill(1)]) : p)), at);
+    });
+    return [{ kind: 'dyn', ref, rank, permuted }];
+  }
   const inputs = ins.map((v) => (v.kind === 'dyn' ? v.ref : ctx.own(asFloat(permuted ? constToPhysical(v.t) : v.t.clone()))));
   const ref = ctx.emit('ConcatV2', [...inputs, tf.scalar(permuted ? physicalAxis(axis) : axis, 'int32')]);
   return [{ kind: 'dyn', ref, rank, permuted }];
@@ -267,7 +283,7 @@ function axesArg(ctx: RuleContext): number[] | null {
 
 /** Every op translateNode has a rule for (the README's list; the backend conformance test runs their cases). */
 export const SUPPORTED_ONNX_OPS: readonly string[] = [
-  'Identity', 'Dropout', 'Constant', 'Conv', 'BatchNormalization', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Elu', 'Clip', 'HardSigmoid', 'HardSwish', 'Erf', 'Sqrt', 'Exp', 'Log', 'Neg', 'Abs', 'Reciprocal', 'Softplus', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Flatten', 'Reshape', 'Gemm', 'MatMul', 'Concat', 'Transpose', 'Softmax', 'LogSoftmax', 'LayerNormalization', 'ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'Pad', 'Gather', 'Unsqueeze', 'Squeeze', 'Slice', 'Shape', 'Cast', 'ConstantOfShape',
+  'Identity', 'Dropout', 'Constant', 'Conv', 'BatchNormalization', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Elu', 'Clip', 'HardSigmoid', 'HardSwish', 'Erf', 'Sqrt', 'Exp', 'Log', 'Neg', 'Abs', 'Reciprocal', 'Softplus', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Flatten', 'Reshape', 'Gemm', 'MatMul', 'Concat', 'Transpose', 'Softmax', 'LogSoftmax', 'LayerNormalization', 'ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'Pad', 'Gather', 'Unsqueeze', 'Squeeze', 'Slice', 'Shape', 'Expand', 'Equal', 'Where', 'Cast', 'ConstantOfShape',
 ];
 
 /** The rule for one node: the values its outputs hold. */
@@ -405,9 +421,35 @@ export function translateNode(ctx: RuleContext): Value[] {
       if (steps?.some((s) => s < 1)) return ctx.unsupported('negative steps');
       return viaLogical(ctx, rank, ([v]) => ops.onnxSlice(need(v), starts, ends, axes, steps));
     }
-    case 'Shape':
-      if (isDyn(x)) return ctx.unsupported('the shape of a computed tensor (export with a fixed input size)');
-      return viaLogical(ctx, 1, ([v]) => ints1d(need(v).shape));
+    case 'Shape': {
+      // A computed tensor's shape is known from the probe pass (the input size is fixed at load).
+      const shape = isDyn(x) ? ctx.shapeOf(x) : x ? [...x.t.shape] : null;
+      if (!shape) return ctx.unsupported('the shape of a tensor of unknown size');
+      const start = axisOf(ctx.int('start', 0), shape.length);
+      const end = ctx.attr('end') === undefined ? shape.length : axisOf(ctx.int('end', shape.length), shape.length);
+      return [{ kind: 'const', t: ints1d(shape.slice(Math.max(0, start), Math.min(shape.length, end))) }];
+    }
+    case 'Expand': {
+      const target = ctx.constValues(1);
+      if (!target) return ctx.unsupported('a shape computed at run time');
+      // Bidirectional broadcasting: the result is the broadcast of both shapes.
+      const shapeOf = (v: tf.Tensor) => {
+        const r = Math.max(v.rank, target.length);
+        const a = [...Array<number>(r - v.rank).fill(1), ...v.shape];
+        const b = [...Array<number>(r - target.length).fill(1), ...target];
+        return a.map((d, i) => Math.max(d, b[i] ?? 1));
+      };
+      return viaLogical(ctx, Math.max(rank, target.length), ([v]) => tf.broadcastTo(need(v), shapeOf(need(v))));
+    }
+    case 'Equal': return viaLogical(ctx, Math.max(rank, rankOf(ctx.ins[1])), ([p, q]) => tf.cast(tf.equal(need(p), need(q)), 'int32'));
+    case 'Where': {
+      const [cond, p, q] = ctx.ins;
+      return viaLogical(ctx, Math.max(rankOf(cond), rankOf(p), rankOf(q)), ([c, a, b]) => {
+        const shape = tf.broadcast_util.assertAndGetBroadcastShape(tf.broadcast_util.assertAndGetBroadcastShape(need(c).shape, need(a).shape), need(b).shape);
+        const [ta, tb] = need(a).dtype === need(b).dtype ? [need(a), need(b)] : [asFloat(need(a)), asFloat(need(b))];
+        return tf.where(tf.broadcastTo(tf.cast(need(c), 'bool'), shape), tf.broadcastTo(ta, shape), tf.broadcastTo(tb, shape));
+      });
+    }
     case 'Cast': {
       const to = ctx.int('to', ONNX_DTYPE.FLOAT);
       if (isDyn(x)) return isFloatType(to) ? [x] : ctx.unsupported(`a cast of a computed tensor to ${to}`);

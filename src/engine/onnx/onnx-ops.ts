@@ -140,6 +140,8 @@ export function onnxSlice(x: tf.Tensor, starts: number[], ends: number[], axes: 
     end[a] = step > 0 ? clamp(ends[i] ?? size, 0, size) : clamp(ends[i] ?? -1, -1, size - 1);
     stride[a] = step;
   });
+  // tf.slice has a gradient, tf.stridedSlice none: unit steps (every export seen here) take tf.slice.
+  if (stride.every((s) => s === 1)) return tf.slice(x, begin, end.map((e, i) => Math.max(0, e - (begin[i] ?? 0))));
   return tf.stridedSlice(x, begin, end, stride);
 }
 

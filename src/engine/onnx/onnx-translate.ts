@@ -14,6 +14,9 @@ import type { OnnxAttr, OnnxModel, OnnxNode, OnnxTensor } from './onnx-proto';
 import { isFloatType } from './onnx-proto';
 import type { Dynamic, Value } from './onnx-layout';
 import { translateNode } from './onnx-node-rules';
+import { opLayer, type ConverterRun, type OpInput } from '../graph/graph-ops';
+import { TO_NCHW } from './onnx-layout';
+import { extraTokens, gridToTokens, patchGrid, tokensToGrid, tokenScopeEnds } from './onnx-tokens';
 
 export interface CustomOp {
   /** Graph tensors it reads, in order (the program feeds them by these names). */
@@ -51,6 +54,8 @@ export interface RuleContext {
   emit: (op: string, inputs: Array<string | tf.Tensor>, attrs?: Record<string, AttrValue>, suffix?: string) => string;
   /** Emit an Onnx<op> node run by `run` with the dynamic inputs given. */
   custom: (inputs: Dynamic[], run: (xs: tf.Tensor[]) => tf.Tensor, suffix?: string) => string;
+  /** A computed input's ONNX shape (from the probe pass on a blank image). */
+  shapeOf: (v: Dynamic) => number[] | null;
   /** Keep a tensor made here alive with the model. */
   own: <T extends tf.Tensor>(t: T) => T;
   unsupported: (reason?: string) => never;
@@ -100,6 +105,29 @@ export interface ImageInput {
   rank?: number;
 }
 
+/** Runs the translation's Onnx<op> nodes for the graph program (its fallback for ops without a TF twin). */
+export function onnxConverter(custom: OnnxTranslation['custom']): ConverterRun {
+  return (feeds, outputs) => {
+    const name = outputs[0] ?? '';
+    const op = custom.get(name);
+    if (!op) throw studioError('INTERNAL', { reason: `no ONNX op for node ${name}` });
+    return [
+      op.run(
+        op.inputs.map((ref) => {
+          const t = feeds[ref];
+          if (!t) throw studioError('INTERNAL', { reason: `node ${name} was not fed ${ref}` });
+          return t;
+        }),
+      ),
+    ];
+  };
+}
+
+/** The ONNX (logical) shape of a probe value. */
+function logicalShape(t: tf.Tensor, permuted: boolean): number[] {
+  return permuted && t.rank === 4 ? TO_NCHW.map((k) => t.shape[k] ?? 0) : [...t.shape];
+}
+
 export function translateOnnx(model: OnnxModel, input: ImageInput): OnnxTranslation {
   const weights: Record<string, tf.Tensor[]> = {};
   const custom = new Map<string, CustomOp>();
@@ -131,7 +159,33 @@ export function translateOnnx(model: OnnxModel, input: ImageInput): OnnxTranslat
     return v;
   };
 
+  // The probe: every emitted node runs once on a blank image as it is made, so a Shape of a computed
+  // tensor is known (and folds) and each rule sees its inputs' shapes.
+  const probe = new Map<string, tf.Tensor>();
+  const probeDims = input.nhwcShape.map((d) => (d >= 0 ? d : 1));
+  probe.set(placeholder.name, tf.zeros(probeDims));
+  const converter = onnxConverter(custom);
+  const runProbe = (from: number, opType: string, nodeName: string) => {
+    for (const n of nodes.slice(from)) {
+      const ins: OpInput[] = n.inputs.map((t) => {
+        if (probe.has(t)) return { slot: t };
+        const c = weights[t]?.[0];
+        if (!c) throw studioError('INTERNAL', { reason: `${n.name} reads ${t}, which has no value` });
+        return { constant: c };
+      });
+      try {
+        const layer = opLayer(n, ins, 1, converter);
+        const out = tf.tidy(() => layer.apply(n.inputs.filter((t) => probe.has(t)).map((t) => probe.get(t)!)));
+        probe.set(n.name, Array.isArray(out) ? out[0]! : out);
+        tf.dispose(layer.owned);
+      } catch (e) {
+        throw studioError('ONNX_OP_UNSUPPORTED', { op: opType, node: nodeName, opset: model.opset, reason: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  };
   const names = nodeNames(model);
+  const tokenEnds = tokenScopeEnds(names);
+  let grid: [number, number] | null = null;
   try {
     model.nodes.forEach((node, index) => {
       const base = names[index] ?? `${node.opType}_${index}`;
@@ -156,6 +210,10 @@ export function translateOnnx(model: OnnxModel, input: ImageInput): OnnxTranslat
         int: (n, f) => (typeof attr(n) === 'number' ? (attr(n) as number) : f),
         float: (n, f) => (typeof attr(n) === 'number' ? (attr(n) as number) : f),
         ints: (n, f) => (Array.isArray(attr(n)) ? (attr(n) as number[]) : f),
+        shapeOf: (v) => {
+          const t = probe.get(v.ref);
+          return t ? logicalShape(t, v.permuted) : null;
+        },
         str: (n, f) => (typeof attr(n) === 'string' ? (attr(n) as string) : f),
         constValues: (k) => {
           const v = ins[k];
@@ -175,7 +233,28 @@ export function translateOnnx(model: OnnxModel, input: ImageInput): OnnxTranslat
           return name;
         },
       };
+      const before = nodes.length;
       const outs = translateNode(ctx);
+      runProbe(before, node.opType, base);
+      const out = outs[0];
+      if (!grid && node.opType === 'Conv' && out?.kind === 'dyn') grid = patchGrid(ctx.ints('kernel_shape', []), ctx.ints('strides', [1, 1]), ctx.shapeOf(out));
+      const shape = out?.kind === 'dyn' ? ctx.shapeOf(out) : null;
+      const extra = grid && shape?.length === 3 && tokenEnds.has(index) ? extraTokens(shape[1] ?? 0, grid) : null;
+      if (grid && out?.kind === 'dyn' && extra !== null) {
+        // ln_1's tokens → an explainable [B, h, w, C] grid (last in the module) → joined back for the block.
+        const g = grid;
+        const gridName = base.replace(/[^/]*$/, 'tokens');
+        const joinName = `${base.replace(/\/[^/]*$/, '')}_tokens`;
+        const start = nodes.length;
+        nodes.push({ name: gridName, op: 'OnnxTokenGrid', inputs: [out.ref], attrs: {} });
+        custom.set(gridName, { inputs: [out.ref], run: ([t]) => tokensToGrid(t!, g, extra) });
+        onnxOps.set(gridName, `Tokens ${g[0]}×${g[1]}${extra ? ` + ${extra}` : ''}`);
+        nodes.push({ name: joinName, op: 'OnnxTokenJoin', inputs: [out.ref, gridName], attrs: {} });
+        custom.set(joinName, { inputs: [out.ref, gridName], run: ([t, m]) => gridToTokens(t!, m!, extra) });
+        onnxOps.set(joinName, 'Tokens');
+        runProbe(start, node.opType, base);
+        outs[0] = { kind: 'dyn', ref: joinName, rank: 3, permuted: false };
+      }
       outs.forEach((v, k) => {
         const name = node.outputs[k];
         if (!name) return;
@@ -191,6 +270,8 @@ export function translateOnnx(model: OnnxModel, input: ImageInput): OnnxTranslat
   } catch (e) {
     tf.dispose(owned);
     throw e;
+  } finally {
+    tf.dispose([...probe.values()]);
   }
 
   const outputs = model.outputs.map((o) => {
