@@ -17,6 +17,8 @@ import { pearson } from '../node/method-reference';
 import { defaultLayerPath } from '../tree';
 import { decodeOnnxModel, type OnnxModel } from './onnx-proto';
 import { buildOnnxProgram, slotOfOnnxTensor, type OnnxProgram } from './load-onnx';
+import { attentionRollout, findAttention, gradientRollout, type HeadFusion } from './attention-rollout';
+import { gradientAt } from '../gradient';
 
 const DIR = resolve(process.cwd(), 'test-fixtures/onnx');
 const FAMILIES = ['resnet18', 'mobilenet_v2', 'mobilenet_v3_small', 'efficientnet_b0', 'densenet121', 'regnet_y_400mf', 'squeezenet1_1', 'convnext_tiny', 'vit'];
@@ -143,4 +145,45 @@ for (const family of FAMILIES) {
       });
     });
   }
+}
+
+interface VitReference extends Reference {
+  rollout: Array<{ fusion: HeadFusion; discard: number; map: number[][] }>;
+  gradRollout: number[][];
+}
+
+const vitRef = existsSync(resolve(DIR, 'vit.json')) ? (JSON.parse(readFileSync(resolve(DIR, 'vit.json'), 'utf8')) as VitReference) : null;
+for (const opset of ['13', '17']) {
+  const file = vitRef ? resolve(DIR, vitRef.onnx[opset] ?? '') : '';
+  describe.skipIf(!vitRef || !existsSync(file))(`vit opset ${opset}: attention maps against PyTorch`, () => {
+    it('finds the 3 blocks\' attention on an 8×8 grid + the class token; rollout (4 settings) and gradient-weighted rollout equal PyTorch\'s (Pearson ≥ 0.999)', () => {
+      const built = buildOnnxProgram(decodeOnnxModel(new Uint8Array(readFileSync(file))), 'vit');
+      const [, , h = 0, w = 0] = vitRef!.inputShapeNCHW;
+      const x = tf.tensor4d(floats(vitRef!.inputNHWC), [1, h, w, 3]);
+      const program = built.host.program;
+      const values = tf.tidy(() => runForward(program, x));
+      try {
+        const site = findAttention(program, values)!;
+        expect(site).toMatchObject({ grid: [8, 8], extra: 1 });
+        expect(site.slots).toHaveLength(3);
+        const atts = site.slots.map((s) => values[s]!);
+        for (const ref of vitRef!.rollout) {
+          const map = attentionRollout(atts, site, ref.fusion, ref.discard);
+          const r = pearson(Float32Array.from(map.dataSync()), Float32Array.from(ref.map.flat()));
+          map.dispose();
+          console.log(`vit op${opset}: rollout ${ref.fusion} discard ${ref.discard} 1 − r = ${(1 - r).toExponential(1)}`);
+          expect(r).toBeGreaterThanOrEqual(0.999);
+        }
+        const grads = site.slots.map((s) => gradientAt(program, values, s, vitRef!.target));
+        const map = gradientRollout(atts, grads, site);
+        const r = pearson(Float32Array.from(map.dataSync()), Float32Array.from(vitRef!.gradRollout.flat()));
+        tf.dispose([map, ...grads]);
+        console.log(`vit op${opset}: gradient-weighted rollout 1 − r = ${(1 - r).toExponential(1)}`);
+        expect(r).toBeGreaterThanOrEqual(0.999);
+      } finally {
+        tf.dispose(values.filter((v): v is tf.Tensor => !!v));
+        built.host.dispose();
+      }
+    });
+  });
 }
