@@ -37,11 +37,11 @@ export function findAttention(program: Program, values: ReadonlyArray<tf.Tensor 
     if (!/Softmax$/.test(opOf(step.layer))) continue;
     const slot = step.outputs[0];
     const v = slot === undefined ? undefined : values[slot];
-    if (!v || v.rank < 3) continue;
+    if (slot === undefined || !v || v.rank < 3) continue;
     const [rows = 0, cols = 0] = v.shape.slice(-2);
     if (rows !== cols || rows < 2 || (n && rows !== n)) continue;
     n = rows;
-    slots.push(slot!);
+    slots.push(slot);
   }
   if (slots.length === 0) return null;
   const [, h = 0, w = 0] = gridStep?.outputShape ?? [];

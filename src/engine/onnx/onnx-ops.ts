@@ -52,7 +52,7 @@ export function groupedConv(x: tf.Tensor4D, filters: tf.Tensor4D[], strides: [nu
   return tf.tidy(() => {
     const parts = tf.split(x, filters.length, 3);
     const explicit = Array.isArray(pad) ? ([[0, 0], ...pad, [0, 0]] as [[number, number], [number, number], [number, number], [number, number]]) : pad;
-    const outs = parts.map((p, g) => tf.conv2d(p as tf.Tensor4D, filters[g]!, strides, explicit, 'NHWC', dilations));
+    const outs = filters.map((filter, g) => tf.conv2d(parts[g] as tf.Tensor4D, filter, strides, explicit, 'NHWC', dilations));
     const y = tf.concat(outs, 3);
     return bias ? tf.add(y, bias) : y;
   });

@@ -123,6 +123,11 @@ export function onnxConverter(custom: OnnxTranslation['custom']): ConverterRun {
   };
 }
 
+function fedTensor(t: tf.Tensor | undefined): tf.Tensor {
+  if (!t) throw studioError('INTERNAL', { reason: 'a token node was not fed' });
+  return t;
+}
+
 /** The ONNX (logical) shape of a probe value. */
 function logicalShape(t: tf.Tensor, permuted: boolean): number[] {
   return permuted && t.rank === 4 ? TO_NCHW.map((k) => t.shape[k] ?? 0) : [...t.shape];
@@ -175,8 +180,10 @@ export function translateOnnx(model: OnnxModel, input: ImageInput): OnnxTranslat
       });
       try {
         const layer = opLayer(n, ins, 1, converter);
-        const out = tf.tidy(() => layer.apply(n.inputs.filter((t) => probe.has(t)).map((t) => probe.get(t)!)));
-        probe.set(n.name, Array.isArray(out) ? out[0]! : out);
+        const fed = n.inputs.flatMap((t) => probe.get(t) ?? []);
+        const out = tf.tidy(() => layer.apply(fed));
+        const first = Array.isArray(out) ? out[0] : out;
+        if (first) probe.set(n.name, first);
         tf.dispose(layer.owned);
       } catch (e) {
         throw studioError('ONNX_OP_UNSUPPORTED', { op: opType, node: nodeName, opset: model.opset, reason: e instanceof Error ? e.message : String(e) });
@@ -247,10 +254,10 @@ export function translateOnnx(model: OnnxModel, input: ImageInput): OnnxTranslat
         const joinName = `${base.replace(/\/[^/]*$/, '')}_tokens`;
         const start = nodes.length;
         nodes.push({ name: gridName, op: 'OnnxTokenGrid', inputs: [out.ref], attrs: {} });
-        custom.set(gridName, { inputs: [out.ref], run: ([t]) => tokensToGrid(t!, g, extra) });
+        custom.set(gridName, { inputs: [out.ref], run: ([t]) => tokensToGrid(fedTensor(t), g, extra) });
         onnxOps.set(gridName, `Tokens ${g[0]}×${g[1]}${extra ? ` + ${extra}` : ''}`);
         nodes.push({ name: joinName, op: 'OnnxTokenJoin', inputs: [out.ref, gridName], attrs: {} });
-        custom.set(joinName, { inputs: [out.ref, gridName], run: ([t, m]) => gridToTokens(t!, m!, extra) });
+        custom.set(joinName, { inputs: [out.ref, gridName], run: ([t, m]) => gridToTokens(fedTensor(t), fedTensor(m), extra) });
         onnxOps.set(joinName, 'Tokens');
         runProbe(start, node.opType, base);
         outs[0] = { kind: 'dyn', ref: joinName, rank: 3, permuted: false };
