@@ -11,6 +11,7 @@ import { collectConsoleErrors, pageFile, waitForReady } from './helpers';
 import { afterNewModel, downloadBytes, dropOnWindow, explanationId, waitForNewExplanation } from './studio-flows';
 
 const MODEL = resolve(process.cwd(), 'test-fixtures/onnx/resnet18-op17.onnx');
+const VIT = resolve(process.cwd(), 'test-fixtures/onnx/vit-op17.onnx');
 
 /** A photo-sized test image (no fixture needed): smooth colour ramps with a bright disc. */
 function photo(): Uint8Array {
@@ -87,6 +88,23 @@ test.describe('ONNX (PyTorch exports)', () => {
     const png = PNG.sync.read(await downloadBytes(download));
     expect(png.width).toBeGreaterThan(100);
     await expect(page.getByTestId('export-tfjs')).toHaveCount(0);
+    expect(errors).toEqual([]);
+  });
+
+  test('a ViT export + a photo: token grids in the tree, the last block\'s ln_1 explained', async ({ page }) => {
+    test.skip(!existsSync(VIT), `${VIT} is absent`);
+    const errors = collectConsoleErrors(page);
+    await page.goto('/?backend=wasm');
+    await waitForReady(page);
+    const state = await afterNewModel(page, () => dropOnWindow(page, [pageFile('vit-op17.onnx', new Uint8Array(readFileSync(VIT))), pageFile('photo.png', photo())]));
+    const path = 'vit-op17/encoder/layers/encoder_layer_2/ln_1';
+    expect(state.model.summary!.defaultLayerPath).toBe(path);
+    const selected = page.locator('[role=treeitem][aria-selected=true]');
+    await expect(selected).toHaveAttribute('data-path', path);
+    expect(state.explanation.last?.layerPath).toBe(path);
+    // The grid node inside ln_1 says what it is.
+    await selected.press('ArrowRight');
+    await expect(page.locator(`[role=treeitem][data-path="${path}/tokens"]`)).toContainText('Tokens 8×8 + 1');
     expect(errors).toEqual([]);
   });
 });
