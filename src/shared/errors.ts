@@ -58,7 +58,7 @@ export const ERROR_MESSAGES = {
   // Faithfulness and the sanity check
   METRICS_NOTHING_EXPLAINED: () => 'Nothing to measure yet: explain the image first (the scores are of the maps on screen).',
   METRICS_METHODS_GRID: () => 'The faithfulness scores and the sanity check compare methods: choose "Compare methods" first.',
-  SANITY_LAYERS_ONLY: () => 'The sanity check rebuilds randomised copies of a layers model (TF.js layers or Keras); it does not run on a TF.js graph model yet.',
+  SANITY_LAYERS_ONLY: () => 'The sanity check rebuilds randomised copies of a layers model (TF.js layers or Keras); it does not run on a TF.js graph or ONNX model yet.',
   SANITY_NO_LAYER_TO_RANDOMISE: () => 'The sanity check randomises convolution and dense layers, and this model has none.',
   // Runtime
   DEMO_UNAVAILABLE: (d: { file: string; reason: string }) => `The built-in demo could not be loaded (${d.file}: ${d.reason}); drop a model instead.`,

@@ -18,6 +18,8 @@ import { encodeOnnx, seeded, type ModelSpec } from '../node/onnx-builder';
 import { decodeOnnxModel } from '../onnx/onnx-proto';
 import { buildOnnxProgram } from '../onnx/load-onnx';
 import { METHODS } from '../../shared/methods';
+import { zipSync } from 'fflate';
+import { classifyFiles } from './index';
 
 const RESNET = resolve(process.cwd(), 'test-fixtures/onnx/resnet18-op17.onnx');
 const LABELS = Array.from({ length: 10 }, (_, i) => `class ${i}`);
@@ -191,6 +193,33 @@ describe('hand-made models against a plain NCHW loop', () => {
     expect(lm.summary.format).toBe('onnx');
     lm.dispose();
     await expectCode(loadModel([file('m/model.onnx', encodeOnnx(spec))]), 'ONNX_EXTERNAL_DATA_MISSING');
+  });
+});
+
+describe('names, labels, archives', () => {
+  it('flat node names (old exporters: Conv_0, empty) give a flat tree in op order; a JSON list names the classes', async () => {
+    const spec = vggLike(13);
+    spec.nodes.forEach((n, i) => {
+      n.name = i === 1 ? '' : `${n.op}_${i}`;
+    });
+    const labels = ['a', 'b', 'c', 'd', 'e'];
+    const lm = await loadModel([file('m/flat.onnx', encodeOnnx(spec)), file('m/classes.json', new TextEncoder().encode(JSON.stringify(labels)))]);
+    try {
+      expect(lm.summary.tree.children!.map((c) => `${c.name}:${c.className}`)).toEqual(['x:Input', 'Conv_0:Conv', 'Relu_1:Relu', 'MaxPool_2:MaxPool', 'Flatten_3:Flatten', 'Gemm_4:Gemm']);
+      expect(lm.summary.labels).toEqual(labels);
+      expect(lm.summary.defaultLayerPath).toBe('flat/MaxPool_2');
+    } finally {
+      lm.dispose();
+    }
+  });
+
+  it('opens from a zip holding the model and imagenet_classes.txt', async () => {
+    const zip = zipSync({ 'net/model.onnx': encodeOnnx(vggLike(17)), 'net/imagenet_classes.txt': new TextEncoder().encode('p\nq\nr\ns\nt\n') });
+    const { modelFiles } = await classifyFiles([file('net.zip', zip)]);
+    const lm = await loadModel(modelFiles);
+    expect(lm.summary.format).toBe('onnx');
+    expect(lm.summary.labels).toEqual(['p', 'q', 'r', 's', 't']);
+    lm.dispose();
   });
 });
 
