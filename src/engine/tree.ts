@@ -22,6 +22,7 @@ function toLayerNode(node: ProgramTreeNode, seen: Set<unknown>): LayerNode {
     name: node.name,
     className: node.className,
     outputShape: node.outputShape,
+    ...(node.displayShape ? { displayShape: node.displayShape } : {}),
     params,
     explainable: node.outputShape.length === 4 && node.outputSlot >= 0 && node.className !== 'InputLayer',
   };

@@ -4,7 +4,7 @@
  */
 export const ERROR_MESSAGES = {
   // Loading: files
-  NO_MODEL_FILE: () => 'No model found among the dropped files. Drop a model.json with its weight files, a .zip, a Keras .h5/.keras file, or a folder.',
+  NO_MODEL_FILE: () => 'No model found among the dropped files. Drop a model.json with its weight files, a .zip, a Keras .h5/.keras file, an ONNX .onnx file, or a folder.',
   LABELS_WITHOUT_MODEL: (d: { file: string }) => `${d.file} holds class labels; open a model first, then its labels attach to it.`,
   LABELS_EMPTY: (d: { file: string }) => `${d.file} holds no class labels (one per line in labels.txt, or a "labels" list in metadata.json).`,
   LABELS_NOT_ATTACHED: (d: { file: string; labels: number; classes: number }) =>
@@ -20,8 +20,13 @@ export const ERROR_MESSAGES = {
   UNSUPPORTED_LAYER: (d: { layer: string; className: string }) => `Layer "${d.layer}" uses class ${d.className}, which cannot be loaded in the browser (custom or Lambda layers carry Python code).`,
   WEIGHT_SHAPE_MISMATCH: (d: { weight: string; expected: string; actual: string }) => `Weight "${d.weight}" has shape [${d.actual}] but the layer expects [${d.expected}].`,
   MODEL_BUILD_FAILED: (d: { reason: string }) => `The model could not be built: ${d.reason}`,
+  ONNX_INVALID: (d: { file: string; reason: string }) => `${d.file} is not a readable ONNX model (${d.reason}).`,
+  ONNX_OP_UNSUPPORTED: (d: { op: string; node: string; opset: number; reason?: string }) => `The ONNX model uses ${d.op} (node "${d.node}", opset ${d.opset}), which cannot be run here${d.reason ? ` (${d.reason})` : ''}.`,
+  ONNX_EXTERNAL_DATA_MISSING: (d: { file: string; tensor: string }) => `The ONNX model keeps the weight ${d.tensor} in ${d.file}, which was not dropped with it: drop the model together with ${d.file}.`,
+  ONNX_DTYPE_UNSUPPORTED: (d: { tensor: string; dtype: string }) => `The ONNX model stores ${d.tensor} as ${d.dtype}; only float models can be explained (quantized int8/uint8 models cannot).`,
   MULTI_INPUT: (d: { count: number }) => `This model has ${d.count} inputs; only single-image-input models can be explained.`,
   MULTI_OUTPUT: (d: { count: number; name: string }) => `This model has ${d.count} outputs; explaining "${d.name}" — pick another output in the target panel.`,
+  TOKENS_NOT_A_GRID: (d: { node: string; tokens: number; grid: string }) => `The tokens of ${d.node} (${d.tokens}) are not the ${d.grid} patch grid plus up to two class tokens: that layer is not shown as a map.`,
   INPUT_SIZE_ASSUMED: (d: { size: string }) => `The model accepts any image size; images are resized to ${d.size}.`,
   INPUT_NOT_IMAGE: (d: { shape: string }) => `The model's input shape [${d.shape}] is not an image (expected [batch, height, width, 1 or 3]).`,
   OUTPUT_NOT_FOUND: (d: { output: string; count: number }) => `Output ${d.output} does not exist: the model has ${d.count} output(s).`,
@@ -74,7 +79,7 @@ export const ERROR_MESSAGES = {
   METRICS_NOTHING_EXPLAINED: () => 'Nothing to measure yet: explain the image first (the scores are of the maps on screen).',
   FAITHFULNESS_CONSTANT_MAP: (d: { method: string }) => `The ${d.method} map is the same value everywhere (a 1×1 layer?): it ranks no pixel above another, so its faithfulness scores mean nothing; pick a layer with a larger grid.`,
   METRICS_METHODS_GRID: () => 'The faithfulness scores and the sanity check compare methods: choose "Compare methods" first.',
-  SANITY_LAYERS_ONLY: () => 'The sanity check rebuilds randomised copies of a layers model (TF.js layers or Keras); it does not run on a TF.js graph model yet.',
+  SANITY_LAYERS_ONLY: () => 'The sanity check rebuilds randomised copies of a layers model (TF.js layers or Keras); it does not run on a TF.js graph or ONNX model yet.',
   SANITY_NO_LAYER_TO_RANDOMISE: () => 'The sanity check randomises convolution and dense layers, and this model has none.',
   // Runtime
   DEMO_UNAVAILABLE: (d: { file: string; reason: string }) => `The built-in demo could not be loaded (${d.file}: ${d.reason}); drop a model instead.`,

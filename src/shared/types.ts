@@ -15,6 +15,8 @@ export interface LayerNode {
   /** Output shape with null for the batch dimension, e.g. [null, 7, 7, 1280]. */
   outputShape: (number | null)[];
   params: number;
+  /** The shape as the model's own framework writes it, when that differs (ONNX: NCHW, `1×512×7×7`). */
+  displayShape?: (number | null)[];
   /** Spatial output (rank 4) — Grad-CAM can run here. */
   explainable: boolean;
   /** Why an explainable layer is not useful (a 1×1 output), for the tree's tooltip. */

@@ -8,7 +8,7 @@ import { BackendIndicator } from './StatusRegion';
 import { useNarrowLayout } from './useMediaQuery';
 
 /** Model files by extension; shard files often have no extension, so octet-stream is allowed too. */
-const MODEL_ACCEPT = '.json,.bin,.zip,.h5,.hdf5,.keras,.txt,application/octet-stream,application/json,application/zip';
+const MODEL_ACCEPT = '.json,.bin,.zip,.h5,.hdf5,.keras,.onnx,.data,.txt,application/octet-stream,application/json,application/zip';
 const IMAGE_ACCEPT = 'image/png,image/jpeg,image/webp,image/bmp,image/gif,.png,.jpg,.jpeg,.webp,.bmp,.gif';
 
 function Picker({ label, accept, multiple, folder, testId }: { label: string; accept?: string; multiple?: boolean; folder?: boolean; testId: string }) {
@@ -142,7 +142,7 @@ function DemoPicker() {
 export function ShareButtons() {
   const hasResult = useStore((s) => s.explanation.last !== null);
   const hasModel = useStore((s) => s.model.summary !== null);
-  const isGraph = useStore((s) => s.model.summary?.format === 'tfjs-graph');
+  const isGraph = useStore((s) => s.model.summary?.format === 'tfjs-graph' || s.model.summary?.format === 'onnx');
   const route = useStore((s) => shareRoute(s));
   return (
     <div className="share-buttons" role="group" aria-label="Share">
@@ -150,7 +150,7 @@ export function ShareButtons() {
         Export PNG
       </button>
       <CopyShareButtons disabled={!hasResult} route={route} onCopy={() => void copyImage()} onShare={() => void share()} />
-      {/* A graph model already is TF.js files: there is nothing to convert. */}
+      {/* A graph model already is TF.js files, and an ONNX graph has no Keras layers to write: nothing to convert. */}
       {hasModel && !isGraph && (
         <button
           type="button"

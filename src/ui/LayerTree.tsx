@@ -188,7 +188,7 @@ interface TreeItemProps {
 
 const TreeItem = memo(function TreeItem({ row, selected, explained, tabStop, onChoose, onToggle, onFocusRow, register }: TreeItemProps) {
   const { node } = row;
-  const shape = formatShape(node.outputShape);
+  const shape = formatShape(node.displayShape ?? node.outputShape);
   return (
     <div
       role="treeitem"
@@ -246,7 +246,7 @@ function TreeName({ name }: { name: string }) {
 }
 
 function titleOf(node: LayerNode): string {
-  const lines = [node.path, `${node.className} → ${formatShape(node.outputShape)}`, `${paramsText(node.params)} parameters`];
+  const lines = [node.path, `${node.className} → ${formatShape(node.displayShape ?? node.outputShape)}`, `${paramsText(node.params)} parameters`];
   if (!node.explainable) lines.push('No spatial output: Grad-CAM cannot run here');
   if (node.note) lines.push(`Not useful for Grad-CAM: ${node.note}`);
   return lines.join('\n');

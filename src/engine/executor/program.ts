@@ -43,6 +43,8 @@ export interface ProgramTreeNode {
   className: string;
   layer: Layer;
   outputShape: (number | null)[];
+  /** The shape as the model's framework writes it (ONNX: NCHW), when it differs. */
+  displayShape?: (number | null)[];
   /** Slot holding this node's (first) output. */
   outputSlot: number;
   /** For leaves: the step index. */

@@ -10,6 +10,7 @@ import { newArchiveBudget, unzipLimited, type ArchiveBudget } from './archive';
 import type { ModelReader, OpenedModel } from './reader';
 import { modelJsonCandidates, tfjsLayersReader } from './tfjs-layers';
 import { tfjsGraphReader } from './tfjs-graph';
+import { onnxReader } from './onnx';
 import { keras3Reader, kerasH5Reader, kerasSignatureProblem } from './keras';
 import { sniffImage } from '../image-sniff';
 
@@ -20,7 +21,7 @@ export { buildLayersModel, buildError, disposeLayersModel } from './build';
 
 // Keras readers are cheap to hold: their HDF5 library loads only when a Keras file is opened.
 // The graph reader looks first: the layers reader claims any model.json.
-export const modelReaders: ModelReader[] = [tfjsGraphReader, tfjsLayersReader, kerasH5Reader, keras3Reader];
+export const modelReaders: ModelReader[] = [onnxReader, tfjsGraphReader, tfjsLayersReader, kerasH5Reader, keras3Reader];
 
 export function registerReader(reader: ModelReader): void {
   if (!modelReaders.some((r) => r.name === reader.name)) modelReaders.push(reader);
@@ -53,7 +54,11 @@ function isModelFileName(name: string): boolean {
     ext === 'bin' ||
     KERAS_EXTENSIONS.has(ext) ||
     SHARD_NAME.test(name) ||
-    (ext === 'txt' && (lower.includes('label') || lower.includes('class')))
+    // ONNX: the model, its external weights (model.onnx.data, *.onnx_data) and synset.txt labels.
+    ext === 'onnx' ||
+    lower.endsWith('.onnx.data') ||
+    lower.endsWith('.onnx_data') ||
+    (ext === 'txt' && (lower.includes('label') || lower.includes('class') || lower.includes('synset')))
   );
 }
 
@@ -88,7 +93,7 @@ async function expandArchives(files: InputFile[], sniff: boolean, expansion: Exp
   const out: InputFile[] = [];
   for (const file of files) {
     const ext = extension(file.name);
-    const knownNotZip = KERAS_EXTENSIONS.has(ext) || IMAGE_EXTENSIONS.has(ext) || ext === 'json' || ext === 'bin' || SHARD_NAME.test(file.name);
+    const knownNotZip = KERAS_EXTENSIONS.has(ext) || IMAGE_EXTENSIONS.has(ext) || ext === 'json' || ext === 'bin' || ext === 'onnx' || SHARD_NAME.test(file.name);
     const candidate = isZipName(file.name) || (sniff && !knownNotZip);
     if (!candidate) {
       out.push(file);

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { InputFile } from '../files';
 import type { LoadProgress, PreprocessOptions } from '../../shared/types';
 import type { StudioNotice } from '../../shared/errors';
+import type { OnnxModel } from '../onnx/onnx-proto';
 
 /** What a format reader produces: tfjs ModelArtifacts plus what sidecar files said. */
 export interface OpenedModel {
@@ -9,9 +10,11 @@ export interface OpenedModel {
   name: string;
   /** e.g. 'tfjs-layers', 'tfjs-layers (legacy)', 'keras-h5', 'keras-v3'. */
   format: string;
-  /** How it runs: a tfjs-layers model (default) or a TF.js graph model (graph/graph-program.ts). */
-  kind?: 'layers' | 'graph';
+  /** How it runs: a tfjs-layers model (default), a TF.js graph model (graph/graph-program.ts) or an ONNX model (onnx/load-onnx.ts). */
+  kind?: 'layers' | 'graph' | 'onnx';
   artifacts: tf.io.ModelArtifacts;
+  /** The decoded ONNX model (kind 'onnx'). */
+  onnx?: OnnxModel;
   labels?: string[];
   /** Preprocessing the files imply (Teachable Machine metadata → symmetric + centre crop), with the source. */
   preprocess?: Partial<PreprocessOptions> & { source: string };

@@ -11,6 +11,7 @@ import { studioError } from '../../shared/errors';
 import { compileProgram, type ProgramHost } from '../executor/program';
 import type { GradientPath } from '../executor/leaf';
 import { buildGraphHost } from '../graph/load-graph';
+import { buildOnnxHost } from '../onnx/load-onnx';
 import { imageSizeOf, summarise, type SummaryMeta } from './summary';
 import { warmUp } from './warm-up';
 import { probeGradientSupport } from '../gradient-support';
@@ -39,8 +40,8 @@ export async function loadedModelFromOpened(opened: OpenedModel, onProgress?: (p
     weightBytes: weightBytes(opened.artifacts),
     onProgress,
   };
-  if (opened.kind === 'graph') {
-    const host = await buildGraphHost(opened);
+  if (opened.kind === 'graph' || opened.kind === 'onnx') {
+    const host = opened.kind === 'onnx' ? buildOnnxHost(opened) : await buildGraphHost(opened);
     try {
       return await loadedModelFromHost(host, { ...meta, warnings: [...(meta.warnings ?? []), ...host.warnings] });
     } catch (e) {

@@ -22,12 +22,16 @@ async function walk(dir: string, root: string, recursive: boolean): Promise<Inpu
 }
 
 const KERAS_FILE = /\.(h5|hdf5|keras)$/i;
+const ONNX_FILE = /\.onnx$/i;
+/** What an ONNX file needs beside it: external weights and synset.txt / imagenet_classes.txt labels. */
+const ONNX_SIDECAR = /(\.data|_data|^synset\.txt)$/i;
 /** Files that name a model's classes or preprocessing (read by formats/labels.ts). */
 const SIDECAR = /^(metadata\.json|.*(label|class).*\.txt)$/i;
 
 /**
  * A directory expands to its files (recursively); a `.json` path brings its siblings, itself first;
- * a Keras file brings the labels.txt / metadata.json beside it; other paths are single files.
+ * a Keras file brings the labels.txt / metadata.json beside it, an ONNX file those and its external
+ * data; other paths are single files.
  */
 export async function filesFromPaths(paths: string[]): Promise<InputFile[]> {
   const out: InputFile[] = [];
@@ -39,6 +43,9 @@ export async function filesFromPaths(paths: string[]): Promise<InputFile[]> {
       const siblings = await walk(dirname(path), dirname(path), false);
       const self = siblings.filter((f) => f.name === basename(path));
       out.push(...self, ...siblings.filter((f) => f.name !== basename(path)));
+    } else if (ONNX_FILE.test(path)) {
+      const siblings = await walk(dirname(path), dirname(path), false);
+      out.push(...siblings.filter((f) => f.name === basename(path)), ...siblings.filter((f) => SIDECAR.test(f.name) || ONNX_SIDECAR.test(f.name)));
     } else if (KERAS_FILE.test(path)) {
       // A Keras file brings the label files beside it, as a folder would.
       const siblings = await walk(dirname(path), dirname(path), false);

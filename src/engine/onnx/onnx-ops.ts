@@ -1,0 +1,157 @@
+/**
+ * ONNX ops without a TF twin, as plain tf ops (differentiable under the tape), each taking its
+ * inputs as the program stores them (permuted or not, onnx-layout.ts) and giving ONNX's result.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { axisOf, logical } from './onnx-layout';
+
+type Pads4 = [number, number, number, number];
+
+/** ONNX pads [top, left, bottom, right] plus ceil_mode's extra bottom/right rows, for an input of h×w. */
+export function poolPads(h: number, w: number, kernel: [number, number], strides: [number, number], pads: Pads4, ceil: boolean): { pads: Pads4; extra: [number, number] } {
+  const extraFor = (size: number, k: number, s: number, before: number, after: number) => {
+    if (!ceil) return 0;
+    const span = size + before + after - k;
+    let out = Math.ceil(span / s) + 1;
+    // PyTorch and ONNX: the last window must start inside the input or its left padding.
+    if ((out - 1) * s >= size + before) out -= 1;
+    return Math.max(0, (out - 1) * s + k - (size + before + after));
+  };
+  return { pads, extra: [extraFor(h, kernel[0], strides[0], pads[0], pads[2]), extraFor(w, kernel[1], strides[1], pads[1], pads[3])] };
+}
+
+const LOWEST = -3.4e38;
+
+/** MaxPool with explicit / asymmetric pads and ceil_mode on an NHWC tensor (padding never wins a max). */
+export function maxPoolPadded(x: tf.Tensor4D, kernel: [number, number], strides: [number, number], onnxPads: Pads4, ceil: boolean): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [, h, w] = x.shape;
+    const { pads, extra } = poolPads(h, w, kernel, strides, onnxPads, ceil);
+    const padded = tf.pad(x, [[0, 0], [pads[0], pads[2] + extra[0]], [pads[1], pads[3] + extra[1]], [0, 0]], LOWEST);
+    return tf.maxPool(padded, kernel, strides, 'valid');
+  });
+}
+
+/** AveragePool with pads and ceil_mode: the divisor counts the pads only with count_include_pad, never ceil_mode's extra. */
+export function avgPoolPadded(x: tf.Tensor4D, kernel: [number, number], strides: [number, number], onnxPads: Pads4, ceil: boolean, countPads: boolean): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [, h, w] = x.shape;
+    const { pads, extra } = poolPads(h, w, kernel, strides, onnxPads, ceil);
+    const spec: Array<[number, number]> = [[0, 0], [pads[0], pads[2] + extra[0]], [pads[1], pads[3] + extra[1]], [0, 0]];
+    const sums = tf.avgPool(tf.pad(x, spec), kernel, strides, 'valid');
+    let ones = tf.ones([1, h, w, 1]);
+    if (countPads) ones = tf.pad(ones, [[0, 0], [pads[0], pads[2]], [pads[1], pads[3]], [0, 0]], 1);
+    const inner: Array<[number, number]> = countPads ? [[0, 0], [0, extra[0]], [0, extra[1]], [0, 0]] : spec;
+    const counts = tf.avgPool(tf.pad(ones, inner) as tf.Tensor4D, kernel, strides, 'valid');
+    return tf.div(sums, counts);
+  });
+}
+
+/** Grouped (not depthwise) convolution: one conv per group over its channel slice, concatenated. */
+export function groupedConv(x: tf.Tensor4D, filters: tf.Tensor4D[], strides: [number, number], pad: 'same' | 'valid' | Array<[number, number]>, dilations: [number, number], bias: tf.Tensor | null): tf.Tensor4D {
+  return tf.tidy(() => {
+    const parts = tf.split(x, filters.length, 3);
+    const explicit = Array.isArray(pad) ? ([[0, 0], ...pad, [0, 0]] as [[number, number], [number, number], [number, number], [number, number]]) : pad;
+    const outs = filters.map((filter, g) => tf.conv2d(parts[g] as tf.Tensor4D, filter, strides, explicit, 'NHWC', dilations));
+    const y = tf.concat(outs, 3);
+    return bias ? tf.add(y, bias) : y;
+  });
+}
+
+/** ONNX Reshape: 0 copies the input's dimension, -1 is inferred; a batch of 1 written by the exporter follows the input's batch. */
+export function onnxReshape(x: tf.Tensor, target: number[], allowZero: boolean): tf.Tensor {
+  const shape = target.map((d, i) => (d === 0 && !allowZero ? x.shape[i] ?? 0 : d));
+  const batch = x.shape[0] ?? 1;
+  if (shape.length > 1 && shape[0] === 1 && batch > 1 && !shape.includes(-1)) shape[0] = -1;
+  return tf.reshape(x, shape);
+}
+
+export function onnxFlatten(x: tf.Tensor, axis: number): tf.Tensor {
+  const a = axisOf(axis, x.rank);
+  const outer = x.shape.slice(0, a).reduce((p, d) => p * d, 1);
+  return tf.reshape(x, [outer, -1]);
+}
+
+export function onnxSoftmax(x: tf.Tensor, axis: number, opset: number, log: boolean): tf.Tensor {
+  return tf.tidy(() => {
+    const a = axisOf(axis, x.rank);
+    const f = (t: tf.Tensor) => (log ? tf.logSoftmax(t) : tf.softmax(t));
+    if (opset < 13) return tf.reshape(f(onnxFlatten(x, a)), x.shape);
+    if (a === x.rank - 1) return f(x);
+    const perm = [...Array(x.rank).keys()];
+    perm[a] = x.rank - 1;
+    perm[x.rank - 1] = a;
+    return tf.transpose(f(tf.transpose(x, perm)), perm);
+  });
+}
+
+export function layerNorm(x: tf.Tensor, scale: tf.Tensor, bias: tf.Tensor | null, axis: number, epsilon: number): tf.Tensor {
+  return tf.tidy(() => {
+    const a = axisOf(axis, x.rank);
+    const axes = [...Array(x.rank - a).keys()].map((k) => k + a);
+    const { mean, variance } = tf.moments(x, axes, true);
+    const y = tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, epsilon))), scale);
+    return bias ? tf.add(y, bias) : y;
+  });
+}
+
+/** MatMul of an N-D tensor by a 2-D weight (torch's Linear on [N, H, W, C]). */
+export function matMulND(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (a.rank === 2 && b.rank === 2) return tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
+  if (b.rank === 2) {
+    const k = a.shape[a.rank - 1] ?? 1;
+    const y = tf.matMul(tf.reshape(a, [-1, k]) as tf.Tensor2D, b as tf.Tensor2D);
+    return tf.reshape(y, [...a.shape.slice(0, -1), b.shape[1] ?? 1]);
+  }
+  return tf.matMul(a, b);
+}
+
+export function gather(x: tf.Tensor, indices: tf.Tensor, axis: number): tf.Tensor {
+  const a = axisOf(axis, x.rank);
+  const size = x.shape[a] ?? 1;
+  const idx = tf.tensor(Array.from(indices.dataSync()).map((i) => (i < 0 ? i + size : i)), indices.shape, 'int32');
+  const out = tf.gather(x, indices.rank === 0 ? tf.reshape(idx, [1]) : idx, a);
+  return indices.rank === 0 ? tf.squeeze(out, [a]) : out;
+}
+
+export function unsqueeze(x: tf.Tensor, axes: number[]): tf.Tensor {
+  const rank = x.rank + axes.length;
+  const sorted = axes.map((a) => axisOf(a, rank)).sort((p, q) => p - q);
+  const shape = [...x.shape];
+  for (const a of sorted) shape.splice(a, 0, 1);
+  return tf.reshape(x, shape);
+}
+
+export function squeeze(x: tf.Tensor, axes: number[] | null): tf.Tensor {
+  return tf.squeeze(x, axes ? axes.map((a) => axisOf(a, x.rank)) : undefined);
+}
+
+/** ONNX Slice on constant starts/ends/axes/steps (ends past the end are clamped, as ONNX says). */
+export function onnxSlice(x: tf.Tensor, starts: number[], ends: number[], axes: number[] | null, steps: number[] | null): tf.Tensor {
+  const begin = x.shape.map(() => 0);
+  const end = [...x.shape];
+  const stride = x.shape.map(() => 1);
+  starts.forEach((s, i) => {
+    const a = axisOf(axes?.[i] ?? i, x.rank);
+    const size = x.shape[a] ?? 0;
+    const step = steps?.[i] ?? 1;
+    const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v < 0 ? v + size : v, lo), hi);
+    begin[a] = step > 0 ? clamp(s, 0, size) : clamp(s, 0, size - 1);
+    end[a] = step > 0 ? clamp(ends[i] ?? size, 0, size) : clamp(ends[i] ?? -1, -1, size - 1);
+    stride[a] = step;
+  });
+  // tf.slice has a gradient, tf.stridedSlice none: unit steps (every export seen here) take tf.slice.
+  if (stride.every((s) => s === 1)) return tf.slice(x, begin, end.map((e, i) => Math.max(0, e - (begin[i] ?? 0))));
+  return tf.stridedSlice(x, begin, end, stride);
+}
+
+export function hardSigmoid(x: tf.Tensor, alpha: number, beta: number): tf.Tensor {
+  return tf.clipByValue(tf.add(tf.mul(x, alpha), beta), 0, 1);
+}
+
+/** HardSwish: x · HardSigmoid(x) with alpha 1/6, beta 0.5. */
+export function hardSwish(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(x, hardSigmoid(x, 1 / 6, 0.5)));
+}
+
+export { logical };
