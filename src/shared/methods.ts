@@ -24,7 +24,10 @@ export type MethodId =
   | 'vanilla-gradient'
   | 'smoothgrad'
   | 'integrated-gradients'
-  | 'gradient-x-input';
+  | 'gradient-x-input'
+  | 'attention-rollout'
+  | 'gradient-rollout'
+  | 'raw-attention';
 
 /**
  * What one explanation with the method costs, after the image's forward pass (which is cached):
@@ -35,7 +38,8 @@ export type MethodId =
  * - `forward-per-channel`: one forward pass of the whole model per channel of the layer, in batches;
  * - `downstream-per-channel`: the layers after the target once per channel of the layer, in batches;
  * - `pass-per-sample`: a forward and a backward pass per sample (SmoothGrad's noisy copies,
- *   Integrated Gradients' path points), in batches.
+ *   Integrated Gradients' path points), in batches;
+ * - `backward-per-block`: one backward pass per transformer block (to its attention matrix).
  */
 export type MethodCost =
   | 'activations'
@@ -44,7 +48,8 @@ export type MethodCost =
   | 'backward-to-layer-and-input'
   | 'forward-per-channel'
   | 'downstream-per-channel'
-  | 'pass-per-sample';
+  | 'pass-per-sample'
+  | 'backward-per-block';
 
 export type MethodOptionValue = number | string | boolean;
 
@@ -92,11 +97,21 @@ export interface MethodInfo {
   options: readonly MethodOptionSpec[];
   /** Methods whose results this one is built from (computed alongside when requested). */
   uses?: readonly MethodId[];
+  /**
+   * What the model must have besides a layer or an input: `attention` — a vision transformer's
+   * attention matrices (its Softmax over tokens); the picker disables the method on other models.
+   */
+  requires?: 'attention';
   /** The paper. */
   reference: string;
 }
 
 const BATCH_HINT = 'Images run through the model at once: more is faster until memory runs out.';
+
+const HEAD_FUSION_OPTION: MethodOptionSpec = {
+  name: 'fusion', label: 'Head fusion', hint: 'How the heads\' attention matrices become one: their mean, maximum or minimum.', type: 'choice', default: 'mean',
+  choices: [{ value: 'mean', label: 'mean' }, { value: 'max', label: 'max' }, { value: 'min', label: 'min' }],
+};
 
 export const METHODS: readonly MethodInfo[] = [
   {
@@ -202,6 +217,24 @@ export const METHODS: readonly MethodInfo[] = [
     id: 'gradient-x-input', label: 'Gradient × input', hint: 'Input gradient times the input, summed over colour channels (positive part).',
     needs: 'input', gradients: true, output: 'heatmap', cost: 'backward-to-input', counterfactual: true, classSpecific: true, camOptions: false,
     options: [], reference: 'Shrikumar et al., arXiv:1605.01713',
+  },
+  {
+    id: 'attention-rollout', label: 'Attention rollout', hint: 'The class token\'s attention to the patches, multiplied through the blocks (with the residual identity). The same for every class.',
+    needs: 'input', requires: 'attention', gradients: false, output: 'heatmap', cost: 'activations', counterfactual: false, classSpecific: false, camOptions: false,
+    options: [HEAD_FUSION_OPTION, {
+      name: 'discard', label: 'Discard ratio', hint: 'Share of the lowest fused attentions set to 0 in every block (the class token\'s own stays).', type: 'number', default: 0.9, min: 0, max: 0.99, unit: 'percent',
+    }],
+    reference: 'Abnar & Zuidema, ACL 2020, arXiv:2005.00928',
+  },
+  {
+    id: 'gradient-rollout', label: 'Gradient rollout', hint: 'Each block\'s attention weighted by the ReLU of its gradient for the class, averaged over heads, accumulated with the identity.',
+    needs: 'input', requires: 'attention', gradients: true, output: 'heatmap', cost: 'backward-per-block', counterfactual: true, classSpecific: true, camOptions: false,
+    options: [], reference: 'Chefer et al., ICCV 2021, arXiv:2103.15679',
+  },
+  {
+    id: 'raw-attention', label: 'Raw attention', hint: 'The last block\'s attention of the class token to the patches, heads fused (a baseline).',
+    needs: 'input', requires: 'attention', gradients: false, output: 'heatmap', cost: 'activations', counterfactual: false, classSpecific: false, camOptions: false,
+    options: [HEAD_FUSION_OPTION], reference: 'Abnar & Zuidema, ACL 2020, arXiv:2005.00928 (raw attention baseline)',
   },
 ];
 

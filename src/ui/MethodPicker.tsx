@@ -3,6 +3,7 @@
  * chosen method's settings — all read from the method registry (src/shared/methods.ts), so a new
  * method appears here with no change to this file.
  */
+import { methodUnavailableReason } from '../shared/attention';
 import { METHODS, methodInfo, type MethodId, type MethodInfo, type MethodOptionSpec, type MethodOptionValue } from '../shared/methods';
 import { setGrid, setMethodOption, setSmoothing, toggleMethod } from '../store/actions';
 import { useStore } from '../store/store';
@@ -11,12 +12,14 @@ const COST_NOTE: Partial<Record<MethodInfo['cost'], string>> = {
   'forward-per-channel': 'one forward pass per channel',
   'downstream-per-channel': 'the layers after the target once per channel',
   'pass-per-sample': 'a pass per sample',
+  'backward-per-block': 'a backward pass per block',
 };
 
-/** Layer methods first (the CAM family), then those on the input pixels. */
+/** Layer methods first (the CAM family), then those on the input pixels, then the transformers' attention. */
 const GROUPS: { title: string; methods: MethodInfo[] }[] = [
-  { title: 'At a layer', methods: METHODS.filter((m) => m.needs === 'layer' && m.output === 'heatmap') },
-  { title: 'On the input', methods: METHODS.filter((m) => m.needs === 'input' || m.output === 'rgb') },
+  { title: 'At a layer', methods: METHODS.filter((m) => !m.requires && m.needs === 'layer' && m.output === 'heatmap') },
+  { title: 'On the input', methods: METHODS.filter((m) => !m.requires && (m.needs === 'input' || m.output === 'rgb')) },
+  { title: 'Attention (transformers)', methods: METHODS.filter((m) => m.requires === 'attention') },
 ];
 
 export function MethodPicker() {
@@ -24,6 +27,7 @@ export function MethodPicker() {
   const grid = useStore((s) => s.explanation.grid);
   const smoothing = useStore((s) => s.explanation.smoothing);
   const options = useStore((s) => s.explanation.methodOptions);
+  const tree = useStore((s) => s.model.summary?.tree);
   const anyCam = chosen.some((m) => methodInfo(m).camOptions);
   return (
     <fieldset className="control-group method-picker" data-testid="method-picker">
@@ -42,12 +46,13 @@ export function MethodPicker() {
           {group.methods.map((m) => {
             const on = chosen.includes(m.id);
             const cost = COST_NOTE[m.cost];
+            const unavailable = methodUnavailableReason(m.id, tree);
             return (
-              <label key={m.id} className="method-choice" title={`${m.hint}${cost ? ` (${cost})` : ''}\n${m.reference}`}>
+              <label key={m.id} className="method-choice" title={unavailable ?? `${m.hint}${cost ? ` (${cost})` : ''}\n${m.reference}`}>
                 <input
                   type="checkbox"
-                  checked={on}
-                  disabled={on && chosen.length === 1}
+                  checked={on && !unavailable}
+                  disabled={(on && chosen.length === 1) || unavailable !== null}
                   data-method={m.id}
                   onChange={(e) => void toggleMethod(m.id, e.target.checked)}
                 />{' '}
