@@ -22,6 +22,7 @@ export const ERROR_MESSAGES = {
   ONNX_DTYPE_UNSUPPORTED: (d: { tensor: string; dtype: string }) => `The ONNX model stores ${d.tensor} as ${d.dtype}; only float models can be explained (quantized int8/uint8 models cannot).`,
   MULTI_INPUT: (d: { count: number }) => `This model has ${d.count} inputs; only single-image-input models can be explained.`,
   MULTI_OUTPUT: (d: { count: number; name: string }) => `This model has ${d.count} outputs; explaining "${d.name}" — pick another output in the target panel.`,
+  TOKENS_NOT_A_GRID: (d: { node: string; tokens: number; grid: string }) => `The tokens of ${d.node} (${d.tokens}) are not the ${d.grid} patch grid plus up to two class tokens: that layer is not shown as a map.`,
   INPUT_SIZE_ASSUMED: (d: { size: string }) => `The model accepts any image size; images are resized to ${d.size}.`,
   INPUT_NOT_IMAGE: (d: { shape: string }) => `The model's input shape [${d.shape}] is not an image (expected [batch, height, width, 1 or 3]).`,
   OUTPUT_NOT_FOUND: (d: { output: string; count: number }) => `Output ${d.output} does not exist: the model has ${d.count} output(s).`,

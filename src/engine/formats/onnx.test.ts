@@ -175,6 +175,29 @@ describe('hand-made models against a plain NCHW loop', () => {
     expect(diff).toBeLessThan(1e-4);
   });
 
+  it('an NHWC input (tf2onnx: input → Transpose to NCHW) runs with no transpose at all and gives the same logits', () => {
+    const nchw = vggLike(13);
+    const nhwc = vggLike(13, [1, H, W, 3]);
+    nhwc.nodes.unshift({ op: 'Transpose', name: '/to_nchw', inputs: ['x'], outputs: ['xt'], attrs: [{ name: 'perm', ints: [0, 3, 1, 2] }] });
+    nhwc.nodes[1]!.inputs[0] = 'xt';
+    const a = buildOnnxProgram(decodeOnnxModel(encodeOnnx(nchw)), 'a');
+    const b = buildOnnxProgram(decodeOnnxModel(encodeOnnx(nhwc)), 'b');
+    expect(b.host.inputShape).toEqual([null, H, W, 3]);
+    expect(b.host.program.steps.some((s) => /Transpose/.test((s.layer as unknown as { op: string }).op))).toBe(false);
+    const x = tf.tidy(() => tf.transpose(tf.tensor4d(xNchw, [1, 3, H, W]), [0, 2, 3, 1]));
+    const run = (p: typeof a) => {
+      const values = tf.tidy(() => runForward(p.host.program, x.clone()));
+      const out = Array.from(values[p.host.program.outputSlots[0] ?? -1]?.dataSync() ?? []);
+      tf.dispose(values.filter((v): v is tf.Tensor => !!v));
+      p.host.dispose();
+      return out;
+    };
+    const [ya, yb] = [run(a), run(b)];
+    x.dispose();
+    expect(yb).toHaveLength(5);
+    yb.forEach((v, i) => expect(v).toBeCloseTo(ya[i] ?? NaN, 5));
+  });
+
   it('reads float16 and int64 initializers, and weights in an external file beside the model', async () => {
     const spec = vggLike(13);
     const half = (v: number) => {

@@ -108,6 +108,7 @@ export function buildOnnxProgram(model: OnnxModel, rootName: string): OnnxProgra
   const warnings: StudioNotice[] = [];
   const input = imageInput(model, warnings);
   const translation = translateOnnx(model, input);
+  warnings.push(...translation.notices);
   const converter = onnxConverter(translation.custom);
   try {
     const { program, layers, folded } = compileGraphProgram(translation.def, translation.weights, converter, rootName);

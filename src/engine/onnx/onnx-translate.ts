@@ -8,7 +8,7 @@
  * vanish. Node names keep ONNX's module paths (`/layer4/layer4.1/conv2/Conv`) for the tree.
  */
 import * as tf from '@tensorflow/tfjs';
-import { studioError } from '../../shared/errors';
+import { notice, studioError, type StudioNotice } from '../../shared/errors';
 import type { AttrValue, GraphDef, GraphNode } from '../graph/graph-def';
 import type { OnnxAttr, OnnxModel, OnnxNode, OnnxTensor } from './onnx-proto';
 import { isFloatType } from './onnx-proto';
@@ -36,6 +36,8 @@ export interface OnnxTranslation {
   permuted: Set<string>;
   /** Every tensor made here (freed with the model). */
   owned: tf.Tensor[];
+  /** What the user should know (a token layer that is not a grid). */
+  notices: StudioNotice[];
 }
 
 /** What a node rule gets: the node, its inputs as values, and ways to emit graph nodes. */
@@ -192,6 +194,7 @@ export function translateOnnx(model: OnnxModel, input: ImageInput): OnnxTranslat
   };
   const names = nodeNames(model);
   const tokenEnds = tokenScopeEnds(names);
+  const notices: StudioNotice[] = [];
   let grid: [number, number] | null = null;
   try {
     model.nodes.forEach((node, index) => {
@@ -247,6 +250,9 @@ export function translateOnnx(model: OnnxModel, input: ImageInput): OnnxTranslat
       if (!grid && node.opType === 'Conv' && out?.kind === 'dyn') grid = patchGrid(ctx.ints('kernel_shape', []), ctx.ints('strides', [1, 1]), ctx.shapeOf(out));
       const shape = out?.kind === 'dyn' ? ctx.shapeOf(out) : null;
       const extra = grid && shape?.length === 3 && tokenEnds.has(index) ? extraTokens(shape[1] ?? 0, grid) : null;
+      if (grid && shape?.length === 3 && tokenEnds.has(index) && extra === null) {
+        notices.push(notice('TOKENS_NOT_A_GRID', { node: base, tokens: shape[1] ?? 0, grid: `${grid[0]}×${grid[1]}` }));
+      }
       if (grid && out?.kind === 'dyn' && extra !== null) {
         // ln_1's tokens → an explainable [B, h, w, C] grid (last in the module) → joined back for the block.
         const g = grid;
@@ -287,5 +293,5 @@ export function translateOnnx(model: OnnxModel, input: ImageInput): OnnxTranslat
     return v.ref;
   });
   const byName = new Map(nodes.map((n) => [n.name, n]));
-  return { def: { nodes, byName, input: placeholder, inputShape: input.nhwcShape, outputs }, weights, custom, onnxOps, tensors, permuted, owned };
+  return { def: { nodes, byName, input: placeholder, inputShape: input.nhwcShape, outputs }, weights, custom, onnxOps, tensors, permuted, owned, notices };
 }
