@@ -15,6 +15,7 @@ import jpeg from 'jpeg-js';
 import { withExifOrientation } from '../src/engine/node/image';
 import { FIXTURES } from './helpers';
 import { tinyImage, tinyModelFiles } from './tiny-model';
+import { encodeOnnx, seeded as seededValues, type ModelSpec } from '../src/engine/node/onnx-builder';
 
 export interface CaseFile {
   name: string;
@@ -44,6 +45,32 @@ export interface BadInputCase {
   checks?: ('no-injection' | 'guided-backprop-only' | 'labels-verbatim' | 'warned-before-load' | 'portrait-upright' | 'long-name-one-line')[];
   /** The coded message must be on screen within this many milliseconds of the drop. */
   withinMs?: number;
+}
+
+/** A small PyTorch-style ONNX classifier (conv → ReLU → global pool → Gemm), for the ONNX cases. */
+function onnxSpec(inputShape: Array<number | string> = [1, 3, 16, 16]): ModelSpec {
+  return {
+    opset: 13,
+    inputs: [{ name: 'input', shape: inputShape }],
+    outputs: [{ name: 'logits' }],
+    initializers: [
+      { name: 'w', dims: [4, 3, 3, 3], data: seededValues(108, 1), raw: true },
+      { name: 'fc', dims: [3, 4], data: seededValues(12, 2) },
+    ],
+    nodes: [
+      { op: 'Conv', name: '/features/Conv', inputs: ['input', 'w'], outputs: ['c'], attrs: [{ name: 'pads', ints: [1, 1, 1, 1] }, { name: 'kernel_shape', ints: [3, 3] }] },
+      { op: 'Relu', name: '/features/Relu', inputs: ['c'], outputs: ['r'] },
+      { op: 'GlobalAveragePool', name: '/pool/GlobalAveragePool', inputs: ['r'], outputs: ['g'] },
+      { op: 'Flatten', name: '/Flatten', inputs: ['g'], outputs: ['f'] },
+      { op: 'Gemm', name: '/fc/Gemm', inputs: ['f', 'fc'], outputs: ['logits'], attrs: [{ name: 'transB', i: 1 }] },
+    ],
+  };
+}
+
+function onnxCase(name: string, change: (spec: ModelSpec) => void): CaseFile {
+  const spec = onnxSpec();
+  change(spec);
+  return { name, data: encodeOnnx(spec) };
 }
 
 const encoder = new TextEncoder();
@@ -741,6 +768,70 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
     warningOnly: true,
     pageQuery: 'memoryBudgetMb=1',
     checks: ['warned-before-load'],
+  },
+  {
+    id: 'onnx-not-protobuf',
+    description: 'model.onnx that is JSON, not a protobuf',
+    files: async () => [text('model.onnx', '{"graph": "no"}')],
+    expectCode: 'ONNX_INVALID',
+    expectText: /model\.onnx is not a readable ONNX model \(it does not start like a protobuf ModelProto\)/,
+    keepsState: true,
+  },
+  {
+    id: 'onnx-truncated',
+    description: 'an ONNX file cut in half',
+    files: async () => {
+      const data = encodeOnnx(onnxSpec());
+      return [{ name: 'half.onnx', data: data.subarray(0, Math.floor(data.length / 2)) }];
+    },
+    expectCode: 'ONNX_INVALID',
+    expectText: /truncated/,
+    keepsState: true,
+  },
+  {
+    id: 'onnx-external-data-missing',
+    description: 'an ONNX model whose weights are in model.onnx.data, dropped without it',
+    files: async () => [onnxCase('model.onnx', (s) => {
+      s.initializers![0] = { name: 'w', dims: [4, 3, 3, 3], external: { location: 'model.onnx.data', offset: 0, length: 432 } };
+    })],
+    expectCode: 'ONNX_EXTERNAL_DATA_MISSING',
+    expectText: /keeps the weight w in model\.onnx\.data/,
+    keepsState: true,
+  },
+  {
+    id: 'onnx-two-inputs',
+    description: 'an ONNX model with two image inputs',
+    files: async () => [onnxCase('two.onnx', (s) => s.inputs.push({ name: 'second', shape: [1, 3, 16, 16] }))],
+    expectCode: 'MULTI_INPUT',
+    expectText: /2 inputs/,
+    keepsState: true,
+  },
+  {
+    id: 'onnx-unsupported-op',
+    description: 'an ONNX model with an op the reader cannot run (Celu)',
+    files: async () => [onnxCase('celu.onnx', (s) => {
+      s.nodes[1] = { op: 'Celu', name: '/features/Celu', inputs: ['c'], outputs: ['r'] };
+    })],
+    expectCode: 'ONNX_OP_UNSUPPORTED',
+    expectText: /uses Celu \(node "\/features\/Celu", opset 13\)/,
+    keepsState: true,
+  },
+  {
+    id: 'onnx-int8',
+    description: 'an ONNX model with int8 (quantized) weights',
+    files: async () => [onnxCase('int8.onnx', (s) => s.initializers!.push({ name: 'q', dims: [4], dataType: 3, data: [1, 2, 3, 4], raw: true }))],
+    expectCode: 'ONNX_DTYPE_UNSUPPORTED',
+    expectText: /stores q as int8/,
+    keepsState: true,
+  },
+  {
+    id: 'onnx-dynamic-size',
+    description: 'an ONNX model with a dynamic height and width (opens at 224×224)',
+    files: async () => [{ name: 'dynamic.onnx', data: encodeOnnx(onnxSpec(['batch', 3, 'height', 'width'])) }],
+    expectCode: 'INPUT_SIZE_ASSUMED',
+    expectText: /resized to 224×224/,
+    keepsState: false,
+    warningOnly: true,
   },
 ];
 

@@ -4,7 +4,7 @@
  */
 export const ERROR_MESSAGES = {
   // Loading: files
-  NO_MODEL_FILE: () => 'No model found among the dropped files. Drop a model.json with its weight files, a .zip, a Keras .h5/.keras file, or a folder.',
+  NO_MODEL_FILE: () => 'No model found among the dropped files. Drop a model.json with its weight files, a .zip, a Keras .h5/.keras file, an ONNX .onnx file, or a folder.',
   MODEL_JSON_INVALID: (d: { file: string; reason: string }) => `${d.file} is not valid JSON (${d.reason}).`,
   NOT_A_TFJS_MODEL: (d: { file: string }) => `${d.file} is JSON but not a TF.js model (no modelTopology with a Keras model config or a graph).`,
   GRAPH_MODEL_UNSUPPORTED: (d: { file: string }) => `${d.file} is a TF.js graph model; Grad-CAM needs a layers model (convert with --output_format=tfjs_layers_model).`,

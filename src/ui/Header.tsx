@@ -8,7 +8,7 @@ import { BackendIndicator } from './StatusRegion';
 import { useNarrowLayout } from './useMediaQuery';
 
 /** Model files by extension; shard files often have no extension, so octet-stream is allowed too. */
-const MODEL_ACCEPT = '.json,.bin,.zip,.h5,.hdf5,.keras,.txt,application/octet-stream,application/json,application/zip';
+const MODEL_ACCEPT = '.json,.bin,.zip,.h5,.hdf5,.keras,.onnx,.data,.txt,application/octet-stream,application/json,application/zip';
 const IMAGE_ACCEPT = 'image/png,image/jpeg,image/webp,image/bmp,image/gif,.png,.jpg,.jpeg,.webp,.bmp,.gif';
 
 function Picker({ label, accept, multiple, folder, testId }: { label: string; accept?: string; multiple?: boolean; folder?: boolean; testId: string }) {

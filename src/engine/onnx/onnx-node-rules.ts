@@ -8,7 +8,7 @@ import type { AttrValue } from '../graph/graph-def';
 import { isFloatType, ONNX_DTYPE, type OnnxTensor } from './onnx-proto';
 import { axisOf, compose, constToPhysical, isIdentity, logical, physicalAxis, TO_NCHW, TO_NHWC, type Dynamic, type Value } from './onnx-layout';
 import * as ops from './onnx-ops';
-import type { RuleContext } from './onnx-translate';
+import type { RuleContext } from './onnx-rule-context';
 
 type Out = Value[];
 type Run = (xs: Array<tf.Tensor | null>) => tf.Tensor;

@@ -5,8 +5,8 @@
  * alignment), float_data / int32_data / int64_data (Long → number) / double_data and float16 are
  * converted; tensors kept in an external file carry where to find them. Nothing here touches tfjs.
  */
-import * as protobufModule from 'protobufjs/light';
-import type { Type } from 'protobufjs/light';
+import * as protobufModule from 'protobufjs/light.js';
+import type { Type } from 'protobufjs/light.js';
 import { ONNX_SCHEMA } from './onnx-schema';
 
 /** TensorProto.DataType values used here. */

@@ -9,10 +9,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { notice, studioError, type StudioNotice } from '../../shared/errors';
-import type { AttrValue, GraphDef, GraphNode } from '../graph/graph-def';
-import type { OnnxAttr, OnnxModel, OnnxNode, OnnxTensor } from './onnx-proto';
+import type { GraphDef, GraphNode } from '../graph/graph-def';
+import type { OnnxModel, OnnxTensor } from './onnx-proto';
 import { isFloatType } from './onnx-proto';
-import type { Dynamic, Value } from './onnx-layout';
+import type { Value } from './onnx-layout';
+import type { RuleContext } from './onnx-rule-context';
+
+export type { RuleContext };
 import { translateNode } from './onnx-node-rules';
 import { opLayer, type ConverterRun, type OpInput } from '../graph/graph-ops';
 import { TO_NCHW } from './onnx-layout';
@@ -38,29 +41,6 @@ export interface OnnxTranslation {
   owned: tf.Tensor[];
   /** What the user should know (a token layer that is not a grid). */
   notices: StudioNotice[];
-}
-
-/** What a node rule gets: the node, its inputs as values, and ways to emit graph nodes. */
-export interface RuleContext {
-  node: OnnxNode;
-  opset: number;
-  ins: Array<Value | null>;
-  attr: (name: string) => OnnxAttr | undefined;
-  int: (name: string, fallback: number) => number;
-  float: (name: string, fallback: number) => number;
-  ints: (name: string, fallback: number[]) => number[];
-  str: (name: string, fallback: string) => string;
-  /** A constant input's values, or null. */
-  constValues: (k: number) => number[] | null;
-  /** Emit a TF op node; constants are registered as weights. Returns the graph tensor. */
-  emit: (op: string, inputs: Array<string | tf.Tensor>, attrs?: Record<string, AttrValue>, suffix?: string) => string;
-  /** Emit an Onnx<op> node run by `run` with the dynamic inputs given. */
-  custom: (inputs: Dynamic[], run: (xs: tf.Tensor[]) => tf.Tensor, suffix?: string) => string;
-  /** A computed input's ONNX shape (from the probe pass on a blank image). */
-  shapeOf: (v: Dynamic) => number[] | null;
-  /** Keep a tensor made here alive with the model. */
-  own: <T extends tf.Tensor>(t: T) => T;
-  unsupported: (reason?: string) => never;
 }
 
 /** Ops refused by name: a step-by-step program has no control flow; quantized models cannot be explained. */

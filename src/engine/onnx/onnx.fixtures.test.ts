@@ -97,8 +97,10 @@ for (const family of FAMILIES) {
         expect(diff).toBeLessThanOrEqual(1e-4 * scale);
       });
 
-      // ViT's attention reshapes write the traced batch of 1 inside [N, 1·heads, d]: which axis a batch
-      // of B belongs to is not decidable from the reshape alone, so transformers run one image at a time.
+      // ViT's attention reshapes write the traced batch of 1 inside their targets ([N, 1·heads, d]), and
+      // the exporter turned a seq-first ↔ batch-first transpose into a plain reshape ([N·1, E] →
+      // [N, 1, E]): with a batch of B there is no reshape that gives PyTorch's result, so
+      // transformers run one image at a time.
       it.skipIf(family === 'vit')('a batch of two images gives each image\'s logits (the gallery runs batches)', () => {
         const program = built.host.program;
         const pair = tf.tidy(() => runForward(program, tf.concat([x, tf.reverse(x, 2)])));
