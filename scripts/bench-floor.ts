@@ -8,6 +8,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { compileProgram, type Program, type ProgramTreeNode, type Step, downstreamSteps } from '../src/engine';
+import { isAttentionShape } from '../src/shared/attention';
 import { methodInfo, resolveMethodOptions, type MethodId, type MethodOptionValue } from '../src/shared/methods';
 
 interface KernelOwner {
@@ -124,6 +125,16 @@ export function methodFloor(program: Program, id: MethodId, layerSlot: number, o
     case 'downstream-per-channel':
       floor = 1 + (channels ?? 1) * tail(layerSlot);
       break;
+    case 'backward-per-block': {
+      // One backward pass from the score to each block's attention (a Softmax over tokens).
+      const opOf = (s: Step) => {
+        const l = s.layer as unknown as { op?: unknown; getClassName?: () => string };
+        return typeof l.op === 'string' ? l.op : (l.getClassName?.() ?? '');
+      };
+      const attention = program.steps.filter((s) => /Softmax$/.test(opOf(s)) && isAttentionShape(s.outputShape));
+      floor = 1 + attention.reduce((sum, s) => sum + tail(s.outputs[0] ?? program.inputSlot), 0);
+      break;
+    }
     case 'pass-per-sample': {
       const resolved = resolveMethodOptions(id, options as Record<string, MethodOptionValue>);
       const n = Number(resolved.samples ?? resolved.steps ?? 1);

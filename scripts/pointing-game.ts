@@ -14,6 +14,7 @@ import { resolve } from 'node:path';
 import '@tensorflow/tfjs-backend-wasm';
 import { useBackend, loadModel, type LoadedModel, flattenTree } from '../src/engine';
 import { filesFromPaths } from '../src/engine/node';
+import { methodUnavailableReason } from '../src/shared/attention';
 import { METHODS, METHOD_IDS, isMethodId, methodLabel, methodSettingsText, type MethodId } from '../src/shared/methods';
 import type { ExplainOptions, Heatmap } from '../src/shared/types';
 import { renderScene, SHAPE_CLASSES, shapeBox } from './demo-data';
@@ -50,12 +51,14 @@ function mapOf(result: Awaited<ReturnType<LoadedModel['explain']>>, id: MethodId
 async function main(): Promise<void> {
   const sceneCount = Number(argument('scenes', '200'));
   const requested = argument('methods', 'all');
-  const methods = requested === 'all' ? [...METHOD_IDS] : requested.split(',').filter(isMethodId);
+  let methods = requested === 'all' ? [...METHOD_IDS] : requested.split(',').filter(isMethodId);
   const sweepLayers = process.argv.includes('--layers');
   const out = argument('out', '');
   const modelDir = argument('model', resolve(process.cwd(), 'public/demo'));
   await useBackend('wasm');
   const lm = await loadModel(await filesFromPaths([modelDir]));
+  // The attention methods only on a transformer (a CNN has no attention matrices).
+  methods = methods.filter((m) => methodUnavailableReason(m, lm.summary.tree) === null);
   const layerPath = argument('layer', lm.summary.defaultLayerPath ?? '');
   const methodOptions: ExplainOptions['methodOptions'] = {};
   const started = performance.now();

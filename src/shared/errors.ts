@@ -68,6 +68,7 @@ export const ERROR_MESSAGES = {
   // Explaining
   NO_MODEL: () => 'No model loaded yet: drop a model or open the demo.',
   LAYER_NOT_FOUND: (d: { path: string }) => `No layer "${d.path}" in this model.`,
+  NO_ATTENTION: (d: { method: string }) => `${d.method} needs a vision transformer's attention matrices (a Softmax over tokens, [heads, N, N]); this model has none: pick a CAM method instead.`,
   LAYER_NOT_SPATIAL: (d: { path: string }) => `Layer "${d.path}" has no spatial output; Grad-CAM needs a layer with height × width × channels.`,
   METHOD_UNKNOWN: (d: { method: string; known: string }) => `No method "${d.method}": choose one of ${d.known}.`,
   CLASS_NOT_FOUND: (d: { query: string; count: number }) => `No class "${d.query}": give an index 0–${d.count - 1} or one of the labels.`,

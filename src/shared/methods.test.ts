@@ -7,7 +7,7 @@ import {
 describe('METHODS', () => {
   it('lists each id once, keeps the original three spellings, and every entry is complete', () => {
     expect(new Set(METHOD_IDS).size).toBe(METHODS.length);
-    expect(METHODS.length).toBe(38);
+    expect(METHODS.length).toBe(41);
     for (const id of ['gradcam', 'guided-backprop', 'guided-gradcam']) expect(METHOD_IDS).toContain(id);
     expect(CLASSIC_METHODS).toEqual(['gradcam', 'guided-backprop', 'guided-gradcam']);
     for (const m of METHODS) {

@@ -46,7 +46,10 @@ export type MethodId =
   | 'lrp-epsilon'
   | 'fullgrad'
   | 'shapley-cam'
-  | 'lrp-alpha-beta';
+  | 'lrp-alpha-beta'
+  | 'attention-rollout'
+  | 'gradient-rollout'
+  | 'raw-attention';
 
 /**
  * What one explanation with the method costs, after the image's forward pass (which is cached):
@@ -60,7 +63,8 @@ export type MethodId =
  *   Integrated Gradients' path points), in batches;
  * - `forward-per-sample`: one forward pass of the whole model per perturbed copy of the image (a
  *   window, a mask, a coalition of superpixels), in batches; no gradient at all;
- * - `backward-per-layer`: a backward pass from the score to every biased layer (FullGrad).
+ * - `backward-per-layer`: a backward pass from the score to every biased layer (FullGrad);
+ * - `backward-per-block`: one backward pass per transformer block (to its attention matrix).
  */
 export type MethodCost =
   | 'activations'
@@ -71,7 +75,8 @@ export type MethodCost =
   | 'downstream-per-channel'
   | 'pass-per-sample'
   | 'forward-per-sample'
-  | 'backward-per-layer';
+  | 'backward-per-layer'
+  | 'backward-per-block';
 
 export type MethodOptionValue = number | string | boolean;
 
@@ -119,6 +124,11 @@ export interface MethodInfo {
   options: readonly MethodOptionSpec[];
   /** Methods whose results this one is built from (computed alongside when requested). */
   uses?: readonly MethodId[];
+  /**
+   * What the model must have besides a layer or an input: `attention` — a vision transformer's
+   * attention matrices (its Softmax over tokens); the picker disables the method on other models.
+   */
+  requires?: 'attention';
   /** The paper. */
   reference: string;
 }
@@ -141,6 +151,10 @@ const SAMPLES_OPTION = (n: number): MethodOptionSpec => ({ name: 'samples', labe
 const NOISE_OPTION = (sigma: number): MethodOptionSpec & { type: 'number' } => ({ name: 'noise', label: 'Noise level', hint: 'Noise σ as a share of the input\'s range (max − min).', type: 'number', default: sigma, min: 0, max: 1, unit: 'percent' });
 /** The superpixel settings (feature ablation, LIME, KernelSHAP, Shapley value sampling). */
 const SUPERPIXEL_OPTIONS: readonly MethodOptionSpec[] = [SEGMENTS_OPTION, COMPACTNESS_OPTION];
+const HEAD_FUSION_OPTION: MethodOptionSpec = {
+  name: 'fusion', label: 'Head fusion', hint: 'How the heads\' attention matrices become one: their mean, maximum or minimum.', type: 'choice', default: 'mean',
+  choices: [{ value: 'mean', label: 'mean' }, { value: 'max', label: 'max' }, { value: 'min', label: 'min' }],
+};
 
 export const METHODS: readonly MethodInfo[] = [
   {
@@ -435,21 +449,41 @@ export const METHODS: readonly MethodInfo[] = [
     }],
     reference: 'Bach et al., PLOS ONE 2015; Montavon et al. 2019 (Captum LRP, Alpha1_Beta0 / Alpha2_Beta1)',
   },
+  {
+    id: 'attention-rollout', label: 'Attention rollout', hint: 'The class token\'s attention to the patches, multiplied through the blocks (with the residual identity). The same for every class.',
+    needs: 'input', requires: 'attention', gradients: false, output: 'heatmap', cost: 'activations', counterfactual: false, classSpecific: false, camOptions: false,
+    options: [HEAD_FUSION_OPTION, {
+      name: 'discard', label: 'Discard ratio', hint: 'Share of the lowest fused attentions set to 0 in every block (the class token\'s own stays).', type: 'number', default: 0.9, min: 0, max: 0.99, unit: 'percent',
+    }],
+    reference: 'Abnar & Zuidema, ACL 2020, arXiv:2005.00928',
+  },
+  {
+    id: 'gradient-rollout', label: 'Gradient rollout', hint: 'Each block\'s attention weighted by the ReLU of its gradient for the class, averaged over heads, accumulated with the identity.',
+    needs: 'input', requires: 'attention', gradients: true, output: 'heatmap', cost: 'backward-per-block', counterfactual: true, classSpecific: true, camOptions: false,
+    options: [], reference: 'Chefer et al., ICCV 2021, arXiv:2103.15679',
+  },
+  {
+    id: 'raw-attention', label: 'Raw attention', hint: 'The last block\'s attention of the class token to the patches, heads fused (a baseline).',
+    needs: 'input', requires: 'attention', gradients: false, output: 'heatmap', cost: 'activations', counterfactual: false, classSpecific: false, camOptions: false,
+    options: [HEAD_FUSION_OPTION], reference: 'Abnar & Zuidema, ACL 2020, arXiv:2005.00928 (raw attention baseline)',
+  },
 ];
 
 export const METHOD_IDS: readonly MethodId[] = METHODS.map((m) => m.id);
 
 /** The method picker's groups (about forty methods stay findable): by what a method reads and whether it needs a gradient. */
-export type MethodFamily = 'cam-gradient' | 'cam-free' | 'input-gradient' | 'perturbation';
+export type MethodFamily = 'cam-gradient' | 'cam-free' | 'input-gradient' | 'perturbation' | 'attention';
 
 export const METHOD_FAMILIES: ReadonlyArray<{ family: MethodFamily; title: string; hint: string }> = [
   { family: 'cam-gradient', title: 'At a layer, from gradients', hint: 'CAM methods: the layer\'s channels weighted by the class score\'s gradient.' },
   { family: 'cam-free', title: 'At a layer, no gradient', hint: 'CAM methods from activations and forward passes only.' },
   { family: 'input-gradient', title: 'On the input, from gradients', hint: 'Saliency and attribution methods from input gradients.' },
   { family: 'perturbation', title: 'On the input, by perturbation', hint: 'Forward passes of perturbed copies only: they explain any model, also one without a gradient.' },
+  { family: 'attention', title: 'Attention (transformers)', hint: 'From a vision transformer\'s attention matrices: only on a model that has them.' },
 ];
 
 export function methodFamily(info: MethodInfo): MethodFamily {
+  if (info.requires === 'attention') return 'attention';
   if (info.needs === 'layer' && info.output === 'heatmap') return info.gradients ? 'cam-gradient' : 'cam-free';
   return info.gradients ? 'input-gradient' : 'perturbation';
 }

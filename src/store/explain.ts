@@ -6,6 +6,7 @@ import { studioError, toStudioError } from '../shared/errors';
 import { isMethodId, methodLabel, type MethodId, type MethodOptionValue } from '../shared/methods';
 import type { ExplainOptions, PreprocessOptions, ViewOptions } from '../shared/types';
 import type { GridSpec, ProgressEvent } from '../protocol';
+import { usableMethods } from '../shared/attention';
 import { findNode, gridLayers, resolveClass } from './layer-tree';
 import { getClient, isCancelled, pushNotice, track, type ExplainOutcome } from './session';
 import { currentOutput, useStore, type ExplanationSlice, type StudioState } from './store';
@@ -24,7 +25,8 @@ export function explainOptions(s: StudioState): ExplainOptions {
     target: s.explanation.target,
     counterfactual: s.explanation.counterfactual,
     output: s.explanation.output,
-    methods: [...s.explanation.methods],
+    // Methods this model cannot run (attention on a CNN) are left out; the picker says why.
+    methods: usableMethods(s.explanation.methods, s.model.summary?.tree),
     methodOptions: { ...s.explanation.methodOptions },
     eigenSmooth: s.explanation.smoothing.eigenSmooth,
     augSmooth: s.explanation.smoothing.augSmooth,
@@ -61,7 +63,7 @@ export async function runExplain(): Promise<ExplainOutcome> {
   inFlight++;
   const controller = new AbortController();
   explainController = controller;
-  const methods = s.explanation.grid === 'methods' ? [...s.explanation.methods] : [];
+  const methods = s.explanation.grid === 'methods' ? usableMethods(s.explanation.methods, s.model.summary?.tree) : [];
   const setRunning = (running: ExplanationSlice['running'], unfinished: ExplanationSlice['unfinished'] = null) =>
     useStore.setState((st) => ({ explanation: { ...st.explanation, running, unfinished } }));
   setRunning({ methods, method: null, methodSince: Date.now() });

@@ -3,6 +3,7 @@
  * chosen method's settings — all read from the method registry (src/shared/methods.ts), so a new
  * method appears here with no change to this file.
  */
+import { methodUnavailableReason } from '../shared/attention';
 import { METHOD_FAMILIES, METHODS, methodFamily, methodInfo, methodNeedsGradient, type MethodId, type MethodInfo, type MethodOptionSpec, type MethodOptionValue } from '../shared/methods';
 import { setGrid, setMethodOption, setSmoothing, toggleMethod } from '../store/actions';
 import { useStore } from '../store/store';
@@ -13,9 +14,10 @@ const COST_NOTE: Partial<Record<MethodInfo['cost'], string>> = {
   'pass-per-sample': 'a pass per sample',
   'forward-per-sample': 'a forward pass per perturbed image',
   'backward-per-layer': 'a backward pass per biased layer',
+  'backward-per-block': 'a backward pass per block',
 };
 
-/** Grouped by family (shared/methods.ts): layer methods with and without gradients, then input gradients, then perturbation. */
+/** Grouped by family (shared/methods.ts): layer methods with and without gradients, input gradients, perturbation, then the transformers' attention. */
 const GROUPS: { title: string; hint: string; methods: MethodInfo[] }[] = METHOD_FAMILIES.map((f) => ({ title: f.title, hint: f.hint, methods: METHODS.filter((m) => methodFamily(m) === f.family) }));
 
 export function MethodPicker() {
@@ -23,6 +25,7 @@ export function MethodPicker() {
   const grid = useStore((s) => s.explanation.grid);
   const smoothing = useStore((s) => s.explanation.smoothing);
   const options = useStore((s) => s.explanation.methodOptions);
+  const tree = useStore((s) => s.model.summary?.tree);
   const anyCam = chosen.some((m) => methodInfo(m).camOptions);
   // A model with an op that has no gradient (probed at load): only the gradient-free methods can run.
   const gradients = useStore((s) => s.model.summary?.gradients);
@@ -45,13 +48,17 @@ export function MethodPicker() {
             const on = chosen.includes(m.id);
             const cost = COST_NOTE[m.cost];
             const blocked = noGradient !== null && methodNeedsGradient(m.id);
+            // Not for this model at all (the attention methods on a CNN): unchecked and disabled, with the reason.
+            const unavailable = methodUnavailableReason(m.id, tree);
             return (
-              <label key={m.id} className="method-choice" title={`${blocked ? `${noGradient}\n` : ''}${m.hint}${cost ? ` (${cost})` : ''}\n${m.reference}`}>
+              <label key={m.id} className="method-choice" title={unavailable ?? `${blocked ? `${noGradient}
+` : ''}${m.hint}${cost ? ` (${cost})` : ''}
+${m.reference}`}>
                 <input
                   type="checkbox"
-                  checked={on}
+                  checked={on && !unavailable}
                   // A blocked method that is chosen can still be unchosen.
-                  disabled={(on && chosen.length === 1) || (blocked && !on)}
+                  disabled={(on && chosen.length === 1) || (blocked && !on) || unavailable !== null}
                   data-gradient-blocked={blocked || undefined}
                   data-method={m.id}
                   onChange={(e) => void toggleMethod(m.id, e.target.checked)}

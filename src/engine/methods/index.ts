@@ -5,17 +5,20 @@
 import type { MethodId } from '../../shared/methods';
 import type { MethodImplementation } from './types';
 import { ablationcam } from './ablationcam';
+import { attentionRolloutMethod } from './attention-rollout';
 import { eigencam } from './eigencam';
 import { eigengradcam } from './eigengradcam';
 import { gradcam } from './gradcam';
 import { gradcamElementwise } from './gradcam-elementwise';
 import { gradcamPlusPlus } from './gradcam-plus-plus';
+import { gradientRolloutMethod } from './gradient-rollout';
 import { gradientXInput } from './gradient-x-input';
 import { guidedBackprop } from './guided-backprop';
 import { guidedGradcam } from './guided-gradcam';
 import { hirescam } from './hirescam';
 import { integratedGradientsMethod } from './integrated-gradients';
 import { layercam } from './layercam';
+import { rawAttention } from './raw-attention';
 import { scorecam } from './scorecam';
 import { smoothgrad } from './smoothgrad';
 import { vanillaGradient } from './vanilla-gradient';
@@ -82,6 +85,9 @@ export const METHOD_IMPLEMENTATIONS: Readonly<Record<MethodId, MethodImplementat
   'fullgrad': fullGrad,
   'shapley-cam': shapleyCam,
   'lrp-alpha-beta': lrpAlphaBetaMethod,
+  'attention-rollout': attentionRolloutMethod,
+  'gradient-rollout': gradientRolloutMethod,
+  'raw-attention': rawAttention,
 };
 
 export type { MethodImplementation } from './types';
