@@ -82,7 +82,7 @@ export function makeGalleryApi(session: WorkerSession, lanes: Lanes) {
         lanes.gallery.abort();
         gallery.setPaused(false);
         const { images, problems } = await classifyFiles(files.map((f) => fromBrowserFile(f.file, f.path)));
-        return { ...gallery.setFiles(images), problems };
+        return { ...gallery.setFiles(images), ...(problems.length > 0 ? { problems } : {}) };
       });
     },
   };
