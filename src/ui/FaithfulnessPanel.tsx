@@ -178,6 +178,12 @@ function FaithfulnessScores({ rows }: { rows: Row[] }) {
           </li>
         ))}
       </ul>
+      {result.caveats && result.caveats.length > 0 && (
+        // A score of a map that ranks nothing would read as a verdict: say why it is not one.
+        <ul className="faithfulness-caveats" role="note" data-testid="faithfulness-caveats">
+          {result.caveats.map((c) => <li key={c.message} data-code={c.code}>⚠ {c.message}</li>)}
+        </ul>
+      )}
       <div className="plots">
         <Plot id="deletion" title="Deletion curve (most relevant pixels removed first)" x={x} xLabel="% removed" yLabel="p(class)" yRange={[0, 1]} series={series((s) => s.deletion.y)} />
         <Plot id="insertion" title="Insertion curve (most relevant pixels inserted first)" x={x} xLabel="% inserted" yLabel="p(class)" yRange={[0, 1]} series={series((s) => s.insertion.y)} />
