@@ -35,8 +35,16 @@ export function collectConsoleErrors(page: Page): string[] {
 /** Wait until the app is idle after a load or an explanation; fails at once (with the status notices) on "error". */
 export async function waitForReady(page: Page, timeout = 180_000): Promise<void> {
   await page.waitForFunction(() => !!(window as unknown as { __studio?: unknown }).__studio, undefined, { timeout });
-  await expect(page.locator('main[data-state="ready"], main[data-state="error"]')).toBeVisible({ timeout });
-  const state = await page.locator('main').getAttribute('data-state');
+  const until = Date.now() + timeout;
+  let state: string | null;
+  // Ready (or error) is read once more after it shows: a page that reloads itself (the service worker's
+  // isolation reload) or starts new work in between is busy again, so wait for it again.
+  for (;;) {
+    await expect(page.locator('main[data-state="ready"], main[data-state="error"]')).toBeVisible({ timeout: Math.max(1, until - Date.now()) });
+    state = await page.locator('main').getAttribute('data-state').catch(() => null);
+    if (state === 'ready' || state === 'error' || Date.now() > until) break;
+    await page.waitForFunction(() => !!(window as unknown as { __studio?: unknown }).__studio, undefined, { timeout: Math.max(1, until - Date.now()) });
+  }
   if (state !== 'ready') {
     const notices = await page.evaluate(() =>
       (window as unknown as { __studio: { getState(): { status: { notices: { message: string }[] } } } }).__studio.getState().status.notices.map((n) => n.message),

@@ -24,17 +24,20 @@ function spatial(node: LayerNode): [number, number] | null {
 /**
  * One layer per stage among `leaves` (execution order): the last feature layer of each spatial size,
  * deepest (latest) first, keeping only stages no larger than a quarter of the input (`inputSize`:
- * the input's [height, width]; without it, every stage).
+ * the input's [height, width]; without it, every stage) — at least two when the model has two.
  */
 export function stageLayers(leaves: readonly LayerNode[], inputSize?: readonly [number, number]): LayerNode[] {
-  const sized = leaves.map((node, order) => ({ node, order, size: spatial(node) }));
   const largest = inputSize ?? [Infinity, Infinity];
-  const lastOfSize = new Map<string, { node: LayerNode; order: number }>();
-  for (const s of sized) {
-    if (!s.size || !carriesFeatures(s.node)) continue;
-    // A stage is no larger than a quarter of the input on both sides (the 56-pixel stage of a 224 input is in, 112 is out).
-    if (s.size[0] * 4 > largest[0] || s.size[1] * 4 > largest[1]) continue;
-    lastOfSize.set(`${s.size[0]}×${s.size[1]}`, s);
-  }
-  return [...lastOfSize.values()].sort((a, b) => b.order - a.order).map((s) => s.node);
+  const lastOfSize = new Map<string, { node: LayerNode; order: number; size: [number, number] }>();
+  leaves.forEach((node, order) => {
+    const size = spatial(node);
+    // Stages smaller than the input (a full-size layer is the image itself, not a stage of features).
+    if (size && carriesFeatures(node) && (size[0] < largest[0] || size[1] < largest[1])) lastOfSize.set(`${size[0]}×${size[1]}`, { node, order, size });
+  });
+  const byDepth = [...lastOfSize.values()].sort((a, b) => b.order - a.order);
+  // A stage is no larger than a quarter of the input on both sides (the 56-pixel stage of a 224 input is in, 112 is out)…
+  const small = byDepth.filter((s) => s.size[0] * 4 <= largest[0] && s.size[1] * 4 <= largest[1]);
+  // …but a grid of one compares nothing: a small model (the demo's 64 px input: 16 and 32 px stages) keeps its next stage too.
+  const kept = small.length >= 2 ? small : byDepth.slice(0, Math.max(2, small.length));
+  return kept.map((s) => s.node);
 }

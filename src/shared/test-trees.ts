@@ -26,3 +26,13 @@ export function mobileNetV2(withPads: boolean): LayerNode[] {
     leaf('reshape', 'Reshape', 7), leaf('global_average_pooling2d', 'GlobalAveragePooling2D', null), leaf('dense', 'Dense', null),
   ];
 }
+
+/** The demo's shape (64 px input): a 32-pixel stage, a pool, a 16-pixel stage, then the head. */
+export function smallCnn(): LayerNode[] {
+  return [
+    leaf('image', 'InputLayer', 64, 3),
+    leaf('block1_conv', 'Conv2D', 32), leaf('block2_conv_relu', 'Activation', 32), leaf('block2_pool', 'MaxPooling2D', 16),
+    leaf('block3_conv1', 'Conv2D', 16), leaf('block3_out', 'Activation', 16),
+    leaf('avg_pool', 'GlobalAveragePooling2D', null), leaf('predictions', 'Dense', null),
+  ];
+}
