@@ -36,6 +36,9 @@ function forwardStep(step: Step, inputs: tf.Tensor[], fast: boolean): tf.Tensor[
     const y = plainLeafCall(step.layer, inputs[0]);
     if (y) return [y];
   }
+  // Graph and ONNX convolutions: conv + bias (+ relu) as one fused kernel (graph-ops.ts fastApply).
+  const fused = (step.layer as { fastApply?: (x: tf.Tensor) => tf.Tensor }).fastApply;
+  if (fast && fused && inputs.length === 1 && inputs[0]) return [fused(inputs[0])];
   return callStep(step, inputs);
 }
 

@@ -246,34 +246,48 @@ describe('names, labels, archives', () => {
   });
 });
 
-describe('bad inputs: each a coded message', () => {
+describe('bad inputs: each a coded one-line message', () => {
   const good = () => encodeOnnx(vggLike(13));
+  /** The code, and a message of one line that names the file's problem (the status line shows it as "CODE: message"). */
+  const refused = async (promise: Promise<unknown>, code: string) => {
+    const e = await expectCode(promise, code);
+    expect(e.message.trim()).not.toBe('');
+    expect(e.message).not.toMatch(/\n/);
+    return e;
+  };
 
   it('not protobuf, truncated', async () => {
-    await expectCode(loadModel([file('x.onnx', new TextEncoder().encode('{"not": "onnx"}'))]), 'ONNX_INVALID');
+    await refused(loadModel([file('x.onnx', new TextEncoder().encode('{"not": "onnx"}'))]), 'ONNX_INVALID');
     const bytes = good();
-    const e = await expectCode(loadModel([file('x.onnx', bytes.subarray(0, Math.floor(bytes.length / 2)))]), 'ONNX_INVALID');
+    const e = await refused(loadModel([file('x.onnx', bytes.subarray(0, Math.floor(bytes.length / 2)))]), 'ONNX_INVALID');
     expect(e.message).toMatch(/truncated/);
+  });
+
+  it('missing external data', async () => {
+    const spec = vggLike(13);
+    spec.initializers = [{ name: 'w', dims: [COUT, 3, 3, 3], external: { location: 'model.onnx.data', offset: 0, length: weight.length * 4 } }, ...spec.initializers!.filter((i) => i.name !== 'w')];
+    const e = await refused(loadModel([file('m/model.onnx', encodeOnnx(spec))]), 'ONNX_EXTERNAL_DATA_MISSING');
+    expect(e.message).toContain('model.onnx.data');
   });
 
   it('two image inputs', async () => {
     const spec = vggLike(13);
     spec.inputs.push({ name: 'x2', shape: [1, 3, H, W] });
-    await expectCode(loadModel([file('x.onnx', encodeOnnx(spec))]), 'MULTI_INPUT');
+    await refused(loadModel([file('x.onnx', encodeOnnx(spec))]), 'MULTI_INPUT');
   });
 
   it('an op it cannot run names the op, the node and the opset; control flow and quantized ops by name', async () => {
     const spec = vggLike(13);
     spec.nodes.splice(1, 0, { op: 'Celu', name: '/features/odd/Celu', inputs: ['c'], outputs: ['c2'] });
     spec.nodes[2]!.inputs = ['c2'];
-    const e = await expectCode(loadModel([file('x.onnx', encodeOnnx(spec))]), 'ONNX_OP_UNSUPPORTED');
+    const e = await refused(loadModel([file('x.onnx', encodeOnnx(spec))]), 'ONNX_OP_UNSUPPORTED');
     expect(e.message).toContain('Celu');
     expect(e.message).toContain('/features/odd/Celu');
     expect(e.message).toContain('opset 13');
     for (const op of ['Loop', 'QLinearConv']) {
       const s = vggLike(13);
       s.nodes.push({ op, inputs: ['y'], outputs: ['z'] });
-      expect((await expectCode(loadModel([file('x.onnx', encodeOnnx(s))]), 'ONNX_OP_UNSUPPORTED')).message).toContain(op);
+      expect((await refused(loadModel([file('x.onnx', encodeOnnx(s))]), 'ONNX_OP_UNSUPPORTED')).message).toContain(op);
     }
   });
 
@@ -283,13 +297,15 @@ describe('bad inputs: each a coded message', () => {
     spec.nodes = [spec.nodes[0]!, spec.nodes[1]!, { op: 'GlobalAveragePool', inputs: ['r'], outputs: ['g'] }, { op: 'Flatten', inputs: ['g'], outputs: ['y'] }];
     const lm = await loadModel([file('x.onnx', encodeOnnx(spec))]);
     expect(lm.summary.imageSize).toEqual([224, 224, 3]);
-    expect(lm.summary.warnings.map((w) => w.code)).toContain('INPUT_SIZE_ASSUMED');
+    const warning = lm.summary.warnings.find((w) => w.code === 'INPUT_SIZE_ASSUMED');
+    expect(warning?.message).toMatch(/224/);
+    expect(warning?.message).not.toMatch(/\n/);
     lm.dispose();
   });
 
   it('an int8 model', async () => {
     const spec = vggLike(13);
     spec.initializers!.push({ name: 'q', dims: [4], dataType: 3, data: [1, 2, 3, 4], raw: true });
-    await expectCode(loadModel([file('x.onnx', encodeOnnx(spec))]), 'ONNX_DTYPE_UNSUPPORTED');
+    await refused(loadModel([file('x.onnx', encodeOnnx(spec))]), 'ONNX_DTYPE_UNSUPPORTED');
   });
 });

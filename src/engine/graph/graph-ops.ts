@@ -115,6 +115,14 @@ export class GraphOpLayer implements StepLayerSurface {
   axis?: number;
   /** Tensors made here (transposed kernels, scalars) and freed with the model. */
   readonly owned: tf.Tensor[] = [];
+  /**
+   * Convolutions only: the same result as `apply` as ONE fused kernel call (conv + bias + relu /
+   * relu6), for forward passes outside a tape (forward.ts, `fast`). `apply` keeps separate ops, which
+   * the tape differentiates for the input alone; under a tape the fused op's gradient would also
+   * compute the filter's. On WASM the separate bias add is a broadcast Add, slower than the conv on
+   * MobileNetV2 (npm run bench:onnx-web's profile).
+   */
+  fastApply?: (input: tf.Tensor) => tf.Tensor;
 
   constructor(
     readonly name: string,
@@ -310,6 +318,15 @@ function convLayer(node: GraphNode, inputs: OpInput[], params: number): GraphOpL
   // Explicit padding and dilated depthwise convs have no Keras twin: plain apply only.
   const keras = explicit || (depthwise && (dilations[0] !== 1 || dilations[1] !== 1)) ? 'GraphOp' : depthwise ? 'DepthwiseConv2D' : 'Conv2D';
   const layer = new GraphOpLayer(node.name, node.op, keras, (xs) => [run(xs)], params);
+  const fusedKind = fused.activation?.kind ?? 'linear';
+  if ((fusedKind === 'linear' || fusedKind === 'relu' || fusedKind === 'relu6') && dilations[0] === 1 && dilations[1] === 1) {
+    const padding = (explicit ?? pad!) as 'same';
+    const activation = fusedKind;
+    layer.fastApply = (input) => {
+      const args = { x: input as tf.Tensor4D, filter, strides, pad: padding, dataFormat: 'NHWC' as const, bias, activation };
+      return depthwise ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args);
+    };
+  }
   if (depthwise) layer.depthwiseKernel = new Constant(filter);
   else layer.kernel = new Constant(filter);
   if (bias) {

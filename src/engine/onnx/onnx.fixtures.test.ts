@@ -97,6 +97,17 @@ for (const family of FAMILIES) {
         expect(diff).toBeLessThanOrEqual(1e-4 * scale);
       });
 
+      it('the app\'s fast forward pass (conv + bias + relu as one fused kernel) gives the same logits', () => {
+        const program = built.host.program;
+        const fast = tf.tidy(() => runForward(program, x.clone(), { fast: true, compiled: true }));
+        const slot = program.outputSlots[0] ?? -1;
+        const ours = Array.from(fast[slot]?.dataSync() ?? []);
+        tf.dispose(fast.filter((v): v is tf.Tensor => !!v));
+        const scale = Math.max(...ref!.logits.map(Math.abs));
+        expect(ours).toHaveLength(ref!.logits.length);
+        expect(Math.max(...ours.map((v, i) => Math.abs(v - (ref!.logits[i] ?? NaN))))).toBeLessThanOrEqual(1e-4 * scale);
+      });
+
       // ViT's attention reshapes write the traced batch of 1 inside their targets ([N, 1·heads, d]), and
       // the exporter turned a seq-first ↔ batch-first transpose into a plain reshape ([N·1, E] →
       // [N, 1, E]): with a batch of B there is no reshape that gives PyTorch's result, so
