@@ -2,22 +2,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { clearRearrangedFilters, fastWasmGradientsRegistered, RELU_GRAD, rearrangedFilterCount, registerFastWasmGradients } from './wasm-gradients';
+import { seededRandom } from '../../shared/random';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
-/** Small deterministic PRNG (mulberry32) so failures are reproducible. */
+/** Uniform in [-1, 1) from the seeded generator, so failures are reproducible. */
 function randomArray(size: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 * 2 - 1;
-  }
-  return out;
+  const random = seededRandom(seed);
+  return Float32Array.from({ length: size }, () => random() * 2 - 1);
 }
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);

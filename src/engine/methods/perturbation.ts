@@ -17,6 +17,7 @@ import { throwIfAborted, yieldToEvents, type ExplainContext } from './context';
 import { rowsPerBatch } from './batches';
 import { integratedGradientsBaseline } from './integrated-gradients';
 import { slic, type Segmentation } from './superpixels';
+import { seededRandom } from '../../shared/random';
 
 /**
  * Masks first … first + count − 1 as one flat array, [count · H · W] row-major (mask, y, x), values in
@@ -24,17 +25,8 @@ import { slic, type Segmentation } from './superpixels';
  */
 export type MaskBatch = (first: number, count: number) => Float32Array;
 
-/** Mulberry32: a small, fast, seeded 32-bit generator (uniform in [0, 1)). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator of every reproducible draw (src/shared/random.ts). */
+export { seededRandom };
 
 /** The generator of sample `index` of a method (its own stream: batches do not change the draws). */
 export function sampleRandom(methodSeed: number, index: number): () => number {

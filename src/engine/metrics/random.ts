@@ -1,16 +1,14 @@
-/** A small seeded generator (mulberry32) for the metrics' random maps, noise and weights: the same figures on every run. */
+/** The seeded generator (src/shared/random.ts) with a normal draw, for the metrics' random maps, noise and weights: the same figures on every run. */
+import { seededRandom } from '../../shared/random';
+
 export class Rng {
-  private state: number;
+  private readonly uniform: () => number;
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.uniform = seededRandom(seed);
   }
   /** Uniform in [0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.uniform();
   }
   /** Standard normal (Box–Muller). */
   normal(): number {
