@@ -22,7 +22,11 @@ const haveFixtures = existsSync(join(fixtures, 'tm-gestures')) && existsSync(joi
 
 const BASE_SEED = Number(process.env.FUZZ_SEED ?? 20261128);
 const CASES = Number(process.env.FUZZ_CASES ?? 240);
-const CASE_TIMEOUT_MS = 5000;
+/**
+ * A hang detector, not a speed check: 5 s per case on an idle machine (E2E_STRICT_TIMING=1, as the
+ * bench runs), 60 s otherwise — beside two CPU hogs a darknet mutation took 5.08 s to refuse.
+ */
+const CASE_TIMEOUT_MS = process.env.E2E_STRICT_TIMING ? 5000 : 60_000;
 /** Seeds that once failed (untyped error or crash), kept as regression cases. */
 const REGRESSION_SEEDS: number[] = [
   20261145, // layer renamed: tfjs-layers looped forever connecting nodes (now MODEL_BUILD_FAILED before building)

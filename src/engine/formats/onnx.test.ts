@@ -72,12 +72,18 @@ describe.skipIf(!existsSync(RESNET))('a PyTorch resnet18 export opened from file
     const before = tf.memory().numTensors;
     const lm = await loadModel([file('resnet18-op17.onnx', new Uint8Array(readFileSync(RESNET)))]);
     const ids = METHODS.filter((m) => !m.requires).map((m) => m.id); // attention methods: a transformer's
-    const options: Record<string, Record<string, number>> = { 'integrated-gradients': { steps: 4 }, smoothgrad: { samples: 2 } };
+    // Small settings for the costly ones (their own tests check them in full): this checks that each runs here and frees what it made.
+    const options: Record<string, Record<string, number>> = {
+      'integrated-gradients': { steps: 4 }, smoothgrad: { samples: 2 }, 'smoothgrad-sq': { samples: 2 }, vargrad: { samples: 2 }, squaregrad: { samples: 2 },
+      'gradient-shap': { samples: 2 }, 'deeplift-shap': { samples: 0 }, occlusion: { window: 56, stride: 56 }, rise: { samples: 10 }, lime: { samples: 10, segments: 8 },
+      'kernel-shap': { samples: 10, segments: 8 }, 'feature-ablation': { segments: 8 }, 'shapley-sampling': { permutations: 1, segments: 8 }, sobol: { grid: 2, designs: 2 }, hsic: { grid: 2, samples: 10 },
+      dff: { iterations: 20 },
+    };
     const r = await lm.explain(gradientImage(112), { methods: ids, methodOptions: options });
     expect(Object.keys(r.maps).sort()).toEqual([...ids].sort());
     lm.dispose();
     expect(tf.memory().numTensors).toBe(before);
-  });
+  }, 600_000);
 });
 
 /** Plain NCHW loops: the reference the hand-made models are checked against. */
