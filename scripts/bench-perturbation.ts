@@ -137,6 +137,8 @@ async function main(): Promise<void> {
     x.dispose();
     lm.dispose();
   }
+  const over = (report as Array<{ model: string; method: string; overBatchedFloor: number }>).filter((r) => r.overBatchedFloor > 1.2);
+  console.log(over.length === 0 ? '\nEvery method within 1.2× of its floor.' : `\nOver 1.2× of the floor: ${over.map((r) => `${r.method} on ${r.model} (${r.overBatchedFloor.toFixed(2)}×)`).join(', ')}`);
   if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), runs, rows: report }, null, 2) + '\n');
 }
 
