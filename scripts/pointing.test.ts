@@ -1,6 +1,6 @@
 /** The pointing game's hit rule and its scenes. */
 import { describe, expect, it } from 'vitest';
-import { peakOf, pointingHit, pointingScenes, POINTING_SEED, POINTING_TOLERANCE_PX } from './pointing';
+import { missKind, peakOf, pointingHit, pointingScenes, POINTING_SEED, POINTING_TOLERANCE_PX } from './pointing';
 
 const map = (width: number, height: number, peakAt: number | null) => {
   const data = new Float32Array(width * height).fill(0.1);
@@ -24,6 +24,16 @@ describe('pointing game', () => {
     // Diagonal: 9 and 12 px away = 15 px.
     expect(pointingHit(map(4, 4, 6), { x: 169, y: 108, width: 20, height: 10 }, 256, 15)).toBe(true);
     expect(pointingHit(map(4, 4, 6), { x: 169, y: 109, width: 20, height: 10 }, 256, 15)).toBe(false);
+  });
+
+  it("sorts a strict miss: on the other shape, within half a cell or a cell of the box, or farther", () => {
+    // Peak at (160, 96) on a 256-pixel rendering; cells of 16 px.
+    const peak = map(4, 4, 6);
+    expect(missKind(peak, { x: 150, y: 90, width: 20, height: 10 }, null, 256, 16)).toBeNull();
+    expect(missKind(peak, { x: 0, y: 0, width: 20, height: 20 }, { x: 150, y: 90, width: 20, height: 10 }, 256, 16)).toBe('other shape');
+    expect(missKind(peak, { x: 168, y: 90, width: 20, height: 10 }, null, 256, 16)).toBe('within half a cell');
+    expect(missKind(peak, { x: 169, y: 90, width: 20, height: 10 }, null, 256, 16)).toBe('within a cell');
+    expect(missKind(peak, { x: 177, y: 90, width: 20, height: 10 }, null, 256, 16)).toBe('farther');
   });
 
   it('draws two different shapes per scene, the same ones every time', () => {

@@ -56,3 +56,18 @@ export function pointingHit(map: Heatmap, box: Box, size: number, tolerance = 0)
   const dy = Math.max(box.y - py, 0, py - (box.y + box.height));
   return Math.hypot(dx, dy) <= tolerance;
 }
+
+/** Where a strict miss's peak lies: on the other shape's box, within half a cell of `cell` pixels or one cell of the box, or farther (or no peak). */
+export type MissKind = 'other shape' | 'within half a cell' | 'within a cell' | 'farther';
+
+/**
+ * Why a peak is not strictly inside `box` (null when it is): on `other` (the scene's other shape),
+ * else by its distance to the box against the map's cell size in pixels of the rendering.
+ */
+export function missKind(map: Heatmap, box: Box, other: Box | null, size: number, cell: number): MissKind | null {
+  if (pointingHit(map, box, size)) return null;
+  if (other && pointingHit(map, other, size)) return 'other shape';
+  if (pointingHit(map, box, size, cell / 2)) return 'within half a cell';
+  if (pointingHit(map, box, size, cell)) return 'within a cell';
+  return 'farther';
+}

@@ -1,6 +1,7 @@
 /** The page/worker contract of explaining: the grid, its panels and the summary the page gets back. */
 import type { MethodId, MethodSettings } from '../shared/methods';
 import type { ExplainResult, Heatmap } from '../shared/types';
+import type { ConceptLegendEntry } from '../shared/concepts';
 
 /**
  * The canvases the page transfers (`transferControlToOffscreen`), one per panel of the grid; the
@@ -24,6 +25,8 @@ export interface PanelInfo {
   rawMax?: number;
   /** The method's resolved settings (methodSettingsText captions them). */
   settings: MethodSettings;
+  /** Deep Feature Factorization drawing all its concepts: each colour's concept and its classes (the panel's legend). */
+  concepts?: ConceptLegendEntry[];
 }
 
 /** What the page needs of an explanation: no pixel arrays (the worker already drew them). */

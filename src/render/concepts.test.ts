@@ -16,6 +16,9 @@ describe('drawConceptPicture', () => {
     const px = (x: number, y: number) => Array.from(out.data.slice((y * 4 + x) * 4, (y * 4 + x) * 4 + 4));
     expect(px(0, 0)[0]).toBeGreaterThan(px(0, 0)[2] ?? 0); // red on the left
     expect(px(3, 1)[2]).toBeGreaterThan(px(3, 1)[0] ?? 0); // blue on the right
+    // Bilinear between the cells: the two middle pixels are mixed, the outer ones pure (half-pixel centres).
+    expect(px(0, 0)).toEqual([Math.round(100 * 0.25 + 255 * 0.75), 25, 25, 100]);
+    expect(px(1, 0)[0]).toBeLessThan(px(0, 0)[0] ?? 0);
     const none = drawConceptPicture(original, { ...concepts, maps: new Float32Array(4) });
     expect(Array.from(none.data.slice(0, 4))).toEqual([100, 100, 100, 100]); // grey of a grey image, alpha kept
   });

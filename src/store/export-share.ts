@@ -9,6 +9,7 @@ import type { ExplainSummary, ExportedModelFile, ExtraPanel, LargeViewImages, Pa
 import type { ViewFrame } from '../render/large-view';
 import { isCancelled, pushNotice, track, whenClient } from './session';
 import { exportSubject } from '../shared/export-names';
+import { conceptCaption } from '../shared/concepts';
 import { useStore, type StudioState } from './store';
 
 /** What the shown plots add to the exported PNG (the faithfulness panel registers it while it is open). */
@@ -39,6 +40,9 @@ export function exportCaption(s: StudioState): string[] {
     });
     lines.push(`${methods.length > 1 ? 'Methods' : 'Method'}: ${methods.join('; ')}`);
     if (last.grid === 'layers') lines.push(`Layers: ${(last.panels ?? []).flatMap((p) => p.layerPaths).join(', ')}`);
+    // The combined concept picture's colours mean nothing without their legend.
+    const concepts = last.panels?.find((p) => p.concepts)?.concepts;
+    if (concepts) lines.push(...conceptCaption(concepts));
   }
   return lines;
 }
@@ -193,6 +197,7 @@ export function largeViewCaption(s: StudioState, key: PanelName): string[] {
   lines.push(`Layer: ${panel.layerPaths.length ? panel.layerPaths.join(' + ') : 'the input (an input-gradient method)'}`);
   lines.push(classCaption(last));
   lines.push(`Method: ${methodSettingsText(panel.method, panel.settings)}`);
+  if (panel.concepts) lines.push(...conceptCaption(panel.concepts));
   return lines;
 }
 

@@ -8,6 +8,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { COLORMAP_NAMES, colormapGradientCss } from '../render/colormaps';
 import { methodInfo, methodLabel, type MethodId } from '../shared/methods';
+import { colourName, conceptClassesText, type ConceptLegendEntry } from '../shared/concepts';
 import type { ColormapName, NormalizationPreset, ResizeMode } from '../shared/types';
 import { layerPanelKey } from '../shared/panels';
 import type { PanelName } from '../protocol';
@@ -179,11 +180,31 @@ export function Panels() {
               }}
             />
             {p.key !== 'original' && !drawn.has(p.key) && <PanelState panelKey={p.key} explained={Boolean(last)} />}
+            {drawn.has(p.key) && <ConceptLegend entries={last?.panels.find((i) => i.key === p.key)?.concepts} />}
           </figure>
         ))}
       </div>
       {large && <LargeView panelKey={large.key} title={large.title} onClose={closeLarge} />}
     </section>
+  );
+}
+
+/**
+ * Deep Feature Factorization's combined picture: which colour is which concept, and the classes the
+ * head links it with (the most probable first; the others, down to 1 %, in the tooltip).
+ */
+function ConceptLegend({ entries }: { entries: ConceptLegendEntry[] | undefined }) {
+  if (!entries || entries.length === 0) return null;
+  return (
+    <ul className="concept-legend" aria-label="Concepts" data-testid="concept-legend">
+      {entries.map((e, j) => (
+        <li key={j} title={`Concept ${j + 1} (${colourName(e.colour)}): ${conceptClassesText(e)}`}>
+          <span className="concept-swatch" style={{ background: `rgb(${e.colour.join(', ')})` }} aria-hidden="true" />
+          <span className="concept-name">{j + 1}. {e.classes[0]?.label ?? '—'}</span>{' '}
+          <span className="muted">{Math.round((e.classes[0]?.probability ?? 0) * 100)} %</span>
+        </li>
+      ))}
+    </ul>
   );
 }
 

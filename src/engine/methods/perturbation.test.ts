@@ -26,6 +26,7 @@ import { sobolCells } from './sobol';
 import { hsicDesign } from './hsic';
 import { createContext } from './context';
 import { occlusionAttribution } from './occlusion';
+import { sampleRandom } from './perturbation';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -205,6 +206,28 @@ describe('perturbation methods = their plain-loop references', () => {
       s.dispose();
     });
   }
+});
+
+describe('RISE masks', () => {
+  it('are the bilinear (g + 1)-cell canvas cropped at the mask\'s shift, written out pixel by pixel (the same draws)', () => {
+    const [H, W, grid, keep] = [37, 29, 5, 0.4];
+    const masks = riseMasks(H, W, grid, keep, 3, 4);
+    for (let r = 0; r < 4; r++) {
+      // The draws in their order: (g + 1)² cells, then the shifts in y and x.
+      const random = sampleRandom(7_919, 3 + r);
+      const cells = Array.from({ length: (grid + 1) ** 2 }, () => (random() < keep ? 1 : 0));
+      const [shiftY, shiftX] = [random() * (H / grid), random() * (W / grid)];
+      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+        const gy = Math.min(grid, Math.max(0, (y + 0.5 + shiftY) / (H / grid) - 0.5));
+        const gx = Math.min(grid, Math.max(0, (x + 0.5 + shiftX) / (W / grid) - 0.5));
+        const [y0, x0] = [Math.floor(gy), Math.floor(gx)];
+        const [y1, x1] = [Math.min(grid, y0 + 1), Math.min(grid, x0 + 1)];
+        const c = (a: number, b: number) => cells[a * (grid + 1) + b] ?? 0;
+        const want = (1 - (gy - y0)) * ((1 - (gx - x0)) * c(y0, x0) + (gx - x0) * c(y0, x1)) + (gy - y0) * ((1 - (gx - x0)) * c(y1, x0) + (gx - x0) * c(y1, x1));
+        expect(masks[r * H * W + y * W + x]).toBe(Math.fround(want));
+      }
+    }
+  });
 });
 
 describe('identities', () => {

@@ -54,6 +54,8 @@ export function perturbationBaseline(ctx: ExplainContext): tf.Tensor4D {
  * The class score of each of `total` masked copies of the image, [total]: masks from `masks`, the
  * pixels a mask drops taken from `baseline` (the caller's). `progressFrom`/`progressSpan`: the share
  * of the method's progress these passes stand for (a method with two rounds of passes splits it).
+ * `onBatch`: called after each batch with its masks and scores (RISE sums them there instead of
+ * building the masks a second time).
  */
 export async function maskedScores(
   ctx: ExplainContext,
@@ -61,6 +63,7 @@ export async function maskedScores(
   masks: MaskBatch,
   baseline: tf.Tensor4D,
   progress: { from: number; span: number } = { from: 0, span: 1 },
+  onBatch?: (first: number, count: number, masks: Float32Array, scores: Float32Array) => void,
 ): Promise<Float32Array> {
   const [, height, width] = ctx.input.shape;
   const { program } = ctx;
@@ -82,8 +85,10 @@ export async function maskedScores(
       } finally {
         images.dispose();
       }
-      scores.set(await batchScores.data(), first);
+      const values = (await batchScores.data()) as Float32Array;
       batchScores.dispose();
+      scores.set(values, first);
+      onBatch?.(first, count, flat, values);
       ctx.onProgress?.(progress.from + (progress.span * (first + count)) / total);
       await yieldToEvents();
     }

@@ -21,24 +21,38 @@ export function riseMasks(height: number, width: number, grid: number, keep: num
   const out = new Float32Array(count * height * width);
   const cellH = height / grid;
   const cellW = width / grid;
+  const side = grid + 1;
+  // Per mask, the bilinear taps of each row and column (they depend on the mask's shift only).
+  const axis = (size: number, cell: number, shift: number, lo: Int32Array, hi: Int32Array, f: Float64Array) => {
+    for (let i = 0; i < size; i++) {
+      // Canvas coordinate in cells, half-pixel centres: cell centre j sits at (j + ½) cells.
+      const g = Math.min(grid, Math.max(0, (i + 0.5 + shift) / cell - 0.5));
+      const i0 = Math.floor(g);
+      lo[i] = i0;
+      hi[i] = Math.min(grid, i0 + 1);
+      f[i] = g - i0;
+    }
+  };
+  const [y0s, y1s, fys] = [new Int32Array(height), new Int32Array(height), new Float64Array(height)];
+  const [x0s, x1s, fxs] = [new Int32Array(width), new Int32Array(width), new Float64Array(width)];
+  const cells = new Float64Array(side * side);
   for (let r = 0; r < count; r++) {
     const random = sampleRandom(RISE_SEED, first + r);
-    const cells = Float32Array.from({ length: (grid + 1) * (grid + 1) }, () => (random() < keep ? 1 : 0));
+    for (let c = 0; c < cells.length; c++) cells[c] = random() < keep ? 1 : 0;
     const shiftY = random() * cellH;
     const shiftX = random() * cellW;
+    axis(height, cellH, shiftY, y0s, y1s, fys);
+    axis(width, cellW, shiftX, x0s, x1s, fxs);
     for (let y = 0; y < height; y++) {
-      // Canvas coordinate in cells, half-pixel centres: cell centre j sits at (j + ½) cells.
-      const gy = Math.min(grid, Math.max(0, (y + 0.5 + shiftY) / cellH - 0.5));
-      const y0 = Math.floor(gy);
-      const y1 = Math.min(grid, y0 + 1);
-      const fy = gy - y0;
+      const row0 = y0s[y]! * side;
+      const row1 = y1s[y]! * side;
+      const fy = fys[y]!;
+      const o = r * height * width + y * width;
       for (let x = 0; x < width; x++) {
-        const gx = Math.min(grid, Math.max(0, (x + 0.5 + shiftX) / cellW - 0.5));
-        const x0 = Math.floor(gx);
-        const x1 = Math.min(grid, x0 + 1);
-        const fx = gx - x0;
-        const c = (yy: number, xx: number) => cells[yy * (grid + 1) + xx] ?? 0;
-        out[r * height * width + y * width + x] = (1 - fy) * ((1 - fx) * c(y0, x0) + fx * c(y0, x1)) + fy * ((1 - fx) * c(y1, x0) + fx * c(y1, x1));
+        const x0 = x0s[x]!;
+        const x1 = x1s[x]!;
+        const fx = fxs[x]!;
+        out[o + x] = (1 - fy) * ((1 - fx) * cells[row0 + x0]! + fx * cells[row0 + x1]!) + fy * ((1 - fx) * cells[row1 + x0]! + fx * cells[row1 + x1]!);
       }
     }
   }
@@ -56,27 +70,25 @@ export const rise: MethodImplementation = {
     const [, height, width] = ctx.input.shape;
     const { samples, grid, keep } = riseSettings(ctx);
     const baseline = perturbationBaseline(ctx);
-    let scores: Float32Array;
-    try {
-      scores = await maskedScores(ctx, samples, (first, count) => riseMasks(height, width, grid, keep, first, count), baseline);
-    } finally {
-      baseline.dispose();
-    }
-    // The sums, mask by mask again (regenerated rather than kept: N · H · W floats can be hundreds of MB).
+    // The sums Σ s_i M_i and Σ M_i, batch by batch as the scores arrive (the batch's masks are still at hand).
     const weighted = new Float64Array(height * width);
     const coverage = new Float64Array(height * width);
-    const chunk = 64;
-    for (let first = 0; first < samples; first += chunk) {
-      const count = Math.min(chunk, samples - first);
-      const masks = riseMasks(height, width, grid, keep, first, count);
-      for (let r = 0; r < count; r++) {
-        const s = scores[first + r] ?? 0;
-        for (let p = 0; p < height * width; p++) {
-          const m = masks[r * height * width + p] ?? 0;
-          weighted[p] = (weighted[p] ?? 0) + s * m;
-          coverage[p] = (coverage[p] ?? 0) + m;
+    const pixels = height * width;
+    let scores: Float32Array;
+    try {
+      scores = await maskedScores(ctx, samples, (first, count) => riseMasks(height, width, grid, keep, first, count), baseline, undefined, (_first, count, masks, batchScores) => {
+        for (let r = 0; r < count; r++) {
+          const s = batchScores[r] ?? 0;
+          const offset = r * pixels;
+          for (let p = 0; p < pixels; p++) {
+            const m = masks[offset + p]!;
+            weighted[p]! += s * m;
+            coverage[p]! += m;
+          }
         }
-      }
+      });
+    } finally {
+      baseline.dispose();
     }
     const mean = scores.reduce((a, b) => a + b, 0) / Math.max(1, samples);
     return tf.tensor2d(Float32Array.from(weighted, (w, p) => Math.max(0, (coverage[p] ?? 0) > 0 ? w / (coverage[p] ?? 1) - mean : 0)), [height, width]);

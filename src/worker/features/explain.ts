@@ -5,6 +5,7 @@
  */
 import { studioError } from '../../shared/errors';
 import { methodInfo, methodLabel, type MethodId } from '../../shared/methods';
+import { conceptLegend } from '../../shared/concepts';
 import type { ExplainOptions, ExplainProgress, ExplainResult, MethodMap } from '../../shared/types';
 import { layerPanelKey } from '../../shared/panels';
 import { type LoadedModel, yieldToEvents, requestedMethods } from '../../engine';
@@ -26,9 +27,13 @@ export function cellTitle(info: PanelInfo, grid: GridSpec['mode']): string {
 
 type Computed = { info: PanelInfo; map: MethodMap };
 
-function cellOf(key: PanelName, method: MethodId, map: MethodMap | undefined): Computed[] {
+function cellOf(key: PanelName, method: MethodId, map: MethodMap | undefined, labels: readonly string[]): Computed[] {
   if (!map) return [];
-  const info: PanelInfo = { key, method, layerPaths: map.layerPaths, output: map.kind, settings: map.settings, ...(map.kind === 'heatmap' ? { rawMax: map.rawMax } : {}) };
+  const info: PanelInfo = {
+    key, method, layerPaths: map.layerPaths, output: map.kind, settings: map.settings,
+    ...(map.kind === 'heatmap' ? { rawMax: map.rawMax } : {}),
+    ...(map.kind === 'heatmap' && map.concepts ? { concepts: conceptLegend(map.concepts, labels) } : {}),
+  };
   return [{ info, map }];
 }
 
@@ -100,7 +105,7 @@ export async function explainGrid(
   const method = requested[0];
   if (grid.mode === 'methods' || grid.layers.length === 0 || !method) {
     const { result, computed } = await explainCached(loaded, raw, options, requested, signal, onProgress, context);
-    return { result, cells: requested.flatMap((m) => cellOf(m, m, result.maps[m])), computed };
+    return { result, cells: requested.flatMap((m) => cellOf(m, m, result.maps[m], loaded.summary.labels)), computed };
   }
   let first: ExplainResult | null = null;
   const cells: Computed[] = [];
@@ -114,7 +119,7 @@ export async function explainGrid(
     );
     first ??= result;
     computed.push(...ran);
-    cells.push(...cellOf(layerPanelKey(i), method, result.maps[method]));
+    cells.push(...cellOf(layerPanelKey(i), method, result.maps[method], loaded.summary.labels));
   }
   if (!first) throw studioError('CANCELLED');
   return { result: first, cells, computed };
