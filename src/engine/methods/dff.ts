@@ -21,6 +21,7 @@ import type { ExplainContext } from './context';
 import { layerActivation } from './cam';
 import { seededRandom } from './perturbation';
 import { downstreamSteps, forwardLogits } from '../executor/forward';
+import { isTokenGridSlot } from '../onnx/onnx-tokens';
 import type { Concepts } from '../../shared/types';
 
 const NMF_SEED = 20_180_906;
@@ -102,7 +103,9 @@ export async function dffConcepts(ctx: ExplainContext): Promise<{ concepts: DffC
   const vectors = new Float32Array(k * channels);
   for (let j = 0; j < k; j++) for (let c = 0; c < channels; c++) vectors[j * channels + c] = (w[c * k + j] ?? 0) + (offset[c] ?? 0);
   const logitsT = tf.tidy(() => {
-    const given = new Map([[ctx.slot, tf.tensor4d(vectors, [k, 1, 1, channels])]]);
+    // A transformer's token grid: the concept in every patch token (a 1 × 1 grid is not its token count).
+    const concept = tf.tensor4d(vectors, [k, 1, 1, channels]);
+    const given = new Map([[ctx.slot, isTokenGridSlot(ctx.program, ctx.slot) ? tf.tile(concept, [1, height, width, 1]) : concept]]);
     const logits = forwardLogits(ctx.program, downstreamSteps(ctx.program, ctx.slot), given, ctx.values, { fast: ctx.path === 'fast' });
     return tf.softmax(logits.reshape([k, -1]));
   });

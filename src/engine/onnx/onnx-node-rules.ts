@@ -360,7 +360,9 @@ export function translateNode(ctx: RuleContext): Value[] {
       const target = ctx.constValues(1);
       if (!target) return ctx.unsupported('a shape computed at run time');
       const allowZero = ctx.int('allowzero', 0) === 1;
-      return viaLogical(ctx, target.length, ([v]) => ops.onnxReshape(need(v), target, allowZero));
+      // The input's shape at batch 1: a batch the exporter wrote into another axis follows (onnxReshape).
+      const probeShape = isDyn(x) ? ctx.shapeOf(x) : null;
+      return viaLogical(ctx, target.length, ([v]) => ops.onnxReshape(need(v), target, allowZero, probeShape));
     }
     case 'Gemm': return gemm(ctx);
     case 'MatMul': {

@@ -58,12 +58,67 @@ export function groupedConv(x: tf.Tensor4D, filters: tf.Tensor4D[], strides: [nu
   });
 }
 
-/** ONNX Reshape: 0 copies the input's dimension, -1 is inferred; a batch of 1 written by the exporter follows the input's batch. */
-export function onnxReshape(x: tf.Tensor, target: number[], allowZero: boolean): tf.Tensor {
+/**
+ * ONNX Reshape: 0 copies the input's dimension, -1 is inferred; a batch of 1 written by the exporter
+ * follows the input's batch. `probeShape` is the input's shape at batch 1, as the translation's probe
+ * saw it: a batch of b images makes one input axis b times larger (after a transpose the batch need
+ * not be first — a transformer's attention holds tokens as [N, B, C] and reshapes them to
+ * [N, B·heads, C/heads] with B = 1 written in), and `batchedTarget` puts the factor on the target axis
+ * that holds it, as PyTorch's view would have with that batch.
+ */
+export function onnxReshape(x: tf.Tensor, target: number[], allowZero: boolean, probeShape?: readonly number[] | null): tf.Tensor {
   const shape = target.map((d, i) => (d === 0 && !allowZero ? x.shape[i] ?? 0 : d));
   const batch = x.shape[0] ?? 1;
-  if (shape.length > 1 && shape[0] === 1 && batch > 1 && !shape.includes(-1)) shape[0] = -1;
-  return tf.reshape(x, shape);
+  if (shape.length > 1 && shape[0] === 1 && batch > 1 && (!probeShape || probeShape[0] === 1)) {
+    shape[0] = shape.includes(-1) ? batch : -1;
+    return tf.reshape(x, shape);
+  }
+  const scaled = probeShape ? batchedTarget(target.map((d, i) => (d === 0 && !allowZero ? probeShape[i] ?? 0 : d)), x.shape, probeShape) : null;
+  return tf.reshape(x, scaled ?? shape);
+}
+
+/**
+ * The target with the batch's factor on the axis that holds it, or null when no input axis grew (or
+ * none can be told). The batch starts at an element offset in the grown input axis p: where p starts
+ * when the batch is its major part ([B·heads, …]), where p's batch-1 extent ends when it is the minor
+ * part ([N·B, …], a transformer's tokens × batch). Of the target axes starting or ending at such an
+ * offset, one of size 1 is the exporter's written-in batch; else the axis starting at the major offset
+ * unless it is the last axis (a feature axis, fixed by the weights), else the one ending there.
+ */
+export function batchedTarget(target: readonly number[], actual: readonly number[], probe: readonly number[]): number[] | null {
+  if (actual.length !== probe.length) return null;
+  const grown = actual.map((d, i) => (d !== probe[i] ? i : -1)).filter((i) => i >= 0);
+  if (grown.length !== 1) return null;
+  const p = grown[0]!;
+  const size = probe[p] ?? 1;
+  const factor = (actual[p] ?? 1) / size;
+  if (!Number.isInteger(factor) || factor <= 1) return null;
+  // -1 resolved at batch 1.
+  const total = probe.reduce((a, d) => a * d, 1);
+  const known = target.reduce((a, d) => (d === -1 ? a : a * d), 1);
+  const shape = target.map((d) => (d === -1 ? total / known : d));
+  const starts: number[] = [];
+  let offset = 1;
+  for (const d of shape) {
+    starts.push(offset);
+    offset *= d;
+  }
+  const outer = probe.slice(0, p).reduce((a, d) => a * d, 1);
+  const offsets = size === 1 ? [outer] : [outer, outer * size];
+  const startingAt = (o: number) => starts.findIndex((s, q) => s === o && (shape[q] ?? 0) > 0);
+  const endingAt = (o: number) => starts.findIndex((s, q) => s * (shape[q] ?? 0) === o);
+  const scale = (q: number) => shape.map((d, i) => (i === q ? d * factor : d));
+  for (const o of offsets) {
+    const q = startingAt(o);
+    if (q >= 0 && shape[q] === 1) return scale(q);
+  }
+  for (const o of offsets) {
+    const a = startingAt(o);
+    if (a >= 0 && a < shape.length - 1) return scale(a);
+    const b = endingAt(o);
+    if (b >= 0) return scale(b);
+  }
+  return null;
 }
 
 export function onnxFlatten(x: tf.Tensor, axis: number): tf.Tensor {

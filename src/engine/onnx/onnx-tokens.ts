@@ -9,6 +9,7 @@
  * the class token, which is why the block's first LayerNorm, not its output, is the default.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Program } from '../executor/program';
 
 /** Module names whose output is a token map. */
 const TOKEN_SCOPES = /^(ln_1|norm1)$/;
@@ -47,4 +48,10 @@ export function gridToTokens(tokens: tf.Tensor, map: tf.Tensor, extra: number): 
   const [b = 1, h = 1, w = 1, c = 1] = map.shape;
   const patches = tf.reshape(map, [b, h * w, c]);
   return extra > 0 ? tf.concat([tf.slice(tokens, [0, 0, 0], [-1, extra, -1]), patches], 1) : patches;
+}
+
+/** True when `slot` is a token grid made here (an `OnnxTokenGrid` step): its h×w positions are patch tokens. */
+export function isTokenGridSlot(program: Program, slot: number): boolean {
+  const step = program.steps.find((s) => s.outputs.includes(slot));
+  return (step?.layer as { op?: unknown } | undefined)?.op === 'OnnxTokenGrid';
 }
