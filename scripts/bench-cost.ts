@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerFastWasmGradients } from '../src/engine/kernels/wasm-gradients';
-import { loadedModelFromLayersModel } from '../src/engine/model';
+import { loadedModelFromLayersModel, type LoadedModelMeta } from '../src/engine/model';
 import { forwardScores, runForward } from '../src/engine/executor/forward';
 import { rowsPerBatch } from '../src/engine/methods/batches';
 import { preprocessImage } from '../src/engine/preprocess';
@@ -74,9 +74,9 @@ export interface BenchSetup {
  * over the image's cache; the full cache computed here holds every slot, so its bound is never looser
  * than the engine's), and the batched pass is measured at that size.
  */
-export async function setUpBenchModel(name: BenchModelName, requested: number, runs: number): Promise<BenchSetup> {
+export async function setUpBenchModel(name: BenchModelName, requested: number, runs: number, meta: LoadedModelMeta = {}): Promise<BenchSetup> {
   const built = buildBenchModel(name);
-  const lm = await loadedModelFromLayersModel(built.model);
+  const lm = await loadedModelFromLayersModel(built.model, meta);
   const picture = benchImage(224);
   await lm.explain(picture, { methods: ['gradcam'] }); // the image's activation cache
   const x = preprocessImage(picture, lm.summary.imageSize, { ...lm.summary.preprocess }) as tf.Tensor4D;

@@ -12,6 +12,8 @@
  * 2-core machine) only with --vgg16.
  *
  * Usage: npx tsx scripts/bench-methods.ts [--models mobilenet_v2,resnet50 --vgg16 --methods deeplift,fullgrad --runs 3 --out report.json]
+ * (--methods may name any registry method, e.g. gradient-x-input as a reference for the taped ones;
+ * --path plain takes every gradient on the taped path, as DeepLIFT, Deconvolution and LRP always do).
  */
 import { writeFileSync } from 'node:fs';
 import { METHOD_IDS, methodInfo, resolveMethodOptions, type MethodId, type MethodOptionValue } from '../src/shared/methods';
@@ -42,13 +44,15 @@ async function main(): Promise<void> {
   const runs = Number(argument('runs', '3'));
   const only = argument('methods', '');
   const out = argument('out', '');
-  const methods = NON_PERTURBATION_METHODS.filter((m) => !only || only.split(',').includes(m));
+  const path = argument('path', 'fast') === 'plain' ? 'plain' : 'fast';
+  // --methods may name any method (e.g. gradient-x-input: the same backward pass on the fast path).
+  const methods = only ? only.split(',') as MethodId[] : NON_PERTURBATION_METHODS;
   for (const m of methods) if (!METHOD_IDS.includes(m)) throw new Error(`bench-methods: no method ${m}`);
   await useWasm();
   const report: Array<{ model: string; method: MethodId; ms: number; timesForward: number }> = [];
   for (const name of models) {
-    const { lm, picture, single, timeForward, dispose } = await setUpBenchModel(name, 1, runs);
-    console.log(`\n${name}: one forward pass ${single.toFixed(0)} ms (median of ${runs} after a warm-up); each method cold, 1 warm-up + ${runs} runs`);
+    const { lm, picture, single, timeForward, dispose } = await setUpBenchModel(name, 1, runs, { gradientPath: path });
+    console.log(`\n${name}: one forward pass ${single.toFixed(0)} ms (median of ${runs} after a warm-up); each method cold, 1 warm-up + ${runs} runs${path === 'plain' ? '; every gradient on the taped (plain) path' : ''}`);
     console.log('| method | cost class | settings (defaults) | ms | × one forward pass |\n| --- | --- | --- | --- | --- |');
     for (const id of methods) {
       const options = resolveMethodOptions(id, {});
