@@ -181,23 +181,70 @@ export function squeeze(x: tf.Tensor, axes: number[] | null): tf.Tensor {
   return tf.squeeze(x, axes ? axes.map((a) => axisOf(a, x.rank)) : undefined);
 }
 
-/** ONNX Slice on constant starts/ends/axes/steps (ends past the end are clamped, as ONNX says). */
+/**
+ * ONNX Slice on constant starts/ends/axes/steps, as the spec clamps them: for a positive step starts and
+ * ends (negative ones counted from the end; INT64_MIN / INT64_MAX arrive clamped to int32) are clamped
+ * to [0, dim]; for a negative step starts to [0, dim − 1] and ends to [−1, dim − 1], −1 meaning "past the
+ * first element". A negative step is run as a reverse along the axis and a positive step, so it keeps a
+ * gradient (tf.reverse and tf.slice have one; tf.stridedSlice, used only for steps > 1, has none).
+ */
 export function onnxSlice(x: tf.Tensor, starts: number[], ends: number[], axes: number[] | null, steps: number[] | null): tf.Tensor {
-  const begin = x.shape.map(() => 0);
-  const end = [...x.shape];
-  const stride = x.shape.map(() => 1);
-  starts.forEach((s, i) => {
-    const a = axisOf(axes?.[i] ?? i, x.rank);
-    const size = x.shape[a] ?? 0;
-    const step = steps?.[i] ?? 1;
-    const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v < 0 ? v + size : v, lo), hi);
-    begin[a] = step > 0 ? clamp(s, 0, size) : clamp(s, 0, size - 1);
-    end[a] = step > 0 ? clamp(ends[i] ?? size, 0, size) : clamp(ends[i] ?? -1, -1, size - 1);
-    stride[a] = step;
+  return tf.tidy(() => {
+    const begin = x.shape.map(() => 0);
+    const end = [...x.shape];
+    const stride = x.shape.map(() => 1);
+    const reversed: number[] = [];
+    starts.forEach((s, i) => {
+      const a = axisOf(axes?.[i] ?? i, x.rank);
+      const size = x.shape[a] ?? 0;
+      const step = steps?.[i] ?? 1;
+      if (step === 0) throw new Error('Slice step 0');
+      const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v < 0 ? v + size : v, lo), hi);
+      if (step > 0) {
+        begin[a] = clamp(s, 0, size);
+        end[a] = clamp(ends[i] ?? size, 0, size);
+      } else {
+        // Element k of the reversed axis is element size − 1 − k: start s → size − 1 − s, end e → size − 1 − e.
+        const first = clamp(s, 0, size - 1);
+        const last = clamp(ends[i] ?? -size - 1, -1, size - 1);
+        begin[a] = size - 1 - first;
+        end[a] = Math.max(begin[a] ?? 0, size - 1 - last);
+        reversed.push(a);
+      }
+      stride[a] = Math.abs(step);
+    });
+    const flipped = reversed.length > 0 ? tf.reverse(x, reversed) : x;
+    const sizes = end.map((e, i) => Math.max(0, e - (begin[i] ?? 0)));
+    // tf.slice has a gradient, tf.stridedSlice none: unit steps (every export seen here) take tf.slice.
+    if (stride.every((s) => s === 1)) return tf.slice(flipped, begin, sizes);
+    if (sizes.some((d) => d === 0)) return tf.zeros(sizes.map((d, i) => (d === 0 ? 0 : Math.ceil(d / (stride[i] ?? 1)))));
+    return tf.stridedSlice(flipped, begin, end, stride);
   });
-  // tf.slice has a gradient, tf.stridedSlice none: unit steps (every export seen here) take tf.slice.
-  if (stride.every((s) => s === 1)) return tf.slice(x, begin, end.map((e, i) => Math.max(0, e - (begin[i] ?? 0))));
-  return tf.stridedSlice(x, begin, end, stride);
+}
+
+/** Integer Div as ONNX (and C) has it: the quotient truncated toward zero (tf.div on int32 floors). */
+export function truncDiv(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const floor = tf.floorDiv(a, b);
+    // floor < trunc exactly when the signs differ and the division is inexact.
+    const inexact = tf.notEqual(tf.mul(floor, b), a);
+    const negative = tf.logicalXor(tf.less(a, 0), tf.less(b, 0));
+    return tf.where(tf.logicalAnd(inexact, negative), tf.add(floor, tf.scalar(1, 'int32')), floor);
+  });
+}
+
+/**
+ * ONNX Mod: fmod 0 is Python's % (the result has the divisor's sign, tf.mod), fmod 1 is C's fmod (the
+ * result has the dividend's sign): the floored remainder moved by one divisor where the signs differ.
+ */
+export function onnxMod(a: tf.Tensor, b: tf.Tensor, fmod: boolean): tf.Tensor {
+  return tf.tidy(() => {
+    const floored = tf.mod(a, b);
+    if (!fmod) return floored;
+    const zero = tf.scalar(0, floored.dtype);
+    const differ = tf.logicalAnd(tf.notEqual(floored, zero), tf.logicalXor(tf.less(floored, zero), tf.less(a, zero)));
+    return tf.where(differ, tf.sub(floored, b), floored);
+  });
 }
 
 export function hardSigmoid(x: tf.Tensor, alpha: number, beta: number): tf.Tensor {
