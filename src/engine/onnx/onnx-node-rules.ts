@@ -297,15 +297,19 @@ export function translateNode(ctx: RuleContext): Value[] {
       return [x];
     case 'Dropout':
       if (!x) return ctx.unsupported('no input');
-      // Inference is the identity; so is training mode with ratio 0 (an export traced with train() on, as
-      // torchvision's Swin attention dropout). Training with a ratio > 0 (random masks) and the mask output are not.
+      // Inference is the identity; so is training mode with ratio 0 (an export traced with dropout p = 0 in
+      // the functional form, as torchvision's Swin attention: training = True, ratio 0). Training with a
+      // ratio > 0 (random masks) is refused. The mask output of an identity is all true: a constant of
+      // the input's shape at load (1 for true, as the reader holds booleans).
       {
         const ratio = ctx.opset >= 12 ? ctx.constValues(1)?.[0] ?? 0.5 : ctx.float('ratio', 0.5);
         const training = ctx.opset >= 12 ? Boolean(ctx.constValues(2)?.[0]) : ctx.int('is_test', 1) === 0;
         if (training && ratio !== 0) return ctx.unsupported('training mode');
+        if (!ctx.node.outputs[1]) return [x];
+        const shape = isDyn(x) ? ctx.shapeOf(x) : [...x.t.shape];
+        if (!shape) return ctx.unsupported('the mask output of a tensor of unknown size');
+        return [x, { kind: 'const', t: tf.ones(shape, 'int32') }];
       }
-      if (ctx.node.outputs[1]) return ctx.unsupported('the mask output');
-      return [x];
     case 'Constant': return constantOf(ctx);
     case 'Conv': return conv(ctx);
     case 'BatchNormalization': {

@@ -2,8 +2,8 @@
  * The ONNX ops Swin's export needs, against the spec's own semantics: Mod (fmod 0: the divisor's sign,
  * Python's %; fmod 1: the dividend's sign, C's fmod), integer Div (truncated toward zero), Slice with
  * negative steps (starts clamped to [0, dim − 1], ends to [−1, dim − 1], INT64 extremes), a Constant
- * holding INT64_MAX, and Dropout's rule (ratio 0 is the identity even in training mode; ratio > 0 in
- * training mode is refused).
+ * holding INT64_MAX, and Dropout's rule (ratio 0 is the identity even in training mode, its mask output
+ * all true; ratio > 0 in training mode is refused).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -66,6 +66,13 @@ describe('Slice', () => {
     expect(t.shape).toEqual([2, 0]);
     t.dispose();
   });
+  it('steps > 1 (Swin\'s patch merging, x[:, 0::2] and x[:, 1::2]) with a gradient', () => {
+    expect(values(onnxSlice(x(), [0], [INT32_MAX], [1], [2]))).toEqual([0, 2, 4, 5, 7, 9]);
+    expect(values(onnxSlice(x(), [1], [INT32_MAX], [1], [2]))).toEqual([1, 3, 6, 8]);
+    expect(values(onnxSlice(x(), [1, 0], [2, 5], [0, 1], [1, 3]))).toEqual([5, 8]);
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(onnxSlice(v, [1], [INT32_MAX], [1], [2]), tf.tensor2d([[1, 2], [3, 4]]))))(x());
+    expect(values(g)).toEqual([0, 1, 0, 2, 0, 0, 3, 0, 4, 0]);
+  });
   it('keeps a gradient through a negative step', () => {
     const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(onnxSlice(v, [-1], [INT32_MIN], [1], [-1]), tf.tensor2d([[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]]))))(x());
     expect(values(g)).toEqual([5, 4, 3, 2, 1, 10, 9, 8, 7, 6]);
@@ -96,6 +103,10 @@ describe('translation rules', () => {
     const t = translate(model(dropout, [ratio(0), training]));
     expect(t.def.outputs).toEqual([t.def.input.name]);
     tf.dispose(t.owned);
+    // With the mask output (Swin's export names it, nothing reads it): the identity still, the mask all true.
+    const masked = translate(model([node('Dropout', ['x', 'ratio', 'training'], ['y', 'mask'])], [ratio(0), training]));
+    expect(masked.def.outputs).toEqual([masked.def.input.name]);
+    tf.dispose(masked.owned);
     let error: unknown = null;
     try {
       tf.dispose(translate(model(dropout, [ratio(0.5), training])).owned);

@@ -186,7 +186,7 @@ export function squeeze(x: tf.Tensor, axes: number[] | null): tf.Tensor {
  * ends (negative ones counted from the end; INT64_MIN / INT64_MAX arrive clamped to int32) are clamped
  * to [0, dim]; for a negative step starts to [0, dim − 1] and ends to [−1, dim − 1], −1 meaning "past the
  * first element". A negative step is run as a reverse along the axis and a positive step, so it keeps a
- * gradient (tf.reverse and tf.slice have one; tf.stridedSlice, used only for steps > 1, has none).
+ * gradient (tf.reverse, tf.slice, tf.pad and tf.reshape have one; tf.stridedSlice has none).
  */
 export function onnxSlice(x: tf.Tensor, starts: number[], ends: number[], axes: number[] | null, steps: number[] | null): tf.Tensor {
   return tf.tidy(() => {
@@ -215,10 +215,19 @@ export function onnxSlice(x: tf.Tensor, starts: number[], ends: number[], axes: 
     });
     const flipped = reversed.length > 0 ? tf.reverse(x, reversed) : x;
     const sizes = end.map((e, i) => Math.max(0, e - (begin[i] ?? 0)));
-    // tf.slice has a gradient, tf.stridedSlice none: unit steps (every export seen here) take tf.slice.
-    if (stride.every((s) => s === 1)) return tf.slice(flipped, begin, sizes);
-    if (sizes.some((d) => d === 0)) return tf.zeros(sizes.map((d, i) => (d === 0 ? 0 : Math.ceil(d / (stride[i] ?? 1)))));
-    return tf.stridedSlice(flipped, begin, end, stride);
+    let y = tf.slice(flipped, begin, sizes);
+    // Steps > 1 (Swin's patch merging, x[:, 0::2, 1::2]) without tf.stridedSlice, which has no
+    // gradient: the axis padded to a multiple of the step, split as [n, step], element 0 of each kept.
+    stride.forEach((step, a) => {
+      const length = y.shape[a] ?? 0;
+      if (step === 1 || length === 0) return;
+      const n = Math.ceil(length / step);
+      const pads = y.shape.map((_, i): [number, number] => [0, i === a ? n * step - length : 0]);
+      const split = [...y.shape.slice(0, a), n, step, ...y.shape.slice(a + 1)];
+      const first = tf.slice(tf.reshape(tf.pad(y, pads), split), split.map(() => 0), split.map((d, i) => (i === a + 1 ? 1 : d)));
+      y = tf.reshape(first, y.shape.map((d, i) => (i === a ? n : d)));
+    });
+    return y;
   });
 }
 
