@@ -13,9 +13,15 @@ exported at opsets 13 and 17, and its PyTorch references:
     attention (class-token row over the patches, heads fused by mean / max / min), from attention
     matrices written out with the blocks' own weights (the logits are checked to be the model's).
 
+And a reduced torchvision SwinTransformer (swin_t's code: embed 16, depths 1-1-2-1, heads 1-2-2-4,
+window 4, 64×64 input, so stage grids 16, 8, 4, 2), seeded, exported at opsets 13 and 17 with
+do_constant_folding (which folds the shifted-window mask), and its references: logits, Grad-CAM with
+pytorch-grad-cam's formula at channels-last grids (its Swin reshape_transform, [B, h, w, C] →
+[B, C, h, w]) at the final `norm`, `features.7` and `features.5`, guided backprop (no ReLU: GELU only).
+
 Run by hand (Debian python3-torch, python3-torchvision, python3-onnx):
     /usr/bin/python3 scripts/vit-fixtures.py [out_dir]
-Writes <out>/deit-op13.onnx, deit-op17.onnx, deit.json.
+Writes <out>/deit-op13.onnx, deit-op17.onnx, deit.json, swin-op13.onnx, swin-op17.onnx, swin.json.
 """
 import importlib.util
 import json
@@ -25,7 +31,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
-from torchvision.models import vision_transformer
+from torchvision.models import swin_transformer, vision_transformer
 
 _spec = importlib.util.spec_from_file_location('onnx_fixtures', os.path.join(os.path.dirname(__file__), 'onnx-fixtures.py'))
 fx = importlib.util.module_from_spec(_spec)
@@ -141,6 +147,83 @@ def deit_fixture(seed=41):
     print(f'deit: top {target}, logits max {float(logits.abs().max()):.4f}, written-out attention |diff| {diff:.1e}, onnx {sizes / 1024:.0f} KiB', flush=True)
 
 
+SWIN_SIZE = 64
+
+
+def small_swin():
+    """torchvision's SwinTransformer (swin_t's code) reduced: embed 16, depths 1-1-2-1, window 4, 64×64 (grids 16, 8, 4, 2)."""
+    return swin_transformer.SwinTransformer(patch_size=[4, 4], embed_dim=16, depths=[1, 1, 2, 1], num_heads=[1, 2, 2, 4], window_size=[4, 4], stochastic_depth_prob=0.0, num_classes=fx.CLASSES)
+
+
+def grad_cam_grid(model, x, path, target):
+    """pytorch-grad-cam's formula at a channels-last [B, h, w, C] module output (its Swin reshape_transform: → [B, C, h, w])."""
+    store = {}
+
+    def fwd(_m, _i, out):
+        out.retain_grad()
+        store['a'] = out
+
+    h = fx.module(model, path).register_forward_hook(fwd)
+    try:
+        out = model(x)
+        model.zero_grad()
+        out[0, target].backward()
+    finally:
+        h.remove()
+    a = store['a'].permute(0, 3, 1, 2)
+    g = store['a'].grad.permute(0, 3, 1, 2)
+    return torch.relu((g.mean(dim=(2, 3), keepdim=True) * a).sum(dim=1))[0].detach().numpy()
+
+
+def swin_fixture(seed=43):
+    torch.manual_seed(1000 + seed)
+    model = small_swin()
+    fx.seed_everything(model, 2000 + seed)
+    with torch.no_grad():
+        g = torch.Generator().manual_seed(4000 + seed)
+        model.head.weight.copy_(torch.randn(model.head.weight.shape, generator=g) * 0.3)
+    model.eval()
+    g = torch.Generator().manual_seed(3000 + seed)
+    x = F.interpolate(torch.randn(1, 3, 8, 8, generator=g), size=(SWIN_SIZE, SWIN_SIZE), mode='bilinear', align_corners=False)
+    with torch.no_grad():
+        logits = model(x)[0]
+    target = int(logits.argmax())
+    cams = []
+    # The final LayerNorm's grid (`norm`, [1, 2, 2, 64]: the last stage's output normalised, the last grid
+    # before the pooling, the app's default), the last stage's own output (features.7) and the third
+    # stage's (features.5, 4×4); for each, the class whose map has the most positive cells (random
+    # weights often zero the top class's map).
+    for path in ('norm', 'features.7', 'features.5'):
+        best = None
+        for k in range(fx.CLASSES):
+            cam = grad_cam_grid(model, x, path, k)
+            key = (int((cam > 1e-3 * max(float(abs(cam).max()), 1e-12)).sum()), float(cam.max()))
+            if best is None or key > best[0]:
+                best = (key, k, cam)
+        cams.append({'module': path, 'target': best[1], 'cam': best[2].astype(float).tolist()})
+    files = {}
+    for opset in (13, 17):
+        name = f'swin-op{opset}.onnx'
+        try:
+            torch.onnx.export(model, x, os.path.join(fx.OUT, name), opset_version=opset, input_names=['input'], output_names=['logits'], do_constant_folding=True)
+            files[str(opset)] = name
+        except Exception as e:  # noqa: BLE001 -- an opset the exporter cannot do is reported, not fatal
+            print(f'swin: opset {opset} does not export: {e}', flush=True)
+    ref = {
+        'family': 'swin', 'torch': torch.__version__, 'torchvision': torchvision.__version__,
+        'inputShapeNCHW': list(x.shape), 'inputNHWC': fx.b64(x[0].permute(1, 2, 0).numpy()),
+        'logits': logits.numpy().astype(float).tolist(), 'target': target,
+        'defaultModule': 'norm', 'cams': cams,
+        'guidedNHWC': fx.b64(fx.guided_backprop(model, x, target)),
+        'onnx': files,
+    }
+    with open(os.path.join(fx.OUT, 'swin.json'), 'w') as f:
+        json.dump(ref, f)
+    sizes = ', '.join(f'{n} {os.path.getsize(os.path.join(fx.OUT, n)) / 1024:.0f} KiB' for n in files.values())
+    print(f'swin: top {target}, logits max {float(logits.abs().max()):.4f}, {sizes}', flush=True)
+
+
 if __name__ == '__main__':
     os.makedirs(fx.OUT, exist_ok=True)
     deit_fixture()
+    swin_fixture()

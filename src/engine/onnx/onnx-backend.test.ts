@@ -33,14 +33,12 @@ const KNOWN_REFUSALS: Record<string, string> = {
   test_averagepool_2d_same_lower: 'auto_pad SAME_LOWER',
   test_maxpool_2d_same_lower: 'auto_pad SAME_LOWER',
   test_conv_with_autopad_same: 'auto_pad SAME_LOWER',
-  test_slice_neg_steps: 'negative steps',
   test_batchnorm_epsilon_training_mode: 'training mode',
   test_batchnorm_example_training_mode: 'training mode',
   test_training_dropout: 'training mode',
   test_training_dropout_default: 'training mode',
   test_training_dropout_mask: 'training mode',
   test_training_dropout_default_mask: 'training mode',
-  test_training_dropout_zero_ratio: 'training mode',
   test_training_dropout_zero_ratio_mask: 'training mode',
 };
 

@@ -265,7 +265,8 @@ function constantOf(ctx: RuleContext): Out {
 
 function tensorFrom(t: OnnxTensor): tf.Tensor {
   if (t.external) throw new Error(`constant ${t.name} is in an external file`);
-  return isFloatType(t.dataType) ? tf.tensor(t.data, t.dims, 'float32') : tf.tensor(Int32Array.from(t.data), t.dims, 'int32');
+  // INT64_MIN / INT64_MAX (Slice's "to the end") clamp to int32's range; Int32Array.from alone wraps them to 0.
+  return isFloatType(t.dataType) ? tf.tensor(t.data, t.dims, 'float32') : tf.tensor(Int32Array.from(t.data, (v) => Math.max(-2147483648, Math.min(2147483647, v))), t.dims, 'int32');
 }
 
 function clip(ctx: RuleContext): Out {
@@ -283,7 +284,7 @@ function axesArg(ctx: RuleContext): number[] | null {
 
 /** Every op translateNode has a rule for (the README's list; the backend conformance test runs their cases). */
 export const SUPPORTED_ONNX_OPS: readonly string[] = [
-  'Identity', 'Dropout', 'Constant', 'Conv', 'BatchNormalization', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Elu', 'Clip', 'HardSigmoid', 'HardSwish', 'Erf', 'Sqrt', 'Exp', 'Log', 'Neg', 'Abs', 'Reciprocal', 'Softplus', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Flatten', 'Reshape', 'Gemm', 'MatMul', 'Concat', 'Transpose', 'Softmax', 'LogSoftmax', 'LayerNormalization', 'ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'Pad', 'Gather', 'Unsqueeze', 'Squeeze', 'Slice', 'Shape', 'Expand', 'Equal', 'Where', 'Cast', 'ConstantOfShape',
+  'Identity', 'Dropout', 'Constant', 'Conv', 'BatchNormalization', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Elu', 'Clip', 'HardSigmoid', 'HardSwish', 'Erf', 'Sqrt', 'Exp', 'Log', 'Neg', 'Abs', 'Reciprocal', 'Softplus', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mod', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Flatten', 'Reshape', 'Gemm', 'MatMul', 'Concat', 'Transpose', 'Softmax', 'LogSoftmax', 'LayerNormalization', 'ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'Pad', 'Gather', 'Unsqueeze', 'Squeeze', 'Slice', 'Shape', 'Expand', 'Equal', 'Where', 'Cast', 'ConstantOfShape',
 ];
 
 /** The rule for one node: the values its outputs hold. */
@@ -296,10 +297,19 @@ export function translateNode(ctx: RuleContext): Value[] {
       return [x];
     case 'Dropout':
       if (!x) return ctx.unsupported('no input');
-      // Inference is the identity; training mode (random masks) and the mask output are not.
-      if (ctx.constValues(2)?.[0] || ctx.int('is_test', 1) === 0) return ctx.unsupported('training mode');
-      if (ctx.node.outputs[1]) return ctx.unsupported('the mask output');
-      return [x];
+      // Inference is the identity; so is training mode with ratio 0 (an export traced with dropout p = 0 in
+      // the functional form, as torchvision's Swin attention: training = True, ratio 0). Training with a
+      // ratio > 0 (random masks) is refused. The mask output of an identity is all true: a constant of
+      // the input's shape at load (1 for true, as the reader holds booleans).
+      {
+        const ratio = ctx.opset >= 12 ? ctx.constValues(1)?.[0] ?? 0.5 : ctx.float('ratio', 0.5);
+        const training = ctx.opset >= 12 ? Boolean(ctx.constValues(2)?.[0]) : ctx.int('is_test', 1) === 0;
+        if (training && ratio !== 0) return ctx.unsupported('training mode');
+        if (!ctx.node.outputs[1]) return [x];
+        const shape = isDyn(x) ? ctx.shapeOf(x) : [...x.t.shape];
+        if (!shape) return ctx.unsupported('the mask output of a tensor of unknown size');
+        return [x, { kind: 'const', t: tf.ones(shape, 'int32') }];
+      }
     case 'Constant': return constantOf(ctx);
     case 'Conv': return conv(ctx);
     case 'BatchNormalization': {
@@ -339,7 +349,11 @@ export function translateNode(ctx: RuleContext): Value[] {
     case 'Add': return elementwise(ctx, 'AddV2', tf.add);
     case 'Sub': return elementwise(ctx, 'Sub', tf.sub);
     case 'Mul': return elementwise(ctx, 'Mul', tf.mul);
-    case 'Div': return elementwise(ctx, 'RealDiv', tf.div);
+    case 'Div': return elementwise(ctx, 'RealDiv', (a, b) => (a.dtype === 'int32' && b.dtype === 'int32' ? ops.truncDiv(a, b) : tf.div(a, b)));
+    case 'Mod': {
+      const fmod = ctx.int('fmod', 0) === 1;
+      return elementwise(ctx, null, (a, b) => ops.onnxMod(a, b, fmod));
+    }
     case 'Pow': return elementwise(ctx, 'Pow', tf.pow);
     case 'Max': return elementwise(ctx, 'Maximum', tf.maximum);
     case 'Min': return elementwise(ctx, 'Minimum', tf.minimum);
@@ -420,7 +434,7 @@ export function translateNode(ctx: RuleContext): Value[] {
       const axes = ctx.opset >= 10 ? ctx.constValues(3) : Array.isArray(ctx.attr('axes')) ? ctx.ints('axes', []) : null;
       const steps = ctx.opset >= 10 ? ctx.constValues(4) : null;
       if (!starts || !ends) return ctx.unsupported('bounds computed at run time');
-      if (steps?.some((s) => s < 1)) return ctx.unsupported('negative steps');
+      if (steps?.some((s) => s === 0)) return ctx.unsupported('a step of 0');
       return viaLogical(ctx, rank, ([v]) => ops.onnxSlice(need(v), starts, ends, axes, steps));
     }
     case 'Shape': {

@@ -181,23 +181,79 @@ export function squeeze(x: tf.Tensor, axes: number[] | null): tf.Tensor {
   return tf.squeeze(x, axes ? axes.map((a) => axisOf(a, x.rank)) : undefined);
 }
 
-/** ONNX Slice on constant starts/ends/axes/steps (ends past the end are clamped, as ONNX says). */
+/**
+ * ONNX Slice on constant starts/ends/axes/steps, as the spec clamps them: for a positive step starts and
+ * ends (negative ones counted from the end; INT64_MIN / INT64_MAX arrive clamped to int32) are clamped
+ * to [0, dim]; for a negative step starts to [0, dim − 1] and ends to [−1, dim − 1], −1 meaning "past the
+ * first element". A negative step is run as a reverse along the axis and a positive step, so it keeps a
+ * gradient (tf.reverse, tf.slice, tf.pad and tf.reshape have one; tf.stridedSlice has none).
+ */
 export function onnxSlice(x: tf.Tensor, starts: number[], ends: number[], axes: number[] | null, steps: number[] | null): tf.Tensor {
-  const begin = x.shape.map(() => 0);
-  const end = [...x.shape];
-  const stride = x.shape.map(() => 1);
-  starts.forEach((s, i) => {
-    const a = axisOf(axes?.[i] ?? i, x.rank);
-    const size = x.shape[a] ?? 0;
-    const step = steps?.[i] ?? 1;
-    const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v < 0 ? v + size : v, lo), hi);
-    begin[a] = step > 0 ? clamp(s, 0, size) : clamp(s, 0, size - 1);
-    end[a] = step > 0 ? clamp(ends[i] ?? size, 0, size) : clamp(ends[i] ?? -1, -1, size - 1);
-    stride[a] = step;
+  return tf.tidy(() => {
+    const begin = x.shape.map(() => 0);
+    const end = [...x.shape];
+    const stride = x.shape.map(() => 1);
+    const reversed: number[] = [];
+    starts.forEach((s, i) => {
+      const a = axisOf(axes?.[i] ?? i, x.rank);
+      const size = x.shape[a] ?? 0;
+      const step = steps?.[i] ?? 1;
+      if (step === 0) throw new Error('Slice step 0');
+      const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v < 0 ? v + size : v, lo), hi);
+      if (step > 0) {
+        begin[a] = clamp(s, 0, size);
+        end[a] = clamp(ends[i] ?? size, 0, size);
+      } else {
+        // Element k of the reversed axis is element size − 1 − k: start s → size − 1 − s, end e → size − 1 − e.
+        const first = clamp(s, 0, size - 1);
+        const last = clamp(ends[i] ?? -size - 1, -1, size - 1);
+        begin[a] = size - 1 - first;
+        end[a] = Math.max(begin[a] ?? 0, size - 1 - last);
+        reversed.push(a);
+      }
+      stride[a] = Math.abs(step);
+    });
+    const flipped = reversed.length > 0 ? tf.reverse(x, reversed) : x;
+    const sizes = end.map((e, i) => Math.max(0, e - (begin[i] ?? 0)));
+    let y = tf.slice(flipped, begin, sizes);
+    // Steps > 1 (Swin's patch merging, x[:, 0::2, 1::2]) without tf.stridedSlice, which has no
+    // gradient: the axis padded to a multiple of the step, split as [n, step], element 0 of each kept.
+    stride.forEach((step, a) => {
+      const length = y.shape[a] ?? 0;
+      if (step === 1 || length === 0) return;
+      const n = Math.ceil(length / step);
+      const pads = y.shape.map((_, i): [number, number] => [0, i === a ? n * step - length : 0]);
+      const split = [...y.shape.slice(0, a), n, step, ...y.shape.slice(a + 1)];
+      const first = tf.slice(tf.reshape(tf.pad(y, pads), split), split.map(() => 0), split.map((d, i) => (i === a + 1 ? 1 : d)));
+      y = tf.reshape(first, y.shape.map((d, i) => (i === a ? n : d)));
+    });
+    return y;
   });
-  // tf.slice has a gradient, tf.stridedSlice none: unit steps (every export seen here) take tf.slice.
-  if (stride.every((s) => s === 1)) return tf.slice(x, begin, end.map((e, i) => Math.max(0, e - (begin[i] ?? 0))));
-  return tf.stridedSlice(x, begin, end, stride);
+}
+
+/** Integer Div as ONNX (and C) has it: the quotient truncated toward zero (tf.div on int32 floors). */
+export function truncDiv(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const floor = tf.floorDiv(a, b);
+    // floor < trunc exactly when the signs differ and the division is inexact.
+    const inexact = tf.notEqual(tf.mul(floor, b), a);
+    const negative = tf.logicalXor(tf.less(a, 0), tf.less(b, 0));
+    return tf.where(tf.logicalAnd(inexact, negative), tf.add(floor, tf.scalar(1, 'int32')), floor);
+  });
+}
+
+/**
+ * ONNX Mod: fmod 0 is Python's % (the result has the divisor's sign, tf.mod), fmod 1 is C's fmod (the
+ * result has the dividend's sign): the floored remainder moved by one divisor where the signs differ.
+ */
+export function onnxMod(a: tf.Tensor, b: tf.Tensor, fmod: boolean): tf.Tensor {
+  return tf.tidy(() => {
+    const floored = tf.mod(a, b);
+    if (!fmod) return floored;
+    const zero = tf.scalar(0, floored.dtype);
+    const differ = tf.logicalAnd(tf.notEqual(floored, zero), tf.logicalXor(tf.less(floored, zero), tf.less(a, zero)));
+    return tf.where(differ, tf.sub(floored, b), floored);
+  });
 }
 
 export function hardSigmoid(x: tf.Tensor, alpha: number, beta: number): tf.Tensor {

@@ -14,14 +14,14 @@ import { runForward } from '../executor/forward';
 import { createContext } from '../methods/context';
 import { METHOD_IMPLEMENTATIONS } from '../methods/index';
 import { pearson } from '../../test-support/method-reference';
-import { defaultLayerPath } from '../tree';
+import { buildLayerTree, defaultLayerPath, flattenTree } from '../tree';
 import { decodeOnnxModel, type OnnxModel } from './onnx-proto';
 import { buildOnnxProgram, slotOfOnnxTensor, type OnnxProgram } from './load-onnx';
 import { attentionRollout, findAttention, gradientRollout, type HeadFusion } from './attention-rollout';
 import { gradientAt } from '../executor/gradient';
 
 const DIR = resolve(process.cwd(), 'test-fixtures/onnx');
-const FAMILIES = ['resnet18', 'mobilenet_v2', 'mobilenet_v3_small', 'efficientnet_b0', 'densenet121', 'regnet_y_400mf', 'squeezenet1_1', 'convnext_tiny', 'vit'];
+const FAMILIES = ['resnet18', 'mobilenet_v2', 'mobilenet_v3_small', 'efficientnet_b0', 'densenet121', 'regnet_y_400mf', 'squeezenet1_1', 'convnext_tiny', 'vit', 'swin'];
 
 interface Reference {
   inputShapeNCHW: number[];
@@ -210,6 +210,26 @@ for (const opset of ['13', '17']) {
         expect(r).toBeGreaterThanOrEqual(0.999);
       } finally {
         tf.dispose(values.filter((v): v is tf.Tensor => !!v));
+        built.host.dispose();
+      }
+    });
+  });
+}
+
+const swinRef = existsSync(resolve(DIR, 'swin.json')) ? (JSON.parse(readFileSync(resolve(DIR, 'swin.json'), 'utf8')) as Reference) : null;
+for (const opset of ['13', '17']) {
+  const file = swinRef ? resolve(DIR, swinRef.onnx[opset] ?? '') : '';
+  describe.skipIf(!swinRef || !existsSync(file))(`swin opset ${opset}: the tree`, () => {
+    it('shows the stages\' channels-last grids as maps; the default is the final LayerNorm\'s 2×2 grid (the last stage\'s output, normalised)', () => {
+      const built = buildOnnxProgram(decodeOnnxModel(new Uint8Array(readFileSync(file))), 'swin');
+      try {
+        const nodes = flattenTree(buildLayerTree(built.host.program));
+        expect(defaultLayerPath(built.host.program)).toBe('swin/norm');
+        expect(nodes.find((n) => n.path === 'swin/norm')).toMatchObject({ explainable: true, outputShape: [null, 2, 2, 128] });
+        expect(nodes.find((n) => n.path === 'swin/features/features.7')).toMatchObject({ explainable: true, outputShape: [null, 2, 2, 128] });
+        expect(nodes.find((n) => n.path === 'swin/features/features.5')).toMatchObject({ explainable: true, outputShape: [null, 4, 4, 64] });
+        expect(built.host.warnings).toEqual([]);
+      } finally {
         built.host.dispose();
       }
     });
