@@ -10,10 +10,10 @@ import * as tf from '@tensorflow/tfjs';
 import { buildTestModel, testImage, type TestModelCase } from '../../test-support/test-models';
 import { loadedModelFromLayersModel, type LoadedModel } from '../model';
 import { preprocessImage } from '../preprocess';
-import type { HeatmapMethodMap } from '../../shared/types';
-import { inputGradientRef, jacobiEigen, layerGradientRef, logits, pearson, plainValues, read3 } from '../../test-support/method-reference';
+import { inputGradientRef, jacobiEigen, layerGradientRef, logits, plainValues, read3 } from '../../test-support/method-reference';
 import { smoothGradNoise } from './smoothgrad';
 import { gradientShapAlpha, gradientShapNoise } from './gradient-shap';
+import { expectMatches, heat } from '../../test-support/expect-maps';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -47,20 +47,7 @@ async function setup(kind: TestModelCase, classes = 4): Promise<Setup> {
   };
 }
 
-function heat(map: unknown): HeatmapMethodMap {
-  const m = map as HeatmapMethodMap;
-  expect(m?.kind).toBe('heatmap');
-  return m;
-}
 
-function expectMatches(engine: ArrayLike<number>, reference: ArrayLike<number>, what: string): void {
-  const refMax = Math.max(...Array.from(reference));
-  if (!(refMax > 0)) {
-    expect(Math.max(...Array.from(engine)), `${what}: the reference is all zero`).toBe(0);
-    return;
-  }
-  expect(pearson(engine, reference), what).toBeGreaterThanOrEqual(0.999);
-}
 
 /** The engine's normalised map equals reference / max(reference) within `tolerance`. */
 function expectEqualsNormalised(engine: ArrayLike<number>, reference: ArrayLike<number>, what: string, tolerance = 1e-4): void {

@@ -20,10 +20,11 @@ import { smoothGradNoise } from './smoothgrad';
 import { StudioError } from '../../shared/errors';
 import { scoreFunction } from '../executor/gradient';
 import { METHODS, type MethodId } from '../../shared/methods';
-import type { HeatmapMethodMap, RgbMethodMap } from '../../shared/types';
+import type { RgbMethodMap } from '../../shared/types';
 import {
   CAM_REFERENCES, eigenRef, gradCamPlusPlusWeightsRef, gradCamRef, guidedGradientRef, inputGradientRef, layerGradientRef, logits, normalised, pearson, plainValues, read3, resize, type Layer3,
 } from '../../test-support/method-reference';
+import { expectMatches, heat, MIN_CORRELATION } from '../../test-support/expect-maps';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -32,7 +33,6 @@ beforeAll(async () => {
 
 const IMAGE = testImage();
 const PREPROCESS = { normalization: 'unit', resize: 'stretch' } as const;
-const MIN_CORRELATION = 0.999;
 
 interface Setup {
   lm: LoadedModel;
@@ -58,23 +58,7 @@ async function setup(kind: TestModelCase, seed = 7): Promise<Setup> {
   };
 }
 
-function heat(map: unknown): HeatmapMethodMap {
-  const m = map as HeatmapMethodMap;
-  expect(m?.kind).toBe('heatmap');
-  return m;
-}
 
-/** The engine's map correlates with the reference (or both are zero everywhere). */
-function expectMatches(engine: ArrayLike<number>, reference: ArrayLike<number>, what: string): number {
-  const refMax = Math.max(...Array.from(reference));
-  if (!(refMax > 0)) {
-    expect(Math.max(...Array.from(engine)), `${what}: the reference is all zero`).toBe(0);
-    return 1;
-  }
-  const r = pearson(engine, reference);
-  expect(r, what).toBeGreaterThanOrEqual(MIN_CORRELATION);
-  return r;
-}
 
 function layerAndGradient(s: Setup, path: string, cls: number, sign: number): { a: Layer3; g: Layer3 } {
   const slot = s.lm.program.slotsByPath.get(path)!;

@@ -14,8 +14,7 @@ import { loadedModelFromLayersModel, type LoadedModel } from '../model';
 import { preprocessImage } from '../preprocess';
 import { StudioError } from '../../shared/errors';
 import type { MethodId, MethodOptionValue } from '../../shared/methods';
-import type { HeatmapMethodMap } from '../../shared/types';
-import { logits, pearson, resize } from '../../test-support/method-reference';
+import { logits, resize } from '../../test-support/method-reference';
 import { constrainedFitRef, exactShapleyRef, hsicRef, maskedScoreRef, ridgeWithInterceptRef } from '../../test-support/perturbation-reference';
 import { slic } from './superpixels';
 import { riseMasks } from './rise';
@@ -27,6 +26,7 @@ import { hsicDesign } from './hsic';
 import { createContext } from './context';
 import { occlusionAttribution } from './occlusion';
 import { sampleRandom } from './perturbation';
+import { expectMatches, heat } from '../../test-support/expect-maps';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -35,7 +35,6 @@ beforeAll(async () => {
 
 const IMAGE = testImage();
 const PREPROCESS = { normalization: 'unit', resize: 'stretch' } as const;
-const MIN_CORRELATION = 0.999;
 
 interface Setup {
   lm: LoadedModel;
@@ -58,22 +57,9 @@ async function setup(kind: TestModelCase, seed = 7): Promise<Setup> {
   };
 }
 
-function heat(map: unknown): HeatmapMethodMap {
-  const m = map as HeatmapMethodMap;
-  expect(m?.kind).toBe('heatmap');
-  return m;
-}
 
 const relu = (v: number) => Math.max(0, v);
 
-function expectMatches(engine: ArrayLike<number>, reference: ArrayLike<number>, what: string): void {
-  const refMax = Math.max(...Array.from(reference));
-  if (!(refMax > 0)) {
-    expect(Math.max(...Array.from(engine)), `${what}: the reference is all zero`).toBe(0);
-    return;
-  }
-  expect(pearson(engine, reference), what).toBeGreaterThanOrEqual(MIN_CORRELATION);
-}
 
 /** The segment values painted onto the pixels, ReLU'd. */
 function painted(labels: Int32Array, values: ArrayLike<number>): Float64Array {
