@@ -7,17 +7,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { seededRandom } from '../shared/random';
 
-/** The engine's seeded generator picks mutations reproducibly. */
-export const mulberry32 = seededRandom;
-
 export interface Rng {
   next: () => number;
   int: (n: number) => number;
   pick: <T>(items: T[]) => T;
 }
 
+/** The project's seeded generator (src/shared/random.ts) picks mutations reproducibly. */
 export function makeRng(seed: number): Rng {
-  const next = mulberry32(seed);
+  const next = seededRandom(seed);
   const int = (n: number) => Math.floor(next() * n);
   return { next, int, pick: (items) => items[int(items.length)] };
 }
