@@ -10,7 +10,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { compileProgram, type Program } from './program';
 import { downstreamSteps, runForward } from './forward';
 import { disposeFoldedWeights, foldPlan, prepareFoldedWeights } from './folding';
-import { gradientAt, scoreFunction } from './gradient';
+import { gradientAt, scoreFunction, visitGradients } from './gradient';
 import { withGuidedGradients } from './guided';
 import { WRITTEN_VJP_CLASSES } from './backward';
 import { registerFastWasmGradients } from '../kernels/wasm-gradients';
@@ -137,6 +137,38 @@ for (const [backend, folded] of [['cpu', false], ['wasm', false], ['wasm', true]
       const plain = gradientAt(program, values, program.inputSlot, 2);
       expect(relativeDiff(guided, plain)).toBeGreaterThan(1e-2);
       tf.dispose([guided, plain]);
+    });
+
+    it('visitGradients: one pass gives every slot the gradient gradientAt gives it, folded pairs included, and leaves nothing behind', () => {
+      const slots = [program.inputSlot, ...program.steps.map((s) => s.outputs[0]!)];
+      for (const [cls, sign] of [[1, 1], [3, -1]] as const) {
+        const seen = new Map<number, tf.Tensor>();
+        const before = tf.memory().numTensors;
+        visitGradients(program, values, slots, cls, { sign }, (slot, g) => seen.set(slot, tf.keep(g.clone())));
+        expect(tf.memory().numTensors).toBe(before + seen.size);
+        expect([...seen.keys()].sort((a, b) => a - b)).toEqual([...new Set(slots)].sort((a, b) => a - b));
+        for (const slot of slots) {
+          const one = gradientAt(program, values, slot, cls, { sign });
+          expect(relativeDiff(seen.get(slot)!, one), `slot ${slot} class ${cls}`).toBeLessThanOrEqual(1e-5);
+          one.dispose();
+        }
+        tf.dispose([...seen.values()]);
+      }
+      // Folded pairs fold when their conv's own gradient is not asked for.
+      visitGradients(program, values, [program.inputSlot], 2, {}, (_, g) => {
+        const one = gradientAt(program, values, program.inputSlot, 2);
+        expect(relativeDiff(g, one)).toBeLessThanOrEqual(1e-5);
+        one.dispose();
+      });
+    });
+
+    it('visitGradients is one backward pass: no more kernels for every slot than gradientAt takes for the input alone (+ the visits)', async () => {
+      const slots = [program.inputSlot, ...program.steps.map((s) => s.outputs[0]!)];
+      // (tf.profile's kernel list is shared with later profiles: read its length at once.)
+      const all = (await tf.profile(() => visitGradients(program, values, slots, 1, {}, () => undefined))).kernels.length;
+      const input = (await tf.profile(() => gradientAt(program, values, program.inputSlot, 1).dispose())).kernels.length;
+      // One pass per slot would take about slots.length / 2 times as many.
+      expect(all).toBeLessThanOrEqual(1.5 * input + slots.length);
     });
 
     it('leaves nothing behind but its result', () => {

@@ -11,7 +11,7 @@ import type { MethodId, MethodOptionValue } from '../../shared/methods';
 import type { Concepts, Segments } from '../../shared/types';
 import type { Program } from '../executor/program';
 import type { GradientPath } from '../executor/leaf';
-import { gradientAt } from '../executor/gradient';
+import { gradientAt, visitGradients } from '../executor/gradient';
 import { withGuidedGradients } from '../executor/guided';
 
 export interface ExplainContext {
@@ -38,6 +38,8 @@ export interface ExplainContext {
   readonly onProgress?: (fraction: number) => void;
   /** dScore/dValue at `slot` for this class and sign, [1, …]; memoised, owned by the context: never dispose it. */
   gradient(slot: number): tf.Tensor;
+  /** dScore/dValue at each of `slots` from one backward pass (not memoised): `visit` gets each, freed after it returns. */
+  visitGradients(slots: readonly number[], visit: (slot: number, gradient: tf.Tensor) => void): void;
   /** Guided backprop's gradient at the input, [1, H, W, c]; memoised, owned by the context (or the image cache). */
   guidedGradient(): tf.Tensor4D;
   /** The preprocessed black image, [1, H, W, c] (Integrated Gradients' default baseline); owned by the context. */
@@ -97,6 +99,9 @@ export function createContext(init: ContextInit): OwnedContext {
       }
       return g;
     },
+    visitGradients(slots: readonly number[], visit: (slot: number, gradient: tf.Tensor) => void): void {
+      visitGradients(init.program, init.values, slots, init.classIndex, { path, sign }, visit);
+    },
     guidedGradient(): tf.Tensor4D {
       // Kept: the caller's memo may be filled inside a method's tf.tidy.
       if (init.guidedGradient) return tf.keep(init.guidedGradient());
@@ -123,6 +128,7 @@ export function createContext(init: ContextInit): OwnedContext {
     signal: init.signal,
     onProgress,
     gradient: shared.gradient,
+    visitGradients: shared.visitGradients,
     guidedGradient: shared.guidedGradient,
     blackInput: shared.blackInput,
     earlier: (id) => earlier.get(`${slot}|${id}`),

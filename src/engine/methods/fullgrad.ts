@@ -7,8 +7,9 @@
  * pytorch-grad-cam's post-processing: each channel min–max scaled to [0, 1], upsampled bilinearly to
  * the input, summed over channels. For a ReLU network the terms are complete (the paper's identity):
  *   S(x) = Σ x ⊙ ∂S/∂x + Σ_layers Σ b ⊙ ∂S/∂z   (dense layers' biases included; the tests check it).
- * Cost: one backward pass from the score to each biased spatial layer (the context memoises them);
- * layers with another fused activation are left out (their pre-activation gradient is not at hand).
+ * Cost: one backward pass for all the layers' gradients (visitGradients: each term is taken and
+ * post-processed as the pass goes by its layer, so the gradients are never all held at once); layers
+ * with another fused activation are left out (their pre-activation gradient is not at hand).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MethodImplementation } from './types';
@@ -42,32 +43,59 @@ function activationMask(step: Step, out: tf.Tensor): tf.Tensor | null | 'unsuppo
   return 'unsupported';
 }
 
-/**
- * b ⊙ ∂S/∂z for every biased layer the rule covers, [1, …, C] each, with whether it is spatial
- * (exported for the tests' completeness check). The caller disposes the tensors.
- */
-export function fullGradBiasTerms(ctx: ExplainContext): Array<{ term: tf.Tensor; spatial: boolean; path: string }> {
-  const out: Array<{ term: tf.Tensor; spatial: boolean; path: string }> = [];
+/** A biased layer the rule covers: its output slot, bias and fused activation. */
+interface BiasedLayer {
+  slot: number;
+  path: string;
+  bias: tf.Tensor;
+  /** The derivative mask of its fused activation (null: linear). */
+  mask: tf.Tensor | null;
+  spatial: boolean;
+}
+
+function biasedLayers(ctx: ExplainContext): BiasedLayer[] {
+  const out: BiasedLayer[] = [];
   for (const step of ctx.program.steps) {
     const slot = step.outputs[0];
     if (slot === undefined) continue;
+    const value = materializeSlot(ctx.values, slot);
+    if (!value) continue;
     const bias = biasOf(step);
     if (!bias) continue;
-    try {
-      const value = materializeSlot(ctx.values, slot);
-      if (!value) continue;
-      const mask = activationMask(step, value);
-      if (mask === 'unsupported') continue;
-      const term = tf.tidy(() => {
-        const g = ctx.gradient(slot);
-        return tf.mul(mask ? tf.mul(g, mask) : g, bias);
-      });
-      mask?.dispose();
-      out.push({ term, spatial: value.rank === 4, path: step.path });
-    } finally {
+    const mask = activationMask(step, value);
+    if (mask === 'unsupported') {
       bias.dispose();
+      continue;
     }
+    out.push({ slot, path: step.path, bias, mask, spatial: value.rank === 4 });
   }
+  return out;
+}
+
+/**
+ * Every bias term b ⊙ ∂S/∂z the rule covers, and x ⊙ ∂S/∂x, from ONE backward pass: `onTerm` gets
+ * each term (freed after it returns), `onInput` the input term. Exported for the tests' completeness check.
+ */
+export function visitFullGradTerms(ctx: ExplainContext, onInput: (inputTerm: tf.Tensor) => void, onTerm: (term: tf.Tensor, layer: { spatial: boolean; path: string }) => void): number {
+  const layers = biasedLayers(ctx);
+  const bySlot = new Map(layers.map((l) => [l.slot, l]));
+  try {
+    ctx.visitGradients([ctx.program.inputSlot, ...layers.map((l) => l.slot)], (slot, g) => {
+      if (slot === ctx.program.inputSlot) return onInput(tf.mul(ctx.input, g));
+      const layer = bySlot.get(slot);
+      if (!layer) return;
+      onTerm(tf.mul(layer.mask ? tf.mul(g, layer.mask) : g, layer.bias), layer);
+    });
+    return layers.length;
+  } finally {
+    tf.dispose(layers.flatMap((l) => (l.mask ? [l.bias, l.mask] : [l.bias])));
+  }
+}
+
+/** b ⊙ ∂S/∂z for every biased layer the rule covers, [1, …, C] each (for the tests; the caller disposes them). */
+export function fullGradBiasTerms(ctx: ExplainContext): Array<{ term: tf.Tensor; spatial: boolean; path: string }> {
+  const out: Array<{ term: tf.Tensor; spatial: boolean; path: string }> = [];
+  visitFullGradTerms(ctx, () => undefined, (term, layer) => out.push({ term: tf.keep(term.clone()), ...layer }));
   return out;
 }
 
@@ -88,18 +116,18 @@ export const fullGrad: MethodImplementation = {
   async run(ctx) {
     const [, height, width] = ctx.input.shape;
     const size: [number, number] = [height, width];
-    let total = tf.tidy(() => postProcessed(tf.mul(ctx.input, ctx.gradient(ctx.program.inputSlot)) as tf.Tensor4D, size));
-    const terms = fullGradBiasTerms(ctx);
+    let total = tf.keep(tf.zeros([height, width]) as tf.Tensor2D);
+    const add = (t: tf.Tensor) => {
+      const next = tf.keep(tf.add(total, postProcessed(t as tf.Tensor4D, size)) as tf.Tensor2D);
+      total.dispose();
+      total = next;
+    };
     try {
-      for (const { term, spatial } of terms) {
-        if (!spatial) continue;
-        const next = tf.tidy(() => tf.add(total, postProcessed(term as tf.Tensor4D, size)) as tf.Tensor2D);
-        total.dispose();
-        total = next;
-      }
+      visitFullGradTerms(ctx, add, (term, { spatial }) => spatial && add(term));
       return total;
-    } finally {
-      tf.dispose(terms.map((t) => t.term));
+    } catch (e) {
+      total.dispose();
+      throw e;
     }
   },
 };
