@@ -6,7 +6,8 @@ import type { ConceptLegendEntry } from '../shared/concepts';
 /**
  * The canvases the page transfers (`transferControlToOffscreen`), one per panel of the grid; the
  * worker draws into them. Keys: `original`; in the methods grid, the method's id (`gradcam`,
- * `guided-backprop`, …); in the layers grid, `layer:<i>` for the i-th layer.
+ * `guided-backprop`, …) and `dff:concept:<j>` for Deep Feature Factorization's j-th concept when it
+ * shows all concepts; in the layers grid, `layer:<i>` for the i-th layer.
  */
 export type PanelName = string;
 
@@ -27,6 +28,8 @@ export interface PanelInfo {
   settings: MethodSettings;
   /** Deep Feature Factorization drawing all its concepts: each colour's concept and its classes (the panel's legend). */
   concepts?: ConceptLegendEntry[];
+  /** One concept's own cell (after the combined picture): which concept, its colour and classes (the title). */
+  concept?: { index: number; entry: ConceptLegendEntry };
 }
 
 /** What the page needs of an explanation: no pixel arrays (the worker already drew them). */

@@ -7,11 +7,11 @@
  */
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { COLORMAP_NAMES, colormapGradientCss } from '../render/colormaps';
-import { methodInfo, methodLabel, type MethodId } from '../shared/methods';
+import { methodInfo, methodLabel, resolveMethodOptions, type MethodId } from '../shared/methods';
 import { colourName, conceptClassesText, type ConceptLegendEntry } from '../shared/concepts';
 import type { ColormapName, NormalizationPreset, ResizeMode } from '../shared/types';
-import { layerPanelKey } from '../shared/panels';
-import type { PanelName } from '../protocol';
+import { conceptIndexOfKey, conceptPanelKey, layerPanelKey } from '../shared/panels';
+import type { PanelInfo, PanelName } from '../protocol';
 import { attachPanels, cancelExplain, resetPreprocess, setPreprocess, setView } from '../store/actions';
 import { formatDuration } from '../store/gallery-view';
 import { gridLayers } from '../store/layer-tree';
@@ -27,6 +27,24 @@ interface PanelSpec {
   hint: string;
   method?: MethodId;
   layer?: string;
+  /** A DFF concept cell's colour (a swatch before its title). */
+  swatch?: [number, number, number];
+}
+
+/**
+ * Deep Feature Factorization showing all concepts: a cell per concept after the combined picture,
+ * titled by the last explanation's classes for it once drawn ("Concept 1: circle 97 %").
+ */
+function conceptSpecs(count: number, panels: readonly PanelInfo[] | undefined): PanelSpec[] {
+  return Array.from({ length: count }, (_, j) => {
+    const key = conceptPanelKey(j);
+    const entry = panels?.find((p) => p.key === key)?.concept?.entry;
+    const title = entry ? `Concept ${j + 1}: ${conceptClassesText(entry)}` : `Concept ${j + 1}`;
+    return {
+      key, title, method: 'dff', ...(entry ? { swatch: entry.colour } : {}),
+      hint: `${title}\nDeep Feature Factorization's concept ${j + 1}: where the layer's activations hold it, in its colour; the title lists the classes the model's head links it with.`,
+    };
+  });
 }
 
 /** The grid's panels as the store describes them (the worker fills them when the explanation arrives). */
@@ -36,6 +54,8 @@ function usePanelSpecs(): PanelSpec[] {
   const tree = useStore((s) => s.model.summary?.tree ?? null);
   const imageSize = useStore((s) => s.model.summary?.imageSize);
   const selected = useStore((s) => s.explanation.selectedLayerPath ?? s.model.summary?.defaultLayerPath ?? null);
+  const dffOptions = useStore((s) => s.explanation.methodOptions.dff);
+  const lastPanels = useStore((s) => s.explanation.last?.panels);
   const original: PanelSpec = { key: 'original', title: 'Original', hint: 'The image as the model sees it (after resizing).' };
   if (grid === 'layers' && tree && methods.length > 0) {
     const method = methods[0]!;
@@ -44,7 +64,12 @@ function usePanelSpecs(): PanelSpec[] {
       return [original, ...layers.map((layer, i) => ({ key: layerPanelKey(i), title: `${methodLabel(method)} · ${layer.split('/').pop()}`, hint: `${methodInfo(method).hint}\nLayer: ${layer}`, method, layer }))];
     }
   }
-  return [original, ...methods.map((m) => ({ key: m, title: methodLabel(m), hint: methodInfo(m).hint, method: m }))];
+  const dff = resolveMethodOptions('dff', dffOptions ?? {});
+  const concepts = dff.show === 'combined' ? Number(dff.concepts) : 0;
+  return [original, ...methods.flatMap((m): PanelSpec[] => [
+    { key: m, title: methodLabel(m), hint: methodInfo(m).hint, method: m },
+    ...(m === 'dff' ? conceptSpecs(concepts, lastPanels) : []),
+  ])];
 }
 
 /** What a panel adds around its square picture (app.css: .panel padding + border; the title line). */
@@ -159,6 +184,7 @@ export function Panels() {
         {specs.map((p) => (
           <figure className="panel" key={p.key} data-panel-frame={p.key}>
             <figcaption className="panel-title" title={p.hint}>
+              {p.swatch && <span className="concept-swatch" style={{ background: `rgb(${p.swatch.join(', ')})` }} aria-hidden="true" />}
               {p.title}
               {/* Chosen after the last explanation, or impossible for this model (no spatial layer): the warning says which. */}
             </figcaption>
@@ -218,7 +244,8 @@ function PanelState({ panelKey, explained }: { panelKey: PanelName; explained: b
   const running = useStore((s) => s.explanation.running);
   const unfinished = useStore((s) => s.explanation.unfinished);
   const progress = useStore((s) => s.status.explainProgress);
-  const method = panelKey as MethodId;
+  // A concept cell follows its method (DFF); a method's own cell is keyed by the method.
+  const method: MethodId = conceptIndexOfKey(panelKey) !== null ? 'dff' : (panelKey as MethodId);
   if (running?.methods.includes(method)) {
     if (running.method !== method || !progress || progress.method !== method) return <div className="muted small panel-state" data-testid={`panel-state-${panelKey}`}>waiting…</div>;
     const fraction = progress.fraction;

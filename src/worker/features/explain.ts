@@ -5,7 +5,8 @@
  */
 import { studioError } from '../../shared/errors';
 import { methodInfo, methodLabel, type MethodId } from '../../shared/methods';
-import { conceptLegend } from '../../shared/concepts';
+import { conceptClassesText, conceptLegend } from '../../shared/concepts';
+import { conceptCells } from '../concept-cells';
 import type { ExplainOptions, ExplainProgress, ExplainResult, MethodMap } from '../../shared/types';
 import { layerPanelKey } from '../../shared/panels';
 import { type LoadedModel, yieldToEvents, requestedMethods } from '../../engine';
@@ -17,8 +18,9 @@ import { headKey, type ResultCache } from '../result-cache';
 import type { Lanes } from '../lane';
 import type { Cell, WorkerSession } from '../session';
 
-/** A panel's title: the method, and the layer when the grid compares layers. */
+/** A panel's title: the method, and the layer when the grid compares layers; a concept's: its number and classes. */
 export function cellTitle(info: PanelInfo, grid: GridSpec['mode']): string {
+  if (info.concept) return `Concept ${info.concept.index + 1}: ${conceptClassesText(info.concept.entry)}`;
   const method = methodLabel(info.method);
   if (grid !== 'layers' || info.layerPaths.length === 0) return method;
   const layer = info.layerPaths.map((p) => p.split('/').pop()).join(' + ');
@@ -27,14 +29,16 @@ export function cellTitle(info: PanelInfo, grid: GridSpec['mode']): string {
 
 type Computed = { info: PanelInfo; map: MethodMap };
 
-function cellOf(key: PanelName, method: MethodId, map: MethodMap | undefined, labels: readonly string[]): Computed[] {
+/** A method's cell; in the methods grid, DFF showing all concepts is followed by one cell per concept. */
+function cellOf(key: PanelName, method: MethodId, map: MethodMap | undefined, labels: readonly string[], grid: GridSpec['mode']): Computed[] {
   if (!map) return [];
   const info: PanelInfo = {
     key, method, layerPaths: map.layerPaths, output: map.kind, settings: map.settings,
     ...(map.kind === 'heatmap' ? { rawMax: map.rawMax } : {}),
     ...(map.kind === 'heatmap' && map.concepts ? { concepts: conceptLegend(map.concepts, labels) } : {}),
   };
-  return [{ info, map }];
+  const concepts = map.kind === 'heatmap' && grid === 'methods' ? conceptCells(map, info, labels) : [];
+  return [{ info, map }, ...concepts];
 }
 
 /** Methods whose one map costs many passes: the ones a test can hold (`testExplainHoldMs`) to watch their panel. */
@@ -105,7 +109,7 @@ export async function explainGrid(
   const method = requested[0];
   if (grid.mode === 'methods' || grid.layers.length === 0 || !method) {
     const { result, computed } = await explainCached(loaded, raw, options, requested, signal, onProgress, context);
-    return { result, cells: requested.flatMap((m) => cellOf(m, m, result.maps[m], loaded.summary.labels)), computed };
+    return { result, cells: requested.flatMap((m) => cellOf(m, m, result.maps[m], loaded.summary.labels, 'methods')), computed };
   }
   let first: ExplainResult | null = null;
   const cells: Computed[] = [];
@@ -119,7 +123,7 @@ export async function explainGrid(
     );
     first ??= result;
     computed.push(...ran);
-    cells.push(...cellOf(layerPanelKey(i), method, result.maps[method], loaded.summary.labels));
+    cells.push(...cellOf(layerPanelKey(i), method, result.maps[method], loaded.summary.labels, 'layers'));
   }
   if (!first) throw studioError('CANCELLED');
   return { result: first, cells, computed };
@@ -174,7 +178,7 @@ export function makeExplainApi(session: WorkerSession, lanes: Lanes) {
                   probability: result.probability,
                   counterfactual: result.counterfactual,
                   predictions: result.predictions,
-                  methods: cells.map((c) => c.info.method),
+                  methods: cells.filter((c) => !c.info.concept).map((c) => c.info.method),
                   panels: cells.map((c) => c.info),
                   grid: grid.mode,
                   computed,
