@@ -47,7 +47,7 @@ export async function renderMethodPanel(original: PanelPixels, map: MethodMap, v
   const { width, height } = original;
   if (map.kind === 'heatmap') {
     const overlay = await renderOverlay(original, map.upsampled, colormapLut(view.colormap), view);
-    return map.segments ? drawSegmentBoundaries(overlay, map.segments) : overlay;
+    return map.segments && view.segmentOutlines !== false ? drawSegmentBoundaries(overlay, map.segments) : overlay;
   }
   return renderRgbMap(map.map, width, height);
 }

@@ -56,7 +56,7 @@ export function methodPictureAt(original: PanelPixels, map: MethodMap, view: Vie
     if (map.concepts) return drawConceptPicture(original, map.concepts);
     const values = upsampleBilinear(map.upsampled.data, map.upsampled.width, map.upsampled.height, 1, width, height);
     const picture = { width, height, data: blendOverlayPure(original.data, values, width, height, colormapLut(view.colormap), view) };
-    return map.segments ? drawSegmentBoundaries(picture, map.segments) : picture;
+    return map.segments && view.segmentOutlines !== false ? drawSegmentBoundaries(picture, map.segments) : picture;
   }
   const rgb = upsampleBilinear(map.map.data, map.map.width, map.map.height, 3, width, height);
   return { width, height, data: rgbMapToRgbaPure(rgb, width, height) };

@@ -241,6 +241,8 @@ export interface ViewOptions {
   opacity: number;
   /** Map values below this (0..1) are transparent. */
   threshold: number;
+  /** The superpixel methods' segment outlines over their panels (absent: shown). */
+  segmentOutlines?: boolean;
 }
 
 export interface LoadProgress {

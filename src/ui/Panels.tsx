@@ -7,7 +7,7 @@
  */
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { COLORMAP_NAMES, colormapGradientCss } from '../render/colormaps';
-import { methodInfo, methodLabel, resolveMethodOptions, type MethodId } from '../shared/methods';
+import { METHODS, methodInfo, methodLabel, resolveMethodOptions, type MethodId } from '../shared/methods';
 import { colourName, conceptClassesText, type ConceptLegendEntry } from '../shared/concepts';
 import type { ColormapName, NormalizationPreset, ResizeMode } from '../shared/types';
 import { conceptIndexOfKey, conceptPanelKey, layerPanelKey } from '../shared/panels';
@@ -303,6 +303,8 @@ const RESIZES: { value: ResizeMode; label: string }[] = [
 
 function ViewControls() {
   const view = useStore((s) => s.view);
+  // The outline switch only where a drawn panel has superpixels (LIME, KernelSHAP, Shapley sampling, feature ablation).
+  const segmented = useStore((s) => (s.explanation.last?.panels ?? []).some((p) => SUPERPIXEL_METHODS.has(p.method)));
   return (
     <fieldset className="control-group">
       <legend>Overlay</legend>
@@ -340,10 +342,24 @@ function ViewControls() {
           onChange={(e) => void setView({ threshold: Number(e.target.value) })}
         />
       </label>
+      {segmented && (
+        <label className="checkbox-label">
+          <input
+            type="checkbox"
+            checked={view.segmentOutlines !== false}
+            data-testid="segment-outlines"
+            onChange={(e) => void setView({ segmentOutlines: e.target.checked })}
+          />{' '}
+          Superpixel outlines
+        </label>
+      )}
       <ColorBar name={view.colormap} threshold={view.threshold} />
     </fieldset>
   );
 }
+
+/** Methods whose panels outline the superpixels they perturbed. */
+const SUPERPIXEL_METHODS: ReadonlySet<MethodId> = new Set(METHODS.filter((m) => m.options.some((o) => o.name === 'segments')).map((m) => m.id));
 
 /** The colour map from 0 (left) to 1 (right); values under the threshold are shown as hidden. */
 export function ColorBar({ name, threshold }: { name: ColormapName; threshold: number }) {
