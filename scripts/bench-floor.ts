@@ -141,9 +141,6 @@ export function methodFloor(program: Program, id: MethodId, layerSlot: number, o
       floor = 1 + 2 * n;
       break;
     }
-    case 'backward-per-layer':
-      floor = 1 + tail(program.inputSlot) + program.steps.filter((s) => ['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'BatchNormalization'].includes(s.layer.getClassName())).reduce((sum, s) => sum + tail(s.outputs[0] ?? program.inputSlot), 0);
-      break;
     case 'forward-per-sample': {
       floor = 1 + perturbationPasses(id, resolveMethodOptions(id, options as Record<string, MethodOptionValue>), inputSize[0], inputSize[1]);
       break;

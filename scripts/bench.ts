@@ -139,7 +139,7 @@ async function benchModel(name: BenchModelName, settings: BenchSettings): Promis
     const options: Record<string, number | string> = hasOption('samples') ? { samples: settings.samples } : hasOption('steps') ? { steps: settings.steps } : {};
     const fn = explain([method], info.needs === 'layer' ? last : undefined, { methodOptions: { [method]: options } });
     // The costly ones: no warm-up (their kernels are warm from the cases above) and fewer runs.
-    const costly = info.cost === 'forward-per-channel' || info.cost === 'pass-per-sample' || info.cost === 'downstream-per-channel' || info.cost === 'backward-per-layer';
+    const costly = info.cost === 'forward-per-channel' || info.cost === 'pass-per-sample' || info.cost === 'downstream-per-channel';
     if (!costly) await fn();
     const s = await timeIt(info.cost === 'forward-per-channel' ? 1 : costly ? Math.min(runs, 2) : runs, fn);
     const floor = methodFloor(loaded.program, method, lastSlot, options);

@@ -63,7 +63,6 @@ export type MethodId =
  *   Integrated Gradients' path points), in batches;
  * - `forward-per-sample`: one forward pass of the whole model per perturbed copy of the image (a
  *   window, a mask, a coalition of superpixels), in batches; no gradient at all;
- * - `backward-per-layer`: a backward pass from the score to every biased layer (FullGrad);
  * - `backward-per-block`: one backward pass per transformer block (to its attention matrix).
  */
 export type MethodCost =
@@ -75,7 +74,6 @@ export type MethodCost =
   | 'downstream-per-channel'
   | 'pass-per-sample'
   | 'forward-per-sample'
-  | 'backward-per-layer'
   | 'backward-per-block';
 
 export type MethodOptionValue = number | string | boolean;
@@ -432,7 +430,7 @@ export const METHODS: readonly MethodInfo[] = [
   },
   {
     id: 'fullgrad', label: 'FullGrad', hint: 'The input gradient × input plus every layer\'s bias × its gradient, each channel scaled to [0, 1], summed.',
-    needs: 'input', gradients: true, output: 'heatmap', cost: 'backward-per-layer', counterfactual: true, classSpecific: true, camOptions: false,
+    needs: 'input', gradients: true, output: 'heatmap', cost: 'backward-to-input', counterfactual: true, classSpecific: true, camOptions: false,
     options: [], reference: 'Srinivas & Fleuret, NeurIPS 2019, arXiv:1905.00780 (pytorch-grad-cam FullGrad)',
   },
   {

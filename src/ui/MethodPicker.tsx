@@ -13,7 +13,6 @@ const COST_NOTE: Partial<Record<MethodInfo['cost'], string>> = {
   'downstream-per-channel': 'the layers after the target once per channel',
   'pass-per-sample': 'a pass per sample',
   'forward-per-sample': 'a forward pass per perturbed image',
-  'backward-per-layer': 'a backward pass per biased layer',
   'backward-per-block': 'a backward pass per block',
 };
 
