@@ -157,7 +157,8 @@ function backwardGradient(
   // The score is one entry of the logits: read before a final Softmax/Activation layer, before the
   // probability activation of a final Dense/Conv ('linear-of-layer'), or the output itself.
   const logitSlot = program.logit.kind === 'activation-input' ? final.inputs[0] : program.outputSlots[0];
-  const live = new Set<number>([slot, ...(collect?.slots ?? []), ...downstream.flatMap((s) => s.outputs)]);
+  // Collecting: only the collected slots' gradients are wanted beyond the pass's own outputs.
+  const live = new Set<number>([...(collect ? collect.slots : [slot]), ...downstream.flatMap((s) => s.outputs)]);
   // Conv → BN pairs with folded weights prepared (CPU-side backends): the BN step passes its gradient
   // straight to the conv, whose input gradient then uses the folded kernel (one elementwise op fewer).
   const inPass = new Set(downstream.map((s) => s.index));
@@ -180,7 +181,7 @@ function backwardGradient(
     visited.add(s);
     collect.visit(s, g);
   };
-  /** The collected slots the pass never reached (after the logit, or not reaching it): zeros; the input's: its sum. */
+  /** After the pass: the collected slots no step produced (the input: its accumulated gradient) or that never reached the logit (zeros). */
   const visitRest = (grads: ReadonlyMap<number, tf.Tensor>) => {
     for (const s of collect?.slots ?? []) {
       if (visited.has(s)) continue;
