@@ -399,7 +399,7 @@ export const METHODS: readonly MethodInfo[] = [
       { name: 'concepts', label: 'Concepts', hint: 'k: how many concepts the activations are factorised into.', type: 'integer', default: 4, min: 1, max: 16 },
       { name: 'iterations', label: 'Iterations', hint: 'NMF multiplicative-update rounds.', type: 'integer', default: 200, min: 10, max: 2000 },
       {
-        name: 'show', label: 'Show', hint: 'The concept the head links with the class, or all concepts in distinct colours.', type: 'choice', default: 'class',
+        name: 'show', label: 'Show', hint: 'The concept the head links with the class, or all concepts: one picture in distinct colours, then a cell per concept titled with its classes.', type: 'choice', default: 'class',
         choices: [{ value: 'class', label: "the class's concept" }, { value: 'combined', label: 'all concepts' }],
       },
     ],
