@@ -39,6 +39,11 @@ export function conceptClassesText(entry: ConceptLegendEntry): string {
     .join(', ');
 }
 
+/** A concept cell's title: "Concept 1: circle 97 %, square 2 %" (index 0-based). */
+export function conceptTitle(index: number, entry: ConceptLegendEntry): string {
+  return `Concept ${index + 1}: ${conceptClassesText(entry)}`;
+}
+
 /** The caption's lines, one per concept: "Concept 1 (blue): circle 97 %, square 2 %". */
 export function conceptCaption(entries: readonly ConceptLegendEntry[]): string[] {
   return entries.map((e, j) => `Concept ${j + 1} (${colourName(e.colour)}): ${conceptClassesText(e)}`);

@@ -8,7 +8,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { COLORMAP_NAMES, colormapGradientCss } from '../render/colormaps';
 import { METHODS, methodInfo, methodLabel, resolveMethodOptions, type MethodId } from '../shared/methods';
-import { colourName, conceptClassesText, type ConceptLegendEntry } from '../shared/concepts';
+import { colourName, conceptClassesText, conceptTitle, type ConceptLegendEntry } from '../shared/concepts';
 import type { ColormapName, NormalizationPreset, ResizeMode } from '../shared/types';
 import { conceptIndexOfKey, conceptPanelKey, layerPanelKey } from '../shared/panels';
 import type { PanelInfo, PanelName } from '../protocol';
@@ -39,7 +39,7 @@ function conceptSpecs(count: number, panels: readonly PanelInfo[] | undefined): 
   return Array.from({ length: count }, (_, j) => {
     const key = conceptPanelKey(j);
     const entry = panels?.find((p) => p.key === key)?.concept?.entry;
-    const title = entry ? `Concept ${j + 1}: ${conceptClassesText(entry)}` : `Concept ${j + 1}`;
+    const title = entry ? conceptTitle(j, entry) : `Concept ${j + 1}`;
     return {
       key, title, method: 'dff', ...(entry ? { swatch: entry.colour } : {}),
       hint: `${title}\nDeep Feature Factorization's concept ${j + 1}: where the layer's activations hold it, in its colour; the title lists the classes the model's head links it with.`,

@@ -11,6 +11,7 @@ import type { HeatmapMethodMap } from '../shared/types';
 import { conceptCells } from './concept-cells';
 import { conceptIndexOfKey, conceptPanelKey } from '../shared/panels';
 import { methodPictureAt } from '../render/upsample';
+import { conceptLegend } from '../shared/concepts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -26,7 +27,7 @@ describe('DFF concept cells', () => {
     const concepts = map.concepts!;
     expect(concepts.count).toBe(3);
     const labels = lm.summary.labels;
-    const cells = conceptCells(map, { method: 'dff', layerPaths: map.layerPaths, output: 'heatmap', settings: map.settings }, labels);
+    const cells = conceptCells(map, { key: 'dff', method: 'dff', layerPaths: map.layerPaths, output: 'heatmap', settings: map.settings, concepts: conceptLegend(concepts, labels) });
     expect(cells.map((c) => c.info.key)).toEqual([0, 1, 2].map(conceptPanelKey));
     expect(cells.map((c) => conceptIndexOfKey(c.info.key))).toEqual([0, 1, 2]);
     const cellCount = concepts.width * concepts.height;
@@ -58,7 +59,7 @@ describe('DFF concept cells', () => {
     const lm = await loadedModelFromLayersModel(t.model);
     const r = await lm.explain(testImage(), { methods: ['dff'], target: 1 });
     const map = r.maps.dff as HeatmapMethodMap;
-    expect(conceptCells(map, { method: 'dff', layerPaths: map.layerPaths, output: 'heatmap', settings: map.settings }, lm.summary.labels)).toEqual([]);
+    expect(conceptCells(map, { key: 'dff', method: 'dff', layerPaths: map.layerPaths, output: 'heatmap', settings: map.settings })).toEqual([]);
     lm.dispose();
   });
 });

@@ -76,7 +76,7 @@ function biasedLayers(ctx: ExplainContext): BiasedLayer[] {
  * Every bias term b ⊙ ∂S/∂z the rule covers, and x ⊙ ∂S/∂x, from ONE backward pass: `onTerm` gets
  * each term (freed after it returns), `onInput` the input term. Exported for the tests' completeness check.
  */
-export function visitFullGradTerms(ctx: ExplainContext, onInput: (inputTerm: tf.Tensor) => void, onTerm: (term: tf.Tensor, layer: { spatial: boolean; path: string }) => void): number {
+export function visitFullGradTerms(ctx: ExplainContext, onInput: (inputTerm: tf.Tensor) => void, onTerm: (term: tf.Tensor, layer: { spatial: boolean; path: string }) => void): void {
   const layers = biasedLayers(ctx);
   const bySlot = new Map(layers.map((l) => [l.slot, l]));
   try {
@@ -86,7 +86,6 @@ export function visitFullGradTerms(ctx: ExplainContext, onInput: (inputTerm: tf.
       if (!layer) return;
       onTerm(tf.mul(layer.mask ? tf.mul(g, layer.mask) : g, layer.bias), layer);
     });
-    return layers.length;
   } finally {
     tf.dispose(layers.flatMap((l) => (l.mask ? [l.bias, l.mask] : [l.bias])));
   }

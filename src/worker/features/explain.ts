@@ -5,7 +5,7 @@
  */
 import { studioError } from '../../shared/errors';
 import { methodInfo, methodLabel, type MethodId } from '../../shared/methods';
-import { conceptClassesText, conceptLegend } from '../../shared/concepts';
+import { conceptLegend, conceptTitle } from '../../shared/concepts';
 import { conceptCells } from '../concept-cells';
 import type { ExplainOptions, ExplainProgress, ExplainResult, MethodMap } from '../../shared/types';
 import { layerPanelKey } from '../../shared/panels';
@@ -20,7 +20,7 @@ import type { Cell, WorkerSession } from '../session';
 
 /** A panel's title: the method, and the layer when the grid compares layers; a concept's: its number and classes. */
 export function cellTitle(info: PanelInfo, grid: GridSpec['mode']): string {
-  if (info.concept) return `Concept ${info.concept.index + 1}: ${conceptClassesText(info.concept.entry)}`;
+  if (info.concept) return conceptTitle(info.concept.index, info.concept.entry);
   const method = methodLabel(info.method);
   if (grid !== 'layers' || info.layerPaths.length === 0) return method;
   const layer = info.layerPaths.map((p) => p.split('/').pop()).join(' + ');
@@ -37,7 +37,7 @@ function cellOf(key: PanelName, method: MethodId, map: MethodMap | undefined, la
     ...(map.kind === 'heatmap' ? { rawMax: map.rawMax } : {}),
     ...(map.kind === 'heatmap' && map.concepts ? { concepts: conceptLegend(map.concepts, labels) } : {}),
   };
-  const concepts = map.kind === 'heatmap' && grid === 'methods' ? conceptCells(map, info, labels) : [];
+  const concepts = map.kind === 'heatmap' && grid === 'methods' ? conceptCells(map, info) : [];
   return [{ info, map }, ...concepts];
 }
 
